@@ -1,0 +1,25 @@
+# Two commands for a new user: `make repro` (set up, then run the pipeline) and `make test`.
+# Both are idempotent: the virtual environment is rebuilt only when a requirements file changes.
+VENV := .venv
+BIN := $(abspath $(VENV))/bin
+STAMP := $(VENV)/.installed
+# Stages run `python -m stages.X`: the venv must come first on PATH for dvc and its commands.
+export PATH := $(BIN):$(PATH)
+
+.PHONY: setup dataset repro test
+
+setup: $(STAMP)
+
+$(STAMP): requirements.txt requirements-dev.txt
+	test -x $(BIN)/python || python3 -m venv $(VENV)
+	$(BIN)/python -m pip install -q -r requirements-dev.txt
+	touch $(STAMP)
+
+dataset:
+	scripts/install_dataset.sh
+
+repro: setup dataset
+	dvc repro
+
+test: setup dataset
+	python -m pytest -q

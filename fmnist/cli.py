@@ -1,0 +1,32 @@
+"""What every stage script shares: logging set-up and turning a PipelineError into one message."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from typing import Callable
+
+from fmnist.errors import PipelineError
+from fmnist.params import load_params, select
+
+
+def declared_keys(templates: tuple[str, ...], **fields: str) -> list[str]:
+    """A stage's `PARAMS_READ` templates (say "features.{name}") filled in for one matrix instance."""
+    return [template.format(**fields) for template in templates]
+
+
+def stage_params(templates: tuple[str, ...], **fields: str) -> dict:
+    """Validate params.yaml, then return only the keys this stage declares in dvc.yaml.
+
+    tests/test_dvc_graph.py checks that `templates` match the stage's `params:` in dvc.yaml.
+    """
+    return select(load_params(), declared_keys(templates, **fields))
+
+
+def run_stage(main: Callable[[], None]) -> None:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s", datefmt="%H:%M:%S")
+    try:
+        main()
+    except PipelineError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        sys.exit(1)

@@ -1,0 +1,60 @@
+"""params.yaml: its schema, loading with validation, and the per-stage view of it."""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+from typing import Any, Iterable
+
+import yaml
+
+from fmnist.errors import PipelineError
+from fmnist.schema import Float, Int, ListOf, Section, Str
+
+SCHEMA = Section(
+    {
+        "download": Section(
+            {
+                "mirrors": ListOf(Str()),
+                "urls": ListOf(Str()),
+                "retries": Int(0, 10),
+                "timeout_s": Int(1, 3600),
+            }
+        ),
+        "data": Section(
+            {
+                "val_fraction": Float(0.0, 0.5, lo_open=True),
+                "seed": Int(0, 2**32 - 1),
+            }
+        ),
+    }
+)
+
+
+def load_params(path: str | Path = "params.yaml") -> dict[str, Any]:
+    """Read and validate the whole params file; raise PipelineError with one clear message if it is wrong."""
+    path = Path(path)
+    try:
+        params = yaml.safe_load(path.read_text())
+    except FileNotFoundError:
+        raise PipelineError(f"{path}: not found; run the stage from the repository root.") from None
+    except yaml.YAMLError as exc:
+        raise PipelineError(f"{path}: not valid YAML: {exc}") from None
+    SCHEMA.validate("", params)
+    return params
+
+
+def select(params: dict[str, Any], keys: Iterable[str]) -> dict[str, Any]:
+    """The part of `params` named by dotted `keys` (sections or leaves), nested as in the file.
+
+    Stages read only this view, so a key a stage reads but did not declare fails loudly.
+    """
+    view: dict[str, Any] = {}
+    for dotted in keys:
+        source, target = params, view
+        *parents, leaf = dotted.split(".")
+        for part in parents:
+            source = source[part]
+            target = target.setdefault(part, {})
+        target[leaf] = copy.deepcopy(source[leaf])
+    return view

@@ -1,0 +1,155 @@
+"""A small declarative checker for params.yaml: every key known, every value of the right type and range.
+
+Each spec validates one value and raises PipelineError naming the dotted key, the value, what is
+allowed, and where to fix it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Mapping
+
+from fmnist.errors import PipelineError
+
+
+def _fail(key: str, value: Any, allowed: str) -> PipelineError:
+    return PipelineError(
+        f"params.yaml: `{key}` = {value!r} is invalid: expected {allowed}. "
+        "Fix it in params.yaml (or in your `dvc exp run -S` override)."
+    )
+
+
+class Spec:
+    def validate(self, key: str, value: Any) -> None:
+        raise NotImplementedError
+
+
+def _range_text(lo: float | None, hi: float | None, lo_open: bool, hi_open: bool) -> str:
+    if lo is None and hi is None:
+        return ""
+    left = "(" if lo_open else "["
+    right = ")" if hi_open else "]"
+    return f" in {left}{'-inf' if lo is None else lo}, {'inf' if hi is None else hi}{right}"
+
+
+@dataclass(frozen=True)
+class Number(Spec):
+    """An int, or a float when `integer` is False (ints are accepted for floats: YAML writes 1 for 1.0)."""
+
+    lo: float | None = None
+    hi: float | None = None
+    integer: bool = False
+    lo_open: bool = False
+    hi_open: bool = False
+
+    def validate(self, key: str, value: Any) -> None:
+        kind = "an integer" if self.integer else "a number"
+        allowed = kind + _range_text(self.lo, self.hi, self.lo_open, self.hi_open)
+        types = (int,) if self.integer else (int, float)
+        if isinstance(value, bool) or not isinstance(value, types):
+            raise _fail(key, value, allowed)
+        too_low = self.lo is not None and (value <= self.lo if self.lo_open else value < self.lo)
+        too_high = self.hi is not None and (value >= self.hi if self.hi_open else value > self.hi)
+        if too_low or too_high:
+            raise _fail(key, value, allowed)
+
+
+def Int(lo: int | None = None, hi: int | None = None) -> Number:
+    return Number(lo, hi, integer=True)
+
+
+def Float(lo: float | None = None, hi: float | None = None, *, lo_open: bool = False, hi_open: bool = False) -> Number:
+    return Number(lo, hi, integer=False, lo_open=lo_open, hi_open=hi_open)
+
+
+@dataclass(frozen=True)
+class Bool(Spec):
+    def validate(self, key: str, value: Any) -> None:
+        if not isinstance(value, bool):
+            raise _fail(key, value, "true or false")
+
+
+@dataclass(frozen=True)
+class Str(Spec):
+    def validate(self, key: str, value: Any) -> None:
+        if not isinstance(value, str) or not value:
+            raise _fail(key, value, "a non-empty string")
+
+
+@dataclass(frozen=True)
+class Choice(Spec):
+    options: tuple
+
+    def __init__(self, *options: Any) -> None:
+        object.__setattr__(self, "options", options)
+
+    def validate(self, key: str, value: Any) -> None:
+        if isinstance(value, bool) != any(isinstance(o, bool) for o in self.options) or value not in self.options:
+            raise _fail(key, value, "one of " + ", ".join(repr(o) for o in self.options))
+
+
+@dataclass(frozen=True)
+class OneOf(Spec):
+    """A value that may match any of several specs (say `null` or a positive int)."""
+
+    specs: tuple
+    allowed: str
+
+    def validate(self, key: str, value: Any) -> None:
+        for spec in self.specs:
+            try:
+                spec.validate(key, value)
+                return
+            except PipelineError:
+                continue
+        raise _fail(key, value, self.allowed)
+
+
+@dataclass(frozen=True)
+class ListOf(Spec):
+    item: Spec
+    min_len: int = 0
+
+    def validate(self, key: str, value: Any) -> None:
+        if not isinstance(value, list) or len(value) < self.min_len:
+            raise _fail(key, value, f"a list of at least {self.min_len} item(s)")
+        for i, item in enumerate(value):
+            self.item.validate(f"{key}[{i}]", item)
+
+
+@dataclass(frozen=True)
+class MapOf(Spec):
+    """A mapping with free keys (for example a model's grid: sklearn parameter name -> list)."""
+
+    value: Spec
+
+    def validate(self, key: str, value: Any) -> None:
+        if not isinstance(value, Mapping):
+            raise _fail(key, value, "a mapping")
+        for name, item in value.items():
+            self.value.validate(f"{key}.{name}", item)
+
+
+@dataclass(frozen=True)
+class Section(Spec):
+    """A mapping with exactly these keys."""
+
+    fields: Mapping[str, Spec]
+
+    def validate(self, key: str, value: Any) -> None:
+        where = f"`{key}`" if key else "the top level"
+        if not isinstance(value, Mapping):
+            raise _fail(key or "(top level)", value, "a mapping")
+        known = ", ".join(sorted(self.fields))
+        for name in value:
+            if name not in self.fields:
+                dotted = f"{key}.{name}" if key else str(name)
+                raise PipelineError(
+                    f"params.yaml: unknown key `{dotted}` under {where}; known keys there: {known}. "
+                    "Check the spelling in params.yaml (or in your `dvc exp run -S` override)."
+                )
+        for name, spec in self.fields.items():
+            dotted = f"{key}.{name}" if key else name
+            if name not in value:
+                raise PipelineError(f"params.yaml: missing key `{dotted}`; add it (see the README's params table).")
+            spec.validate(dotted, value[name])

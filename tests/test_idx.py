@@ -1,0 +1,90 @@
+import gzip
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from fmnist.errors import PipelineError
+from fmnist.idx import IMAGE_MAGIC, LABEL_MAGIC, load_split, parse_idx
+from tests.idx_files import idx_bytes, synthetic_split
+
+
+def write_gz(path: Path, payload: bytes) -> Path:
+    path.write_bytes(gzip.compress(payload))
+    return path
+
+
+def test_parse_round_trips_images_and_labels():
+    images, labels = synthetic_split(30, seed=3)
+    assert np.array_equal(parse_idx(idx_bytes(images, IMAGE_MAGIC), "x", IMAGE_MAGIC), images)
+    assert np.array_equal(parse_idx(idx_bytes(labels, LABEL_MAGIC), "y", LABEL_MAGIC), labels)
+
+
+def test_load_split_gives_uint8_images_and_int_labels(raw_dir):
+    images, labels = load_split(raw_dir / "train-images-idx3-ubyte.gz", raw_dir / "train-labels-idx1-ubyte.gz")
+    assert images.shape == (200, 28, 28) and images.dtype == np.uint8
+    assert labels.shape == (200,) and labels.dtype == np.int64
+    assert set(labels.tolist()) == set(range(10))
+
+
+def test_wrong_magic_number_names_the_file(tmp_path):
+    images, labels = synthetic_split(5, seed=0)
+    bad = write_gz(tmp_path / "img.gz", b"\x00\x00\x08\x04" + idx_bytes(images, IMAGE_MAGIC)[4:])
+    lab = write_gz(tmp_path / "lab.gz", idx_bytes(labels, LABEL_MAGIC))
+    with pytest.raises(PipelineError, match=r"img\.gz: wrong IDX magic number 0x00000804, expected 0x00000803"):
+        load_split(bad, lab)
+
+
+def test_truncated_payload_is_reported_with_lengths(tmp_path):
+    images, labels = synthetic_split(5, seed=0)
+    img = write_gz(tmp_path / "img.gz", idx_bytes(images, IMAGE_MAGIC)[:-10])
+    lab = write_gz(tmp_path / "lab.gz", idx_bytes(labels, LABEL_MAGIC))
+    with pytest.raises(PipelineError, match=r"img\.gz: wrong length: header says 5 x 28 x 28"):
+        load_split(img, lab)
+
+
+def test_extra_bytes_are_rejected(tmp_path):
+    images, labels = synthetic_split(5, seed=0)
+    img = write_gz(tmp_path / "img.gz", idx_bytes(images, IMAGE_MAGIC))
+    lab = write_gz(tmp_path / "lab.gz", idx_bytes(labels, LABEL_MAGIC) + b"\x00")
+    with pytest.raises(PipelineError, match=r"lab\.gz: wrong length"):
+        load_split(img, lab)
+
+
+def test_image_and_label_counts_must_agree(tmp_path):
+    images, labels = synthetic_split(5, seed=0)
+    img = write_gz(tmp_path / "img.gz", idx_bytes(images, IMAGE_MAGIC))
+    lab = write_gz(tmp_path / "lab.gz", idx_bytes(labels[:4], LABEL_MAGIC))
+    with pytest.raises(PipelineError, match=r"img\.gz has 5 images but .*lab\.gz has 4 labels"):
+        load_split(img, lab)
+
+
+def test_label_ten_is_out_of_range(tmp_path):
+    images, labels = synthetic_split(5, seed=0)
+    labels[3] = 10
+    img = write_gz(tmp_path / "img.gz", idx_bytes(images, IMAGE_MAGIC))
+    lab = write_gz(tmp_path / "lab.gz", idx_bytes(labels, LABEL_MAGIC))
+    with pytest.raises(PipelineError, match=r"lab\.gz: label 10 at index 3 is out of range 0-9"):
+        load_split(img, lab)
+
+
+def test_images_must_be_28_by_28(tmp_path):
+    images = np.zeros((5, 28, 27), dtype=np.uint8)
+    _, labels = synthetic_split(5, seed=0)
+    img = write_gz(tmp_path / "img.gz", idx_bytes(images, IMAGE_MAGIC))
+    lab = write_gz(tmp_path / "lab.gz", idx_bytes(labels, LABEL_MAGIC))
+    with pytest.raises(PipelineError, match=r"img\.gz: images are 28 x 27, expected 28 x 28"):
+        load_split(img, lab)
+
+
+@pytest.mark.parametrize(
+    "content, message",
+    [(b"plain text, not gzip", "not a gzip file"), (None, "truncated or corrupted gzip stream")],
+)
+def test_broken_gzip_is_reported(tmp_path, content, message):
+    images, labels = synthetic_split(5, seed=0)
+    img = tmp_path / "img.gz"
+    img.write_bytes(content if content is not None else gzip.compress(idx_bytes(images, IMAGE_MAGIC))[:-20])
+    lab = write_gz(tmp_path / "lab.gz", idx_bytes(labels, LABEL_MAGIC))
+    with pytest.raises(PipelineError, match=rf"img\.gz: {message}"):
+        load_split(img, lab)

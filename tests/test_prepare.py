@@ -1,0 +1,42 @@
+import numpy as np
+import pytest
+
+from fmnist.dataset import ARRAY_NAMES, load_dataset, prepare_dataset, stratified_val_indices
+from fmnist.errors import PipelineError
+
+
+def test_prepare_writes_validated_arrays(tmp_path, raw_dir):
+    out = tmp_path / "prepared"
+    prepare_dataset(raw_dir, out, val_fraction=0.1, seed=0)
+    data = load_dataset(out)
+    assert data.train_images.shape == (200, 28, 28) and data.train_images.dtype == np.uint8
+    assert data.test_images.shape == (50, 28, 28)
+    assert len(data.val_indices) == 20
+    assert len(np.intersect1d(data.fit_indices(), data.val_indices)) == 0
+    assert len(data.fit_indices()) + len(data.val_indices) == 200
+
+
+def test_validation_split_is_stratified_and_seeded():
+    labels = np.repeat(np.arange(10), 100)
+    a = stratified_val_indices(labels, 0.1, seed=7)
+    assert np.array_equal(a, stratified_val_indices(labels, 0.1, seed=7))
+    assert not np.array_equal(a, stratified_val_indices(labels, 0.1, seed=8))
+    assert np.bincount(labels[a], minlength=10).tolist() == [10] * 10
+    assert np.all(np.diff(a) > 0)
+
+
+def test_prepare_on_bad_input_leaves_nothing(tmp_path, raw_dir):
+    (raw_dir / "t10k-labels-idx1-ubyte.gz").write_bytes(b"garbage")
+    out = tmp_path / "prepared"
+    with pytest.raises(PipelineError, match="t10k-labels-idx1-ubyte.gz: not a gzip file"):
+        prepare_dataset(raw_dir, out, 0.1, 0)
+    assert not out.exists() or not any(out.iterdir())
+
+
+def test_missing_prepared_arrays_say_which_stage_to_run(tmp_path):
+    with pytest.raises(PipelineError, match=r"train_images\.npy: not found; run the prepare stage"):
+        load_dataset(tmp_path)
+
+
+def test_array_names_cover_the_dataset_fields():
+    assert set(ARRAY_NAMES) == {"train_images", "train_labels", "test_images", "test_labels", "val_indices"}
