@@ -9,7 +9,22 @@ from typing import Any, Iterable
 import yaml
 
 from fmnist.errors import PipelineError
-from fmnist.schema import Float, Int, ListOf, Section, Str
+from fmnist.schema import Bool, Float, Int, ListOf, MapOf, Nullable, OneOf, Section, Str
+
+# The classify models (fmnist.models.ZOO has one pipeline per name; a test checks they agree).
+CLASSIFY_MODELS = ("lda", "qda", "logreg", "linear_svc", "svm", "random_forest", "knn", "mlp", "hgb")
+GRID_VALUE = Nullable(
+    OneOf(
+        (Bool(), Float(), Str(), ListOf(Int(1), min_len=1)),
+        "null, true/false, a number, a string, or a list of positive integers (layer sizes)",
+    )
+)
+CLASSIFY_MODEL = Section(
+    {
+        "max_train": Nullable(Int(2)),
+        "grid": MapOf(ListOf(GRID_VALUE, min_len=1)),
+    }
+)
 
 SCHEMA = Section(
     {
@@ -25,6 +40,19 @@ SCHEMA = Section(
             {
                 "val_fraction": Float(0.0, 0.5, lo_open=True),
                 "seed": Int(0, 2**32 - 1),
+            }
+        ),
+        "classify": Section(
+            {
+                "search": Section(
+                    {
+                        "size": Int(20),
+                        "folds": Int(2, 20),
+                        "seed": Int(0, 2**32 - 1),
+                        "n_jobs": Int(1, 64),
+                    }
+                ),
+                **{name: CLASSIFY_MODEL for name in CLASSIFY_MODELS},
             }
         ),
     }

@@ -1,0 +1,44 @@
+"""DVC stage classify@<feature>-<model>: tune one model on one feature set, refit, score the test set once."""
+
+import argparse
+from pathlib import Path
+
+from fmnist.atomic import staged_outputs
+from fmnist.classify import classify, load_feature_set
+from fmnist.cli import run_stage, stage_params
+from fmnist.dataset import load_dataset
+from fmnist.evaluation import predictions_table
+from fmnist.models import MODEL_NAMES, check_grid
+
+PARAMS_READ = ("classify.search", "classify.{model}")
+PREPARED_DIR = Path("data/prepared")
+FEATURES_DIR = Path("features")
+METRICS_DIR = Path("metrics/classify")
+PLOTS_DIR = Path("plots/classify")
+
+
+def parse_args(argv=None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--feature", required=True, help="feature set: a folder under features/")
+    parser.add_argument("--model", required=True, choices=MODEL_NAMES)
+    return parser.parse_args(argv)
+
+
+def main() -> None:
+    args = parse_args()
+    params = stage_params(PARAMS_READ, **vars(args))["classify"]
+    model_params = params[args.model]
+    check_grid(args.model, model_params["grid"], params["search"]["seed"], f"classify.{args.model}.grid")
+    data = load_dataset(PREPARED_DIR)
+    train_x, test_x = load_feature_set(FEATURES_DIR / args.feature, len(data.train_labels), len(data.test_labels))
+    metrics, predicted = classify(
+        args.feature, args.model, model_params, params["search"], (train_x, data.train_labels), (test_x, data.test_labels)
+    )
+    name = f"{args.feature}-{args.model}"
+    with staged_outputs() as staged:
+        staged.save_json(METRICS_DIR / f"{name}.json", metrics)
+        predictions_table(data.test_labels, predicted).to_csv(staged.path(PLOTS_DIR / f"{name}.csv"), index=False)
+
+
+if __name__ == "__main__":
+    run_stage(main)

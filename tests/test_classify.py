@@ -1,0 +1,179 @@
+"""Grid search, refit and scoring of one classical model, on tiny synthetic feature sets."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from sklearn.base import BaseEstimator, ClassifierMixin
+
+from fmnist import models
+from fmnist.classes import CLASS_NAMES
+from fmnist.classify import classify, load_feature_set
+from fmnist.errors import PipelineError
+from fmnist.evaluation import classification_metrics, predictions_table
+from fmnist.gridsearch import stratified_subset
+from fmnist.models import MODEL_NAMES, build_pipeline, check_grid, pipeline_grid
+from fmnist.params import CLASSIFY_MODELS, load_params
+
+SEARCH = {"size": 120, "folds": 3, "seed": 0, "n_jobs": 1}
+TEST_MARK = -1.0  # last feature column of every test row; training rows carry +1
+
+
+def blobs(count: int, seed: int, mark: float, dim: int = 6) -> tuple[np.ndarray, np.ndarray]:
+    """Ten well-separated Gaussian classes (labels cycling 0-9); the last column is `mark`."""
+    rng = np.random.default_rng(seed)
+    labels = np.arange(count) % 10
+    centres = np.random.default_rng(123).normal(0, 4, size=(10, dim - 1))
+    x = centres[labels] + rng.normal(0, 0.5, size=(count, dim - 1))
+    return np.hstack([x, np.full((count, 1), mark)]).astype(np.float32), labels.astype(np.int64)
+
+
+class RecordingClassifier(ClassifierMixin, BaseEstimator):
+    """Nearest class mean on all but the last column; `shift` > 0 deliberately mislabels.
+
+    Every fit and predict call is logged in `calls` (kind, the marks of the rows it saw).
+    """
+
+    calls: list[tuple[str, set]] = []
+
+    def __init__(self, shift: int = 0):
+        self.shift = shift
+
+    def fit(self, x, y):
+        RecordingClassifier.calls.append(("fit", set(np.unique(x[:, -1]).tolist())))
+        self.classes_ = np.unique(y)
+        self.means_ = np.stack([x[y == c, :-1].mean(axis=0) for c in self.classes_])
+        return self
+
+    def predict(self, x):
+        RecordingClassifier.calls.append(("predict", set(np.unique(x[:, -1]).tolist())))
+        nearest = np.argmin(((x[:, None, :-1] - self.means_[None]) ** 2).sum(axis=2), axis=1)
+        return self.classes_[(nearest + self.shift) % len(self.classes_)]
+
+
+@pytest.fixture
+def recording_model(monkeypatch):
+    RecordingClassifier.calls = []
+    monkeypatch.setitem(models.ZOO, "lda", ("none", lambda seed: RecordingClassifier()))
+    return RecordingClassifier.calls
+
+
+def test_search_picks_from_the_grid_and_the_test_set_is_only_predicted_once_at_the_end(recording_model):
+    train, test = blobs(200, 0, mark=1.0), blobs(50, 1, mark=TEST_MARK)
+    metrics, predicted = classify("toy", "lda", {"max_train": None, "grid": {"shift": [3, 0, 1]}}, SEARCH, train, test)
+
+    assert metrics["best_params"] == {"shift": 0}  # the only setting that is not deliberately wrong
+    assert [c["params"]["shift"] for c in metrics["grid"]] == [3, 0, 1]
+    assert metrics["cv_accuracy_mean"] == 1.0 and metrics["test_accuracy"] == 1.0
+    # 3 settings x 3 folds, then the refit: every fit saw training rows only.
+    fits = [marks for kind, marks in recording_model if kind == "fit"]
+    assert len(fits) == 3 * 3 + 1 and all(marks == {1.0} for marks in fits)
+    # Test rows reach the model exactly once, after every fit, in the final prediction.
+    test_calls = [i for i, (kind, marks) in enumerate(recording_model) if TEST_MARK in marks]
+    assert test_calls == [len(recording_model) - 1] and recording_model[-1] == ("predict", {TEST_MARK})
+    assert predicted.shape == (50,)
+
+
+def test_search_runs_on_a_stratified_subset_and_refit_respects_max_train(recording_model):
+    train, test = blobs(200, 0, mark=1.0), blobs(50, 1, mark=TEST_MARK)
+    metrics, _ = classify("toy", "lda", {"max_train": 100, "grid": {"shift": [0]}}, {**SEARCH, "size": 60}, train, test)
+    assert metrics["search_size"] == 60 and metrics["train_size"] == 100
+    assert "stratified subset of 100 of 200" in metrics["notes"]
+
+
+def test_stratified_subset_keeps_class_proportions_and_is_seeded():
+    labels = np.repeat(np.arange(10), 30)
+    rows = stratified_subset(labels, 100, seed=3)
+    assert np.bincount(labels[rows]).tolist() == [10] * 10
+    assert np.array_equal(rows, stratified_subset(labels, 100, seed=3))
+    assert np.array_equal(stratified_subset(labels, None, seed=3), np.arange(300))
+    assert np.array_equal(stratified_subset(labels, 1000, seed=3), np.arange(300))
+
+
+REQUIRED = {
+    "feature": str, "model": str, "test_accuracy": float, "macro_f1": float, "per_class": dict,
+    "best_params": dict, "cv_accuracy_mean": float, "cv_accuracy_std": float, "fit_seconds": float,
+    "predict_seconds": float, "train_size": int, "notes": str, "class_order": list, "confusion_matrix": list,
+}
+
+
+def test_real_model_metrics_follow_the_shared_schema():
+    train, test = blobs(200, 0, mark=1.0), blobs(50, 1, mark=1.0)
+    grid = {"C": [0.01, 1.0], "max_iter": [200]}
+    metrics, predicted = classify("toy", "logreg", {"max_train": None, "grid": grid}, SEARCH, train, test)
+    metrics = json.loads(json.dumps(metrics))  # what the stage writes must survive JSON
+    for key, kind in REQUIRED.items():
+        assert isinstance(metrics[key], kind), key
+    assert (metrics["feature"], metrics["model"]) == ("toy", "logreg")
+    assert metrics["best_params"]["C"] in grid["C"] and metrics["best_params"]["max_iter"] == 200
+    assert list(metrics["per_class"]) == list(CLASS_NAMES)
+    for scores in metrics["per_class"].values():
+        assert set(scores) == {"precision", "recall", "f1", "support"}
+        assert all(0.0 <= scores[k] <= 1.0 for k in ("precision", "recall", "f1"))
+    assert metrics["train_size"] == 200 and metrics["test_accuracy"] == np.mean(predicted == test[1]) >= 0.9
+
+
+def test_confusion_matrix_is_ten_by_ten_rows_actual_in_class_order():
+    actual = np.array([0, 0, 6, 6, 6, 9])
+    predicted = np.array([0, 6, 6, 6, 2, 9])
+    metrics = classification_metrics(actual, predicted)
+    matrix = np.array(metrics["confusion_matrix"])
+    assert metrics["class_order"] == list(CLASS_NAMES)
+    assert matrix.shape == (10, 10) and matrix.sum() == 6
+    assert matrix[0, 6] == 1 and matrix[6, 2] == 1 and matrix[6, 6] == 2 and matrix[9, 9] == 1
+    assert metrics["per_class"]["Shirt"]["support"] == 3
+    assert metrics["per_class"]["Shirt"]["recall"] == pytest.approx(2 / 3)
+    assert metrics["per_class"]["Trouser"] == {"precision": 0.0, "recall": 0.0, "f1": 0.0, "support": 0}
+    table = predictions_table(actual, predicted)
+    assert list(table.columns) == ["index", "actual", "predicted"]
+    assert table["index"].tolist() == list(range(6))
+    assert table.iloc[1].tolist() == [1, "T-shirt/top", "Shirt"]
+
+
+def test_every_model_in_params_has_a_pipeline_and_its_shipped_grid_is_valid():
+    assert MODEL_NAMES == CLASSIFY_MODELS
+    params = load_params()["classify"]
+    for name in MODEL_NAMES:
+        check_grid(name, params[name]["grid"], 0, f"classify.{name}.grid")
+        assert build_pipeline(name, 0).steps[-1][0] == "clf"
+
+
+@pytest.mark.parametrize(
+    "grid, message",
+    [
+        ({"C": [1.0], "gama": [0.1]}, r"`classify.svm.grid.gama` is not a parameter of SVC; known: .*gamma"),
+        ({"kernel": ["rbf", "sigmoidal"]}, r"`classify.svm.grid` gives an invalid setting \{'kernel': 'sigmoidal'\}"),
+        ({"scale": ["minmax"]}, r"`classify.svm.grid.scale` has 'minmax'; allowed: standard, none"),
+        ({"pca": [64, 0]}, r"`classify.svm.grid.pca` has 0; allowed: null or a positive number of components"),
+    ],
+    ids=["unknown-parameter", "bad-value", "bad-scaler", "bad-pca"],
+)
+def test_bad_grid_is_reported_before_any_work(grid, message):
+    with pytest.raises(PipelineError, match=message):
+        check_grid("svm", grid, 0, "classify.svm.grid")
+
+
+def test_pca_axis_projects_only_when_it_reduces_the_dimension():
+    grid = pipeline_grid({"pca": [None, 2, 6, 50], "scale": ["none"], "C": [1.0]}, n_features=6, seed=0)
+    assert grid["pca"][0] == "passthrough" and grid["pca"][1].n_components == 2
+    assert grid["pca"][2:] == ["passthrough", "passthrough"]
+    assert grid["scale"] == ["passthrough"] and grid["clf__C"] == [1.0]
+    train, test = blobs(200, 0, mark=1.0), blobs(50, 1, mark=1.0)
+    metrics, _ = classify("toy", "knn", {"max_train": None, "grid": {"pca": [3], "n_neighbors": [1, 3]}}, SEARCH, train, test)
+    assert metrics["best_params"]["pca"] == 3 and metrics["test_accuracy"] >= 0.9
+
+
+def test_feature_files_are_checked(tmp_path):
+    folder = tmp_path / "raw"
+    folder.mkdir()
+    np.save(folder / "train.npy", np.zeros((4, 3), dtype=np.float32))
+    with pytest.raises(PipelineError, match=r"raw/test\.npy: not found; run its feature stage first \(`dvc repro extract_features@raw`\)"):
+        load_feature_set(folder, 4, 2)
+    np.save(folder / "test.npy", np.zeros((3, 3), dtype=np.float32))
+    with pytest.raises(PipelineError, match=r"test\.npy: expected a float32 array of 2 rows"):
+        load_feature_set(folder, 4, 2)
+    np.save(folder / "test.npy", np.full((2, 3), np.nan, dtype=np.float32))
+    with pytest.raises(PipelineError, match="NaN or infinite"):
+        load_feature_set(folder, 4, 2)
