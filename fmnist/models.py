@@ -56,7 +56,9 @@ def projection(components: int | None, n_features: int, seed: int) -> Any:
     """The `pca` step: PCA onto `components` dimensions, or "passthrough" if that would not reduce."""
     if components is None or components >= n_features:
         return "passthrough"
-    return PCA(n_components=components, random_state=seed)
+    # Randomized SVD with two power iterations: the leading subspace is what matters for the
+    # classifier, and on 60,000 x 3,969 scattering features it takes seconds instead of a minute.
+    return PCA(n_components=components, svd_solver="randomized", iterated_power=2, random_state=seed)
 
 
 def pipeline_grid(grid: dict[str, list], n_features: int, seed: int) -> dict[str, list]:
