@@ -5,8 +5,10 @@ Everything is keyed by the class names of fmnist.classes, in label order.
 
 from __future__ import annotations
 
+import csv
+from pathlib import Path
+
 import numpy as np
-import pandas as pd
 from sklearn.metrics import accuracy_score, confusion_matrix, f1_score, precision_recall_fscore_support
 
 from fmnist.classes import CLASS_NAMES, NUM_CLASSES
@@ -32,10 +34,12 @@ def classification_metrics(actual: np.ndarray, predicted: np.ndarray) -> dict:
     }
 
 
-def predictions_table(actual: np.ndarray, predicted: np.ndarray) -> pd.DataFrame:
-    """One row per test image, in test-set order: index, actual and predicted class names.
+def write_predictions(path: Path, actual: np.ndarray, predicted: np.ndarray) -> None:
+    """One CSV row per test image, in test-set order: index, actual and predicted class names.
 
     The plot data of DVC's `confusion` template (x: actual, y: predicted).
     """
-    names = np.array(CLASS_NAMES, dtype=object)
-    return pd.DataFrame({"index": np.arange(len(actual)), "actual": names[actual], "predicted": names[predicted]})
+    with open(path, "w", newline="") as f:
+        writer = csv.writer(f, lineterminator="\n")
+        writer.writerow(["index", "actual", "predicted"])
+        writer.writerows((i, CLASS_NAMES[a], CLASS_NAMES[p]) for i, (a, p) in enumerate(zip(actual, predicted)))

@@ -7,7 +7,7 @@ from fmnist.atomic import staged_outputs
 from fmnist.classify import classify, load_feature_set
 from fmnist.cli import run_stage, stage_params
 from fmnist.dataset import load_dataset
-from fmnist.evaluation import predictions_table
+from fmnist.evaluation import write_predictions
 from fmnist.models import MODEL_NAMES, check_grid
 
 PARAMS_READ = ("classify.search", "classify.{model}")
@@ -37,7 +37,7 @@ def main() -> None:
     name = f"{args.feature}-{args.model}"
     with staged_outputs() as staged:
         staged.save_json(METRICS_DIR / f"{name}.json", metrics)
-        predictions_table(data.test_labels, predicted).to_csv(staged.path(PLOTS_DIR / f"{name}.csv"), index=False)
+        write_predictions(staged.path(PLOTS_DIR / f"{name}.csv"), data.test_labels, predicted)
 
 
 if __name__ == "__main__":

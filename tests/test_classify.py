@@ -12,7 +12,7 @@ from fmnist import models
 from fmnist.classes import CLASS_NAMES
 from fmnist.classify import classify, load_feature_set
 from fmnist.errors import PipelineError
-from fmnist.evaluation import classification_metrics, predictions_table
+from fmnist.evaluation import classification_metrics, write_predictions
 from fmnist.gridsearch import stratified_subset
 from fmnist.models import MODEL_NAMES, build_pipeline, check_grid, pipeline_grid
 from fmnist.params import CLASSIFY_MODELS, load_params
@@ -115,7 +115,7 @@ def test_real_model_metrics_follow_the_shared_schema():
     assert metrics["train_size"] == 200 and metrics["test_accuracy"] == np.mean(predicted == test[1]) >= 0.9
 
 
-def test_confusion_matrix_is_ten_by_ten_rows_actual_in_class_order():
+def test_confusion_matrix_is_ten_by_ten_rows_actual_in_class_order(tmp_path):
     actual = np.array([0, 0, 6, 6, 6, 9])
     predicted = np.array([0, 6, 6, 6, 2, 9])
     metrics = classification_metrics(actual, predicted)
@@ -126,10 +126,12 @@ def test_confusion_matrix_is_ten_by_ten_rows_actual_in_class_order():
     assert metrics["per_class"]["Shirt"]["support"] == 3
     assert metrics["per_class"]["Shirt"]["recall"] == pytest.approx(2 / 3)
     assert metrics["per_class"]["Trouser"] == {"precision": 0.0, "recall": 0.0, "f1": 0.0, "support": 0}
-    table = predictions_table(actual, predicted)
-    assert list(table.columns) == ["index", "actual", "predicted"]
-    assert table["index"].tolist() == list(range(6))
-    assert table.iloc[1].tolist() == [1, "T-shirt/top", "Shirt"]
+
+    path = tmp_path / "predictions.csv"
+    write_predictions(path, actual, predicted)
+    lines = path.read_text().splitlines()
+    assert lines[0] == "index,actual,predicted" and len(lines) == 7
+    assert lines[2] == "1,T-shirt/top,Shirt" and lines[6] == "5,Ankle boot,Ankle boot"
 
 
 def test_every_model_in_params_has_a_pipeline_and_its_shipped_grid_is_valid():
