@@ -30,7 +30,7 @@ SCALERS: dict[str, Callable[[], Any]] = {"standard": StandardScaler, "none": lam
 # name -> (default scaling, classifier factory taking the seed). Trees need no scaling; everything
 # that uses distances, dot products or gradient steps gets standardised features.
 ZOO: dict[str, tuple[str, Callable[[int], BaseEstimator]]] = {
-    "lda": ("standard", lambda seed: LinearDiscriminantAnalysis(solver="lsqr")),
+    "lda": ("standard", lambda seed: LinearDiscriminantAnalysis()),
     "qda": ("standard", lambda seed: QuadraticDiscriminantAnalysis()),
     "logreg": ("standard", lambda seed: LogisticRegression(random_state=seed)),
     "linear_svc": ("standard", lambda seed: LinearSVC(random_state=seed)),
