@@ -99,7 +99,10 @@ def tune_and_fit(
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", ConvergenceWarning)
         start = time.perf_counter()
-        final.fit(train_x[fit_rows], train_y[fit_rows])
+        if len(fit_rows) == len(train_y):  # every row: no 1 GB copy of the 3,969-d set
+            final.fit(train_x, train_y)
+        else:
+            final.fit(train_x[fit_rows], train_y[fit_rows])
         fit_seconds = time.perf_counter() - start
     for warning in caught:
         if issubclass(warning.category, ConvergenceWarning):
