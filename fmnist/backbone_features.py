@@ -2,7 +2,7 @@
 
 Fashion-MNIST's 28 x 28 grayscale images are resized (bilinear) to `input_size`, normalised with the
 ImageNet mean/std of each colour channel (the grayscale value replicated to 3 channels), and fed in
-channels-last layout under inference mode; on CUDA, autocast to float16 is an option.
+channels-last layout under inference mode, batch norms folded into the convolutions; on CUDA, autocast to float16 is an option.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ import contextlib
 import torch
 import torch.nn.functional as F
 from torch import nn
+from torch.fx.experimental.optimization import fuse
 
 from fmnist.weights import build_backbone
 
@@ -47,7 +48,8 @@ def feature_extractor(
     torch.manual_seed(seed)
     backbone = build_backbone("resnet18", weights, weights_file, weights_sha256, param_prefix)
     backbone.fc = nn.Identity()
-    model = nn.Sequential(GrayToImageNet(input_size), backbone).eval()
+    # Folding each batch norm into the convolution before it: one pass fewer per layer at inference.
+    model = nn.Sequential(GrayToImageNet(input_size), fuse(backbone.eval())).eval()
     return model.to(memory_format=torch.channels_last)
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import os
+import resource
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -121,6 +122,7 @@ def extract_feature_set(name: str, params: dict, dataset: Dataset, out_dir: Path
             "device": describe(extractor.device),
             "seconds": round(seconds, 3),
             "images_per_second": round(count / seconds, 1),
+            "peak_rss_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
             "torch": torch.__version__,
             **extractor.notes,
         }
