@@ -57,13 +57,18 @@ def bench_scatnet(args: argparse.Namespace) -> None:
         params = {**load_params()["features"][name], "device": "cpu"}
         config = ", ".join(f"{k}={params[k]}" for k in ("J", "L", "max_order", "input_size", "resize"))
         print(f"== {name} ({config}) on {torch.get_num_threads()} CPU threads")
+        threads = torch.get_num_threads()
         plain = plain_kymatio_rate(params, images[: args.plain_images], 128)
-        print(f"kymatio Scattering2D plainly, batch 128, first {args.plain_images} images: {plain:,.0f} images/s")
+        print(f"kymatio Scattering2D plainly, batch 128, {threads} threads, first {args.plain_images:,} images: {plain:,.0f} images/s")
+        torch.set_num_threads(1)
+        plain_1 = plain_kymatio_rate(params, images[: args.plain_images], 128)
+        torch.set_num_threads(threads)
+        print(f"kymatio Scattering2D plainly, batch 128, 1 thread, first {args.plain_images:,} images: {plain_1:,.0f} images/s")
         seconds = time_extraction(params, f"features.{name}", images)
         rate = len(images) / seconds
         print(
             f"our extraction, batch {params['batch_size']}, all {len(images):,} images: {seconds:.1f} s, "
-            f"{rate:,.0f} images/s = {rate / plain:.1f}x kymatio plainly"
+            f"{rate:,.0f} images/s = {rate / plain:.1f}x kymatio plainly ({rate / plain_1:.1f}x its 1-thread rate)"
         )
         print(f"peak RSS so far: {peak_rss_mib():,.0f} MiB")
 

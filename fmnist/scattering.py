@@ -23,12 +23,15 @@ class ComplexBackend(TorchBackend2D):
     """kymatio's torch backend computed on native complex tensors (same results to float32 rounding).
 
     Real signals keep kymatio's layout, a trailing axis of size 1; complex ones are complex64 tensors
-    of shape (..., M, N). Only the scattering algorithm of kymatio passes values between these methods.
+    of shape (..., M, N). Only kymatio's scattering algorithm passes values between these methods.
+    Each choice below was timed against the alternatives (README, "Feature extraction speed").
     """
 
     @staticmethod
     def rfft(x: torch.Tensor) -> torch.Tensor:
-        return torch.fft.fft2(x[..., 0])
+        # torch's FFT of a complex tensor is several times faster than its FFT of a real one.
+        real = x[..., 0]
+        return torch.fft.fft2(torch.complex(real, torch.zeros_like(real)))
 
     @staticmethod
     def ifft(x: torch.Tensor) -> torch.Tensor:
@@ -40,7 +43,8 @@ class ComplexBackend(TorchBackend2D):
 
     @staticmethod
     def modulus(x: torch.Tensor) -> torch.Tensor:
-        return x.abs()[..., None]
+        # Faster than torch.abs on complex tensors (which guards against overflow, needless here).
+        return (x.real.square() + x.imag.square()).sqrt_()[..., None]
 
     @staticmethod
     def cdgmm(A: torch.Tensor, B: torch.Tensor) -> torch.Tensor:
@@ -49,10 +53,17 @@ class ComplexBackend(TorchBackend2D):
 
     @staticmethod
     def subsample_fourier(x: torch.Tensor, k: int) -> torch.Tensor:
-        """Periodise the spectrum: the mean of its k x k blocks (subsampling by k in space)."""
+        """Periodise the spectrum: the mean of its k x k blocks (subsampling by k in space).
+
+        Rows first, then columns, each as a sum of contiguous blocks of the (real, imaginary) view: a
+        pairwise sum of the two halves for k = 2, a reduction over the block axis for larger k.
+        """
         *batch, M, N = x.shape
-        y = torch.view_as_real(x.reshape(-1, k, M // k, k, N // k))
-        return torch.view_as_complex(y.mean(dim=(1, 3)).contiguous()).reshape(*batch, M // k, N // k)
+        r = torch.view_as_real(x).reshape(-1, k, M // k, N * 2)
+        rows = r[:, 0] + r[:, 1] if k == 2 else r.sum(1)
+        c = rows.view(-1, M // k, k, (N // k) * 2)
+        cols = c[:, :, 0] + c[:, :, 1] if k == 2 else c.sum(2)
+        return torch.view_as_complex(cols.div_(k * k).view(-1, M // k, N // k, 2)).reshape(*batch, M // k, N // k)
 
 
 def scattering_dim(J: int, L: int, max_order: int, input_size: int) -> int:
