@@ -3,6 +3,7 @@
     python -m bench.features scatnet            # kymatio plainly (batch 128) vs our extraction, all 70,000 images
     python -m bench.features resnet18           # images/s at 32, 64, 112, 224 px, batch 128, channels-last
     python -m bench.features resnet18 --full    # ... and the default 112 px extraction of all 70,000 images
+    python -m bench.features profile            # where kymatio's time goes, per backend call, and the primitives
 
 Each figure is printed; peak memory is this process's maximum resident set size (getrusage).
 """
@@ -10,6 +11,7 @@ Each figure is printed; peak memory is this process's maximum resident set size 
 from __future__ import annotations
 
 import argparse
+import collections
 import resource
 import time
 from pathlib import Path
@@ -20,7 +22,8 @@ import torch
 from fmnist.dataset import load_dataset
 from fmnist.extract import build_extractor, extract_into, use_all_cores
 from fmnist.params import load_params
-from fmnist.scattering import build_scattering, scattering_features
+from fmnist.scattering import ComplexBackend, build_scattering, scattering_features
+from kymatio.scattering2d.backend.torch_backend import TorchBackend2D
 
 
 def peak_rss_mib() -> float:
@@ -92,6 +95,67 @@ def bench_resnet18(args: argparse.Namespace) -> None:
     print(f"peak RSS: {peak_rss_mib():,.0f} MiB")
 
 
+BACKEND_CALLS = ("cdgmm", "rfft", "ifft", "irfft", "subsample_fourier", "modulus", "concatenate")
+
+
+def time_calls(scattering, images: torch.Tensor, params: dict, batch_size: int) -> tuple[float, collections.Counter]:
+    """Wall seconds of the scattering of `images`, and the share spent in each backend call."""
+    backend, spent = scattering.backend, collections.Counter()
+    originals = {name: getattr(backend, name) for name in BACKEND_CALLS}
+
+    def timed(name, call):
+        def wrapper(*args, **kwargs):
+            start = time.perf_counter()
+            result = call(*args, **kwargs)
+            spent[name] += time.perf_counter() - start
+            return result
+
+        return wrapper
+
+    scattering.backend = type("Timed", (backend,), {name: staticmethod(timed(name, call)) for name, call in originals.items()})
+    start = time.perf_counter()
+    with torch.inference_mode():
+        for i in range(0, len(images), batch_size):
+            scattering_features(scattering, images[i : i + batch_size], params["input_size"], params["resize"])
+    total = time.perf_counter() - start
+    scattering.backend = backend
+    return total, spent
+
+
+def time_op(op, *args, repeat: int = 20) -> float:
+    op(*args)
+    start = time.perf_counter()
+    for _ in range(repeat):
+        op(*args)
+    return (time.perf_counter() - start) / repeat * 1e3
+
+
+def bench_profile(args: argparse.Namespace) -> None:
+    torch.set_num_threads(1)
+    params = load_params()["features"]["scatnet"]
+    images = torch.from_numpy(all_images()[: args.images])
+    print(f"== scatnet defaults, batch 128, {len(images)} images, 1 thread: share of time per backend call")
+    for label, fast in (("kymatio torch backend", False), ("ComplexBackend", True)):
+        scattering = build_scattering(params["J"], params["L"], params["max_order"], params["input_size"], fast=fast)
+        time_calls(scattering, images[:128], params, 128)  # warm-up
+        total, spent = time_calls(scattering, images, params, 128)
+        shares = ", ".join(f"{name} {seconds / total:.0%}" for name, seconds in spent.most_common())
+        print(f"{label}: {len(images) / total:,.0f} images/s; {shares}")
+    side = scattering._M_padded  # the padded size the first FFTs and products run at
+    x = torch.randn(128, side, side, dtype=torch.complex64)
+    real = torch.randn(128, side, side, 1)
+    print(f"== primitives on 128 x {side} x {side}, ms (kymatio's / ours)")
+    for label, theirs, ours, arg in (
+        ("FFT of a real signal", TorchBackend2D.rfft, ComplexBackend.rfft, real),
+        ("modulus", lambda z: TorchBackend2D.modulus(torch.view_as_real(z)), ComplexBackend.modulus, x),
+        ("subsample_fourier k=2", lambda z: TorchBackend2D.subsample_fourier(torch.view_as_real(z), 2), lambda z: ComplexBackend.subsample_fourier(z, 2), x),
+        ("torch.fft.fft2 of the real tensor vs of it made complex", lambda r: torch.fft.fft2(r[..., 0]), ComplexBackend.rfft, real),
+        ("torch.abs vs sqrt(re^2 + im^2)", torch.abs, lambda z: (z.real.square() + z.imag.square()).sqrt_(), x),
+    ):
+        a, b = time_op(theirs, arg), time_op(ours, arg)
+        print(f"{label}: {a:.2f} / {b:.2f} ({a / b:.1f}x)")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="which", required=True)
@@ -102,9 +166,11 @@ def main() -> None:
     res.add_argument("--sizes", type=int, nargs="+", default=[32, 64, 112, 224])
     res.add_argument("--images", type=int, default=1024, help="images timed at 112 px (scaled with the pixel count)")
     res.add_argument("--full", action="store_true", help="also time the default extraction of all 70,000 images")
+    prof = sub.add_parser("profile")
+    prof.add_argument("--images", type=int, default=1024)
     args = parser.parse_args()
     use_all_cores()
-    {"scatnet": bench_scatnet, "resnet18": bench_resnet18}[args.which](args)
+    {"scatnet": bench_scatnet, "resnet18": bench_resnet18, "profile": bench_profile}[args.which](args)
 
 
 if __name__ == "__main__":
