@@ -9,7 +9,24 @@ from typing import Any, Iterable
 import yaml
 
 from fmnist.errors import PipelineError
-from fmnist.schema import Bool, Float, Int, ListOf, MapOf, Nullable, OneOf, Section, Str
+from fmnist.schema import Bool, Choice, Float, Int, ListOf, MapOf, Nullable, OneOf, Section, Str
+
+DEVICE = Choice("auto", "cpu", "cuda")
+
+# A kymatio Scattering2D feature set (features.scatnet, features.scatnet_rich): J scales, L angles,
+# order 1 or 2, on input_size x input_size images (28 x 28 resized bilinearly or zero-padded).
+SCATTERING = Section(
+    {
+        "kind": Choice("scattering"),
+        "J": Int(1, 8),
+        "L": Int(1, 16),
+        "max_order": Choice(1, 2),
+        "input_size": Int(8, 512),
+        "resize": Choice("bilinear", "pad"),
+        "batch_size": Int(1, 65536),
+        "device": DEVICE,
+    }
+)
 
 # The classify models (fmnist.models.ZOO has one pipeline per name; a test checks they agree).
 CLASSIFY_MODELS = ("lda", "qda", "logreg", "linear_svc", "svm", "random_forest", "knn", "mlp", "hgb")
@@ -40,6 +57,26 @@ SCHEMA = Section(
             {
                 "val_fraction": Float(0.0, 0.5, lo_open=True),
                 "seed": Int(0, 2**32 - 1),
+            }
+        ),
+        "features": Section(
+            {
+                "raw": Section({"kind": Choice("raw"), "batch_size": Int(1, 1_000_000)}),
+                "scatnet": SCATTERING,
+                "scatnet_rich": SCATTERING,
+                "resnet18": Section(
+                    {
+                        "kind": Choice("resnet18"),
+                        "weights": Choice("imagenet", "random"),
+                        "weights_file": Nullable(Str()),
+                        "weights_sha256": Nullable(Str()),
+                        "seed": Int(0, 2**32 - 1),
+                        "input_size": Int(32, 1024),
+                        "batch_size": Int(1, 65536),
+                        "device": DEVICE,
+                        "mixed_precision": Bool(),
+                    }
+                ),
             }
         ),
         "classify": Section(

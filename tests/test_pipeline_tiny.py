@@ -1,13 +1,17 @@
 """The DVC pipeline end to end on tiny synthetic data: repro, no-op repro, and what a param change re-runs."""
 
+import json
+
+import numpy as np
 import pytest
 
 from tests.dvc_project import make_tiny_project
+from tests.tiny_params import tiny_pipeline
 
 
 @pytest.fixture(scope="module")
 def project(tmp_path_factory):
-    project = make_tiny_project(tmp_path_factory.mktemp("tiny"))
+    project = make_tiny_project(tmp_path_factory.mktemp("tiny"), tiny_params=tiny_pipeline)
     project.dvc("repro")
     project.commit_all("first run")
     return project
@@ -25,3 +29,43 @@ def test_changing_the_split_seed_reruns_prepare_and_not_download(project):
         assert "prepare" in runs and "download" not in runs
     finally:
         project.run("git", "checkout", "params.yaml")
+
+
+def test_changing_scatnet_params_reruns_only_the_scatnet_extraction(project):
+    project.edit_params(lambda p: p["features"]["scatnet"].update(J=3))
+    try:
+        assert project.stages_that_would_run() == ["extract_features@scatnet"]
+    finally:
+        project.run("git", "checkout", "params.yaml")
+
+
+def test_feature_sets_are_written_for_every_image(project):
+    for name, dim in (("raw", 784), ("scatnet", 176), ("scatnet_rich", 3969), ("resnet18", 512)):
+        folder = project.root / "features" / name
+        assert np.load(folder / "train.npy").shape == (200, dim)
+        assert np.load(folder / "test.npy").shape == (50, dim)
+        assert json.loads((folder / "info.json").read_text())["dimension"] == dim
+
+
+MODELS = ("lda", "qda", "logreg", "linear_svc", "svm", "random_forest", "knn", "mlp", "hgb")
+FEATURES = ("raw", "scatnet", "scatnet_rich", "resnet18")
+
+
+def test_changing_one_models_grid_reruns_only_that_models_stages(project):
+    project.edit_params(lambda p: p["classify"]["knn"]["grid"].update(n_neighbors=[3]))
+    try:
+        assert sorted(project.stages_that_would_run()) == sorted(f"classify@{f}-knn" for f in FEATURES)
+    finally:
+        project.run("git", "checkout", "params.yaml")
+
+
+def test_classify_outputs_for_every_feature_and_model(project):
+    for feature in FEATURES:
+        row = json.loads((project.root / "metrics" / "classify_summary" / f"{feature}.json").read_text())
+        assert sorted(row) == sorted(MODELS)
+        for model in MODELS:
+            metrics = json.loads((project.root / "metrics" / "classify" / f"{feature}-{model}.json").read_text())
+            assert (metrics["feature"], metrics["model"], metrics["train_size"]) == (feature, model, 200)
+            assert row[model] == metrics["test_accuracy"]
+            lines = (project.root / "plots" / "classify" / f"{feature}-{model}.csv").read_text().splitlines()
+            assert lines[0] == "index,actual,predicted" and len(lines) == 51

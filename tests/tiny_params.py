@@ -1,0 +1,35 @@
+"""Tiny settings for tests/dvc_project.py projects: every stage runs in seconds on 200 + 50 images."""
+
+
+def tiny_features(params: dict) -> None:
+    """ResNet-18 at 32 px with explicit random weights (as `make repro` sets them where ImageNet's are missing).
+
+    The scattering sets keep their real configurations (176 and 3969 features): they take well under a
+    second on 250 images.
+    """
+    params["features"]["resnet18"].update(weights="random", input_size=32, batch_size=64, device="cpu")
+    for name in ("scatnet", "scatnet_rich"):
+        params["features"][name]["device"] = "cpu"
+
+
+def tiny_classify(params: dict) -> None:
+    """Every classify stage in about a second on 200 + 50 images: in-process folds, small grids and models.
+
+    Principal components stay below the 13 rows per class of a 3-fold search on 200 images.
+    """
+    classify = params["classify"]
+    classify["search"].update(size=200, folds=3, n_jobs=1)
+    classify["qda"]["grid"].update(pca=[4, 8])
+    classify["logreg"]["grid"].update(pca=[16])
+    classify["linear_svc"]["grid"].update(pca=[16])
+    classify["svm"]["grid"].update(pca=[16])
+    classify["random_forest"]["grid"].update(n_estimators=[5])
+    classify["knn"]["grid"].update(pca=[None, 8])
+    classify["mlp"]["grid"].update(pca=[16], hidden_layer_sizes=[[16, 16]], max_iter=[3])
+    classify["hgb"]["grid"].update(pca=[8], max_iter=[5])
+
+
+def tiny_pipeline(params: dict) -> None:
+    """The tiny settings of every stage."""
+    tiny_features(params)
+    tiny_classify(params)
