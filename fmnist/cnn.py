@@ -51,9 +51,11 @@ def effective_recipe(arch: str, recipe_params: dict, settings: dict) -> Recipe:
 
 
 def input_pipeline(arch: str, settings: dict, recipe: Recipe):
+    """The arch's input pipeline; `augment: false` in its settings turns crops and flips off."""
+    augment = settings.get("augment", True)
     if uses_imagenet_input(arch):
-        return ImageNetInput(settings["input_size"], settings["crop_scale_min"], recipe.hflip)
-    return SmallNetInput(recipe.crop_padding, recipe.hflip)
+        return ImageNetInput(settings["input_size"], settings["crop_scale_min"] if augment else 1.0, recipe.hflip and augment)
+    return SmallNetInput(recipe.crop_padding if augment else 0, recipe.hflip and augment)
 
 
 def training_indices(arch: str, dataset: Dataset, settings: dict, seed: int) -> np.ndarray:

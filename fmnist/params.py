@@ -17,8 +17,9 @@ WEIGHTS = {
     "weights_file": Nullable(Str()),
     "weights_sha256": Nullable(Str()),
 }
-# Every arch may train for its own number of epochs (null: model.epochs), to fit the CPU budget.
-EPOCHS = {"epochs": Nullable(Int(1, 1000))}
+# Every arch may train for its own number of epochs (null: model.epochs), to fit the CPU budget, and
+# may switch model.crop_padding / model.hflip augmentation off (dense nets gain nothing from shifts).
+EPOCHS = {"epochs": Nullable(Int(1, 1000)), "augment": Bool()}
 LENET5 = {"activation": Choice("relu", "tanh"), "pool": Choice("avg", "max"), **EPOCHS}
 # The ImageNet backbones' own training adjustments: their lr is model.lr x lr_scale.
 BACKBONE_TRAINING = {
