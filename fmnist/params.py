@@ -9,6 +9,7 @@ from typing import Any, Iterable
 import yaml
 
 from fmnist.errors import PipelineError
+from fmnist.archs import ARCHS
 from fmnist.schema import Bool, Choice, Float, Int, ListOf, MapOf, Nullable, OneOf, Section, Str
 
 DEVICE = Choice("auto", "cpu", "cuda")
@@ -43,6 +44,24 @@ CLASSIFY_MODEL = Section(
     }
 )
 
+# Where an ImageNet backbone's weights come from (fmnist/weights.py).
+WEIGHTS = {
+    "weights": Choice("imagenet", "random"),
+    "weights_file": Nullable(Str()),
+    "weights_sha256": Nullable(Str()),
+}
+# Every arch may train for its own number of epochs (null: model.epochs), to fit the CPU budget, and
+# may switch model.crop_padding / model.hflip augmentation off (dense nets gain nothing from shifts).
+EPOCHS = {"epochs": Nullable(Int(1, 1000)), "augment": Bool()}
+LENET5 = {"activation": Choice("relu", "tanh"), "pool": Choice("avg", "max"), **EPOCHS}
+# The ImageNet backbones' own training adjustments: their lr is model.lr x lr_scale.
+BACKBONE_TRAINING = {
+    "input_size": Int(32, 512),
+    "crop_scale_min": Float(0.0, 1.0, lo_open=True),
+    "lr_scale": Float(0.0, 100.0, lo_open=True),
+    **EPOCHS,
+}
+
 SCHEMA = Section(
     {
         "download": Section(
@@ -67,9 +86,7 @@ SCHEMA = Section(
                 "resnet18": Section(
                     {
                         "kind": Choice("resnet18"),
-                        "weights": Choice("imagenet", "random"),
-                        "weights_file": Nullable(Str()),
-                        "weights_sha256": Nullable(Str()),
+                        **WEIGHTS,
                         "seed": Int(0, 2**32 - 1),
                         "input_size": Int(32, 1024),
                         "batch_size": Int(1, 65536),
@@ -90,6 +107,58 @@ SCHEMA = Section(
                     }
                 ),
                 **{name: CLASSIFY_MODEL for name in CLASSIFY_MODELS},
+            }
+        ),
+        "train_cnn": Section({"archs": ListOf(Choice(*ARCHS), min_len=1, unique=True)}),
+        "model": Section(
+            {
+                "optimizer": Choice("sgd", "adam", "adamw"),
+                "lr": Float(0.0, 10.0, lo_open=True),
+                "momentum": Float(0.0, 1.0, hi_open=True),
+                "weight_decay": Float(0.0, 1.0),
+                "epochs": Int(1, 1000),
+                "batch_size": Int(1, 65536),
+                "patience": Int(1, 1000),
+                "schedule": Choice("onecycle", "cosine", "constant"),
+                "warmup_fraction": Float(0.0, 0.9),
+                "label_smoothing": Float(0.0, 1.0, hi_open=True),
+                "crop_padding": Int(0, 8),
+                "hflip": Bool(),
+                "channels_last": Bool(),
+                "compile": Bool(),
+                "amp": Bool(),
+                "device": DEVICE,
+                "seed": Int(0, 2**32 - 1),
+            }
+        ),
+        "cnn": Section(
+            {
+                "mlp": Section({"hidden": ListOf(Int(1, 100000), min_len=1), "dropout": Float(0.0, 1.0, hi_open=True), **EPOCHS}),
+                "dense2": Section({"hidden": Int(1, 100000), **EPOCHS}),
+                "cnn1": Section({"filters": Int(1, 4096), "kernel": Int(1, 28), **EPOCHS}),
+                "lenet5": Section(LENET5),
+                "lenet5_bn": Section(LENET5),
+                "lenet5_boosted": Section({**LENET5, "batch_norm": Bool()}),
+                "convnet_bn": Section(
+                    {
+                        "channels": ListOf(Int(1, 4096), min_len=1, max_len=4),
+                        "convs_per_block": Int(1, 4),
+                        "kernel": Choice(1, 3, 5, 7),
+                        "fc": ListOf(Int(1, 100000)),
+                        "dropout": Float(0.0, 1.0, hi_open=True),
+                        "boost": Bool(),
+                        **EPOCHS,
+                    }
+                ),
+                "resnet18": Section(
+                    {
+                        **WEIGHTS,
+                        **BACKBONE_TRAINING,
+                        "freeze": Choice("none", "backbone"),
+                        "train_fraction": Float(0.0, 1.0, lo_open=True),
+                    }
+                ),
+                "vgg16_bn": Section({**WEIGHTS, **BACKBONE_TRAINING}),
             }
         ),
     }

@@ -120,10 +120,16 @@ class Nullable(Spec):
 class ListOf(Spec):
     item: Spec
     min_len: int = 0
+    max_len: int | None = None
+    unique: bool = False
 
     def validate(self, key: str, value: Any) -> None:
-        if not isinstance(value, list) or len(value) < self.min_len:
-            raise _fail(key, value, f"a list of at least {self.min_len} item(s)")
+        too_long = self.max_len is not None and isinstance(value, list) and len(value) > self.max_len
+        if not isinstance(value, list) or len(value) < self.min_len or too_long:
+            most = f" and at most {self.max_len}" if self.max_len is not None else ""
+            raise _fail(key, value, f"a list of at least {self.min_len}{most} item(s)")
+        if self.unique and len(set(map(repr, value))) != len(value):
+            raise _fail(key, value, "a list without repeated items")
         for i, item in enumerate(value):
             self.item.validate(f"{key}[{i}]", item)
 

@@ -8,6 +8,8 @@ import pytest
 from tests.dvc_project import make_tiny_project
 from tests.tiny_params import tiny_pipeline
 
+UPSTREAM_OF_CNN = ("download", "prepare", "extract_features", "classify", "visualize")
+
 
 @pytest.fixture(scope="module")
 def project(tmp_path_factory):
@@ -39,6 +41,17 @@ def test_changing_scatnet_params_reruns_only_the_scatnet_extraction(project):
         project.run("git", "checkout", "params.yaml")
 
 
+def test_cnn_lr_reruns_every_cnn_stage_and_no_feature_or_classify_stage(project):
+    project.edit_params(lambda p: p["model"].update(lr=0.03))
+    try:
+        runs = project.stages_that_would_run()
+        cnn_stages = {f"train_cnn@{arch}" for arch in project.params()["train_cnn"]["archs"]}
+        assert cnn_stages <= set(runs)
+        assert [stage for stage in runs if stage.startswith(UPSTREAM_OF_CNN)] == []
+    finally:
+        project.run("git", "checkout", "params.yaml")
+
+
 def test_feature_sets_are_written_for_every_image(project):
     for name, dim in (("raw", 784), ("scatnet", 176), ("scatnet_rich", 3969), ("resnet18", 512)):
         folder = project.root / "features" / name
@@ -59,6 +72,14 @@ def test_changing_one_models_grid_reruns_only_that_models_stages(project):
         project.run("git", "checkout", "params.yaml")
 
 
+def test_one_arch_setting_reruns_only_that_arch(project):
+    project.edit_params(lambda p: p["cnn"]["dense2"].update(hidden=7))
+    try:
+        assert [s for s in project.stages_that_would_run() if s.startswith("train_cnn")] == ["train_cnn@dense2"]
+    finally:
+        project.run("git", "checkout", "params.yaml")
+
+
 def test_classify_outputs_for_every_feature_and_model(project):
     for feature in FEATURES:
         row = json.loads((project.root / "metrics" / "classify_summary" / f"{feature}.json").read_text())
@@ -69,3 +90,11 @@ def test_classify_outputs_for_every_feature_and_model(project):
             assert row[model] == metrics["test_accuracy"]
             lines = (project.root / "plots" / "classify" / f"{feature}-{model}.csv").read_text().splitlines()
             assert lines[0] == "index,actual,predicted" and len(lines) == 51
+
+
+def test_dvc_plots_show_draws_the_cnn_learning_curves(project, tmp_path):
+    project.dvc("plots", "show", "-o", str(tmp_path / "plots"))
+    page = (tmp_path / "plots" / "index.html").read_text()
+    for curve in ("train/batch_loss.tsv", "train/loss.tsv", "val/loss.tsv", "val/acc.tsv"):
+        assert f"plots/cnn/lenet5/live/plots/metrics/{curve}" in page
+    assert "plots/cnn/lenet5/predictions.csv" in page

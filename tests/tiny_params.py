@@ -29,7 +29,21 @@ def tiny_classify(params: dict) -> None:
     classify["hgb"]["grid"].update(pca=[8], max_iter=[5])
 
 
+def tiny_cnn(params: dict) -> None:
+    """Small nets, 2 epochs: every default arch trains in seconds on tiny data."""
+    params["model"].update(epochs=2, batch_size=32, patience=1, channels_last=False)
+    cnn = params["cnn"]
+    for settings in cnn.values():
+        settings["epochs"] = None
+    cnn["mlp"].update(hidden=[32, 32])
+    cnn["cnn1"].update(filters=4)
+    cnn["convnet_bn"].update(channels=[8, 16], fc=[16, 16])
+    for arch in ("resnet18", "vgg16_bn"):
+        cnn[arch].update(weights="random", input_size=32, epochs=1)
+
+
 def tiny_pipeline(params: dict) -> None:
     """The tiny settings of every stage."""
     tiny_features(params)
     tiny_classify(params)
+    tiny_cnn(params)

@@ -1,0 +1,87 @@
+"""Time the default train_cnn stages on this machine and print their accuracies against the seeds.
+
+    flock /tmp/fmnist-cpu.lock python bench/cnn_budget.py          # re-run every stage in train_cnn.archs
+    python bench/cnn_budget.py --report-only                      # only print the table of the last run
+
+The run is `dvc repro --force --single-item train_cnn@<arch> ...` (so dvc.lock records it) timed
+end to end: process start, data loading, training, validation and test scoring of every stage. The
+budget is 30 minutes for all default stages together on 2 CPU cores; the best CNN must reach 0.935.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import yaml
+
+REPO = Path(__file__).resolve().parents[1]
+BUDGET_SECONDS = 30 * 60
+BEST_CNN_TARGET = 0.935
+# Test accuracy the seed reports give for each architecture (shared/seeds/README.md); None: no number.
+SEED_ACCURACY = {
+    "mlp": 0.8812,
+    "dense2": 0.659,
+    "cnn1": 0.890,
+    "lenet5": 0.8987,
+    "lenet5_bn": None,
+    "lenet5_boosted": 0.9082,
+    "convnet_bn": 0.9212,
+    "resnet18": 0.9433,
+    "vgg16_bn": 0.9385,
+}
+CONVOLUTIONAL = {"cnn1", "lenet5", "lenet5_bn", "lenet5_boosted", "convnet_bn", "resnet18", "vgg16_bn"}
+
+
+def table(archs: list[str]) -> tuple[str, dict[str, dict]]:
+    rows = [
+        "| arch | test accuracy | seed | macro F1 | best epoch | epochs run | parameters | train s | images/s |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+    ]
+    metrics = {}
+    for arch in archs:
+        m = json.loads((REPO / "metrics" / "cnn" / f"{arch}.json").read_text())
+        metrics[arch] = m
+        seed = SEED_ACCURACY[arch]
+        rows.append(
+            f"| {arch} | {m['test_accuracy']:.4f} | {'-' if seed is None else f'{seed:.4f}'} | {m['macro_f1']:.4f} | "
+            f"{m['best_epoch']} | {m['epochs_run']} | {m['params_count']:,} | {m['train_seconds']:.0f} | {m['images_per_second']:.0f} |"
+        )
+    return "\n".join(rows), metrics
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--report-only", action="store_true", help="print the table of the last run, train nothing")
+    args = parser.parse_args()
+    archs = yaml.safe_load((REPO / "params.yaml").read_text())["train_cnn"]["archs"]
+    wall = None
+    if not args.report_only:
+        stages = [f"train_cnn@{arch}" for arch in archs]
+        start = time.perf_counter()
+        subprocess.run([sys.executable, "-m", "dvc", "repro", "--force", "--single-item", *stages], cwd=REPO, check=True)
+        wall = time.perf_counter() - start
+    text, metrics = table(archs)
+    print(text)
+    print()
+    train_total = sum(m["train_seconds"] for m in metrics.values())
+    print(f"training time of all {len(archs)} stages (sum of train_seconds): {train_total:.0f} s")
+    if wall is not None:
+        print(f"wall clock of `dvc repro` of all {len(archs)} stages: {wall:.0f} s (budget {BUDGET_SECONDS} s): "
+              f"{'within' if wall <= BUDGET_SECONDS else 'OVER'} budget")
+    cnns = {a: m["test_accuracy"] for a, m in metrics.items() if a in CONVOLUTIONAL}
+    if cnns:
+        best = max(cnns, key=cnns.get)
+        print(f"best CNN: {best} {cnns[best]:.4f} (target {BEST_CNN_TARGET}): {'met' if cnns[best] >= BEST_CNN_TARGET else 'NOT met'}")
+    below = [a for a, m in metrics.items() if SEED_ACCURACY[a] is not None and m["test_accuracy"] < SEED_ACCURACY[a]]
+    print("below their seed's number:", ", ".join(below) if below else "none")
+    print(f"device: {next(iter(metrics.values()))['device']}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

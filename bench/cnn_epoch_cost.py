@@ -1,0 +1,71 @@
+"""Seconds per training epoch of each architecture on this machine, from one epoch on a subset.
+
+    flock /tmp/fmnist-cpu.lock python -m bench.cnn_epoch_cost --images 4000 --batch-size 128 \
+        --archs mlp,dense2,cnn1,lenet5,lenet5_bn,convnet_bn --channels-last 1
+
+Trains each net (settings from params.yaml, the recipe from `model:` with the batch size given) for one
+epoch on the first `--images` training images and prints its training throughput and the seconds an
+epoch of the 54,000-image training split would take at that rate. `--convnet-channels 64,512`
+overrides convnet_bn's channels (the seed's width). Used to choose the epochs that fit the budget.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+import torch
+import yaml
+
+from fmnist.cnn import effective_recipe, input_pipeline
+from fmnist.dataset import load_dataset
+from fmnist.nets import build_net, count_parameters
+from fmnist.training import Recipe, fit, seed_everything
+
+REPO = Path(__file__).resolve().parents[1]
+FULL_EPOCH = 54000
+
+
+class Quiet:
+    def batch(self, step, loss):
+        pass
+
+    def epoch(self, epoch, values):
+        pass
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--images", type=int, default=4000)
+    parser.add_argument("--batch-size", type=int, default=None)
+    parser.add_argument("--archs", default="mlp,dense2,cnn1,lenet5,lenet5_bn,convnet_bn")
+    parser.add_argument("--channels-last", type=int, choices=(0, 1), default=None)
+    parser.add_argument("--convnet-channels", default=None)
+    args = parser.parse_args()
+    params = yaml.safe_load((REPO / "params.yaml").read_text())
+    dataset = load_dataset(REPO / "data" / "prepared")
+    images, labels = torch.from_numpy(dataset.train_images), torch.from_numpy(dataset.train_labels)
+    train_idx, val_idx = dataset.fit_indices()[: args.images], dataset.val_indices[:1000]
+    for arch in args.archs.split(","):
+        settings = dict(params["cnn"][arch])
+        if arch == "convnet_bn" and args.convnet_channels:
+            settings["channels"] = [int(c) for c in args.convnet_channels.split(",")]
+        recipe = effective_recipe(arch, params["model"], settings).__dict__ | {"epochs": 1}
+        if args.batch_size:
+            recipe["batch_size"] = args.batch_size
+        if args.channels_last is not None:
+            recipe["channels_last"] = bool(args.channels_last)
+        recipe = Recipe.from_params(recipe)
+        seed_everything(recipe.seed)
+        net = build_net(arch, settings)
+        result = fit(net, images, labels, train_idx, val_idx, input_pipeline(arch, settings, recipe), recipe, torch.device("cpu"), Quiet(), arch)
+        rate = result.images_seen / result.busy_seconds
+        print(
+            f"{arch:12s} {str(settings.get('channels', '')):10s} batch {recipe.batch_size} channels_last {int(recipe.channels_last)}: "
+            f"{rate:7.0f} images/s, {FULL_EPOCH / rate:6.1f} s per 54k-image epoch, {count_parameters(net):,} parameters",
+            flush=True,
+        )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,117 @@
+"""Batched input pipelines: uint8 images in, normalised float tensors out, augmentation drawn from an
+explicit torch.Generator so every epoch's crops and flips are reproducible.
+
+Small nets see 1 x 28 x 28 images normalised with the Fashion-MNIST mean and standard deviation, and
+train on random crops of the zero-padded image plus horizontal flips. The ImageNet backbones see the
+image resized to `input_size`, replicated to three channels and normalised as ImageNet was, and train
+on torchvision-style random-resized crops plus flips (seed 001).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+from torchvision.ops import roi_align
+
+FMNIST_MEAN, FMNIST_STD = 0.2860, 0.3530
+IMAGENET_MEAN = (0.485, 0.456, 0.406)
+IMAGENET_STD = (0.229, 0.224, 0.225)
+RRC_RATIO = (3 / 4, 4 / 3)  # torchvision RandomResizedCrop's default aspect-ratio range
+RRC_TRIES = 10
+
+
+def random_flip(x: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
+    """Flip each image of N x ... x W left-right with probability 1/2."""
+    flip = torch.rand(x.shape[0], generator=generator) < 0.5
+    return torch.where(flip.view(-1, *([1] * (x.dim() - 1))), x.flip(-1), x)
+
+
+def random_crop(x: torch.Tensor, padding: int, generator: torch.Generator) -> torch.Tensor:
+    """Per image, a random H x W window of the image zero-padded by `padding` on every side (N x H x W)."""
+    if padding == 0:
+        return x
+    n, h, w = x.shape
+    padded = F.pad(x, (padding, padding, padding, padding))
+    dy = torch.randint(0, 2 * padding + 1, (n,), generator=generator)
+    dx = torch.randint(0, 2 * padding + 1, (n,), generator=generator)
+    rows = (dy[:, None] + torch.arange(h))[:, :, None]
+    cols = (dx[:, None] + torch.arange(w))[:, None, :]
+    return padded[torch.arange(n)[:, None, None], rows, cols]
+
+
+def random_resized_boxes(n: int, side: int, scale_min: float, generator: torch.Generator) -> torch.Tensor:
+    """torchvision's RandomResizedCrop box sampling, vectorised: N x 4 boxes (x1, y1, x2, y2) in pixels.
+
+    Area fraction uniform in [scale_min, 1], log aspect ratio uniform in RRC_RATIO; the first of
+    RRC_TRIES draws that fits is used, else the whole image.
+    """
+    area = side * side * (scale_min + (1 - scale_min) * torch.rand(n, RRC_TRIES, generator=generator))
+    log_lo, log_hi = math.log(RRC_RATIO[0]), math.log(RRC_RATIO[1])
+    ratio = torch.exp(log_lo + (log_hi - log_lo) * torch.rand(n, RRC_TRIES, generator=generator))
+    w = torch.sqrt(area * ratio).round()
+    h = torch.sqrt(area / ratio).round()
+    fits = (w > 0) & (w <= side) & (h > 0) & (h <= side)
+    first = torch.argmax(fits.int(), dim=1)
+    any_fit = fits.any(dim=1)
+    rows = torch.arange(n)
+    w = torch.where(any_fit, w[rows, first], torch.tensor(float(side)))
+    h = torch.where(any_fit, h[rows, first], torch.tensor(float(side)))
+    x1 = torch.floor(torch.rand(n, generator=generator) * (side - w + 1))
+    y1 = torch.floor(torch.rand(n, generator=generator) * (side - h + 1))
+    return torch.stack([x1, y1, x1 + w, y1 + h], dim=1)
+
+
+def to_unit(images: torch.Tensor) -> torch.Tensor:
+    """uint8 N x 28 x 28 -> float N x 1 x 28 x 28 in [0, 1]."""
+    return images.float().div_(255).unsqueeze(1)
+
+
+@dataclass(frozen=True)
+class SmallNetInput:
+    """Fashion-MNIST-normalised 28 x 28 input; training adds padded random crops and flips."""
+
+    crop_padding: int
+    hflip: bool
+
+    def train(self, images: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
+        images = random_crop(images, self.crop_padding, generator)
+        if self.hflip:
+            images = random_flip(images, generator)
+        return self.eval(images)
+
+    def eval(self, images: torch.Tensor) -> torch.Tensor:
+        return (to_unit(images) - FMNIST_MEAN) / FMNIST_STD
+
+
+@dataclass(frozen=True)
+class ImageNetInput:
+    """Grayscale resized to `size`, replicated to 3 channels, ImageNet-normalised; training uses
+    random-resized crops (area fraction >= `crop_scale_min`; 1.0 turns them off) and flips."""
+
+    size: int
+    crop_scale_min: float
+    hflip: bool
+
+    def train(self, images: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
+        x = to_unit(images)
+        if self.crop_scale_min < 1.0:
+            boxes = random_resized_boxes(len(x), x.shape[-1], self.crop_scale_min, generator)
+            indexed = torch.cat([torch.arange(len(x), dtype=x.dtype)[:, None], boxes], dim=1)
+            x = roi_align(x, indexed, output_size=self.size, spatial_scale=1.0, sampling_ratio=2, aligned=True)
+        else:
+            x = F.interpolate(x, size=self.size, mode="bilinear", align_corners=False)
+        if self.hflip:
+            x = random_flip(x, generator)
+        return self._normalise(x)
+
+    def eval(self, images: torch.Tensor) -> torch.Tensor:
+        return self._normalise(F.interpolate(to_unit(images), size=self.size, mode="bilinear", align_corners=False))
+
+    @staticmethod
+    def _normalise(x: torch.Tensor) -> torch.Tensor:
+        mean = torch.tensor(IMAGENET_MEAN).view(1, 3, 1, 1)
+        std = torch.tensor(IMAGENET_STD).view(1, 3, 1, 1)
+        return (x.expand(-1, 3, -1, -1) - mean) / std

@@ -1,0 +1,193 @@
+"""train_cnn on tiny data: every network's shapes, boosting's data selection, early stopping, the
+checkpoint round trip, determinism, and the clear stop when ImageNet weights are missing."""
+
+import copy
+import json
+import urllib.error
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+import yaml
+
+from fmnist.archs import ARCHS
+from fmnist.boosting import Ensemble, second_net_indices, third_net_indices
+from fmnist.classes import CLASS_NAMES
+from fmnist.cnn import CnnPaths, effective_recipe, input_pipeline, skeleton, train_architecture
+from fmnist.dataset import prepare_dataset
+from fmnist.errors import PipelineError
+from fmnist.nets import build_net
+from fmnist.training import Recipe, fit, seed_everything
+from tests.tiny_params import tiny_cnn
+
+REPO = Path(__file__).resolve().parents[1]
+CONTRACT_KEYS = {
+    "arch", "test_accuracy", "macro_f1", "best_epoch", "epochs_run", "params_count",
+    "train_seconds", "images_per_second", "device",
+}
+TIMING_KEYS = {"train_seconds", "images_per_second"}
+
+
+def without_timings(metrics: dict) -> dict:
+    kept = {k: v for k, v in metrics.items() if k not in TIMING_KEYS}
+    if "members" in kept:
+        kept["members"] = [without_timings(m) for m in kept["members"]]
+    return kept
+
+
+@pytest.fixture(scope="module")
+def params():
+    params = yaml.safe_load((REPO / "params.yaml").read_text())
+    tiny_cnn(params)
+    return params
+
+
+@pytest.fixture(scope="module")
+def prepared(tmp_path_factory):
+    from tests.idx_files import write_raw_dir
+
+    root = tmp_path_factory.mktemp("cnn_data")
+    write_raw_dir(root / "raw")
+    prepare_dataset(root / "raw", root / "prepared", val_fraction=0.1, seed=0)
+    return root / "prepared"
+
+
+def train(arch, params, prepared, root, **recipe_changes):
+    recipe = {**params["model"], **recipe_changes}
+    return train_architecture(arch, recipe, params["cnn"][arch], prepared, CnnPaths.for_arch(arch, root))
+
+
+@pytest.mark.parametrize("arch", ARCHS)
+def test_every_arch_maps_a_batch_to_ten_logits(arch, params):
+    settings = params["cnn"][arch]
+    recipe = effective_recipe(arch, params["model"], settings)
+    pipeline = input_pipeline(arch, settings, recipe)
+    images = torch.randint(0, 256, (3, 28, 28), dtype=torch.uint8)
+    seed_everything(0)
+    net = build_net(arch, settings).eval()
+    for x in (pipeline.train(images, torch.Generator().manual_seed(0)), pipeline.eval(images)):
+        assert net(x).shape == (3, 10)
+
+
+def test_frozen_parts_are_not_trained(params):
+    resnet = build_net("resnet18", {**params["cnn"]["resnet18"], "freeze": "backbone"})
+    assert {n for n, p in resnet.named_parameters() if p.requires_grad} == {"fc.weight", "fc.bias"}
+    vgg = build_net("vgg16_bn", params["cnn"]["vgg16_bn"])
+    assert not any(p.requires_grad for p in vgg.features.parameters())
+    assert all(p.requires_grad for p in vgg.classifier.parameters())
+
+
+def test_second_net_sees_half_right_half_wrong():
+    train_idx = np.arange(100, 200)
+    correct = np.ones(100, dtype=bool)
+    correct[::5] = False  # net 1 got 20 wrong, 80 right
+    chosen = second_net_indices(train_idx, correct, torch.Generator().manual_seed(0), "lenet5_boosted")
+    wrong = set(train_idx[~correct])
+    assert len(chosen) == 40 and len(set(chosen)) == 40
+    assert set(chosen) & wrong == wrong  # every wrong one, and as many right ones
+    assert np.all(np.diff(chosen) > 0)
+
+
+def test_second_net_with_more_wrong_than_right_takes_all_right_ones():
+    train_idx = np.arange(10)
+    correct = np.array([True, True, False, False, False, False, False, False, False, False])
+    chosen = second_net_indices(train_idx, correct, torch.Generator().manual_seed(0), "x")
+    assert len(chosen) == 4 and {0, 1} <= set(chosen)
+
+
+def test_third_net_sees_where_nets_one_and_two_disagree():
+    train_idx = np.array([3, 5, 7, 9])
+    assert third_net_indices(train_idx, np.array([1, 2, 3, 4]), np.array([1, 0, 3, 0]), "x").tolist() == [5, 9]
+
+
+@pytest.mark.parametrize(
+    "call, message",
+    [
+        (lambda: second_net_indices(np.arange(4), np.ones(4, dtype=bool), torch.Generator(), "convnet_bn"), "net 1 classified every training image correctly"),
+        (lambda: third_net_indices(np.arange(3), np.zeros(3), np.zeros(3), "convnet_bn"), "nets 1 and 2 agree on every training image"),
+    ],
+)
+def test_degenerate_boosting_stops_with_a_message(call, message):
+    with pytest.raises(PipelineError, match=message):
+        call()
+
+
+class Recorder:
+    def __init__(self):
+        self.batches, self.epochs = [], []
+
+    def batch(self, step, loss):
+        self.batches.append(step)
+
+    def epoch(self, epoch, values):
+        self.epochs.append(epoch)
+
+
+def test_early_stopping_keeps_the_best_epoch_and_stops_after_patience(params):
+    # A learning rate of ~0 leaves the validation accuracy where epoch 1 put it: no epoch improves on it.
+    recipe = Recipe.from_params({**params["model"], "lr": 1e-12, "schedule": "constant", "epochs": 6, "patience": 2})
+    seed_everything(0)
+    net = build_net("mlp", params["cnn"]["mlp"])
+    images = torch.randint(0, 256, (60, 28, 28), dtype=torch.uint8)
+    labels = torch.arange(60) % 10
+    recorder = Recorder()
+    result = fit(net, images, labels, np.arange(40), np.arange(40, 60), input_pipeline("mlp", {}, recipe), recipe, torch.device("cpu"), recorder, "mlp")
+    assert (result.best_epoch, result.epochs_run) == (1, 3)
+    assert recorder.epochs == [1, 2, 3]
+    assert recorder.batches == list(range(1, 3 * 2 + 1))  # 40 images in batches of 32: 2 per epoch
+    assert result.images_seen == 120
+
+
+def test_boosted_checkpoint_round_trips_and_scores_as_reported(params, prepared, tmp_path):
+    metrics = train("lenet5_boosted", params, prepared, tmp_path)
+    paths = CnnPaths.for_arch("lenet5_boosted", tmp_path)
+    assert CONTRACT_KEYS <= set(metrics) and json.loads(paths.metrics.read_text()) == metrics
+    assert [m["net"] for m in metrics["members"]] == [1, 2, 3]
+    assert metrics["members"][0]["train_size"] == metrics["train_size"] == 180
+    assert metrics["members"][1]["train_size"] < 180
+
+    model = skeleton("lenet5_boosted", params["cnn"]["lenet5_boosted"])
+    model.load_state_dict(torch.load(paths.checkpoint, weights_only=True))
+    assert isinstance(model, Ensemble)
+    table = pd.read_csv(paths.predictions)
+    assert list(table.columns) == ["index", "actual", "predicted"] and len(table) == 50
+    assert set(table["predicted"]) <= set(CLASS_NAMES)
+    test_images = np.load(prepared / "test_images.npy")
+    recipe = effective_recipe("lenet5_boosted", params["model"], params["cnn"]["lenet5_boosted"])
+    with torch.no_grad():
+        predicted = model.eval()(input_pipeline("lenet5_boosted", {}, recipe).eval(torch.from_numpy(test_images))).argmax(1)
+    assert [CLASS_NAMES[i] for i in predicted] == table["predicted"].tolist()
+    assert (table["actual"] == table["predicted"]).mean() == pytest.approx(metrics["test_accuracy"])
+    curves = paths.curves / "plots" / "metrics"
+    assert (curves / "net3" / "val" / "acc.tsv").is_file() and (curves / "net1" / "train" / "batch_loss.tsv").is_file()
+    assert not list(paths.curves.parent.glob(".*partial"))
+
+
+def test_same_params_give_the_same_model_and_metrics(params, prepared, tmp_path):
+    runs = []
+    for name in ("a", "b"):
+        metrics = train("convnet_bn", params, prepared, tmp_path / name)
+        state = torch.load(CnnPaths.for_arch("convnet_bn", tmp_path / name).checkpoint, weights_only=True)
+        runs.append((without_timings(metrics), state))
+    (metrics_a, state_a), (metrics_b, state_b) = runs
+    assert metrics_a == metrics_b
+    assert state_a.keys() == state_b.keys() and all(torch.equal(state_a[k], state_b[k]) for k in state_a)
+    curves = [(tmp_path / n / "plots/cnn/convnet_bn/live/plots/metrics/net1/val/loss.tsv").read_text() for n in "ab"]
+    assert curves[0] == curves[1]
+
+
+def test_missing_imagenet_weights_stop_before_any_work(params, tmp_path, monkeypatch):
+    monkeypatch.setattr(torch.hub, "get_dir", lambda: str(tmp_path / "hub"))
+
+    def refuse(*args, **kwargs):
+        raise urllib.error.URLError("network unreachable")
+
+    monkeypatch.setattr(torch.hub, "load_state_dict_from_url", refuse)
+    settings = copy.deepcopy(params)
+    settings["cnn"]["resnet18"]["weights"] = "imagenet"
+    # The prepared folder does not exist: reaching the data would be a different error.
+    with pytest.raises(PipelineError, match=r"`cnn.resnet18.weights: imagenet`\) could not be had"):
+        train("resnet18", settings, tmp_path / "no-data", tmp_path)
+    assert not (tmp_path / "models").exists() and not (tmp_path / "plots").exists()
