@@ -27,6 +27,38 @@ SCHEMA = Section(
                 "seed": Int(0, 2**32 - 1),
             }
         ),
+        "visualize": Section(
+            {
+                "seed": Int(0, 2**32 - 1),
+                "pca": Section({"n_points": Int(10, 70_000)}),
+                "tsne": Section(
+                    {
+                        "n_points": Int(10, 70_000),
+                        "pca_dims": Int(2, 1000),
+                        "perplexity": Float(1.0, 500.0),
+                        "n_iter": Int(50, 10_000),
+                        "n_jobs": Int(1, 64),
+                    }
+                ),
+                "umap": Section(
+                    {
+                        "n_points": Int(10, 70_000),
+                        "pca_dims": Int(2, 1000),
+                        "n_neighbors": Int(2, 500),
+                        "min_dist": Float(0.0, 1.0),
+                    }
+                ),
+                "lle": Section({"n_points": Int(10, 70_000), "pca_dims": Int(2, 1000), "n_neighbors": Int(3, 500)}),
+            }
+        ),
+        "pictures": Section(
+            {
+                "seed": Int(0, 2**32 - 1),
+                "samples_per_class": Int(1, 50),
+                "gallery_images": Int(1, 200),
+                "gallery_columns": Int(1, 20),
+            }
+        ),
     }
 )
 
