@@ -42,6 +42,7 @@ class Table:
 class Figure:
     path: Path  # the PNG on disk
     caption: str
+    half: bool = False  # in HTML, two such figures sit side by side
 
 
 @dataclass(frozen=True)
@@ -109,7 +110,7 @@ h1 { font-size: 1.9em; border-bottom: 3px solid #2b6cb0; padding-bottom: 6px; }
 h2 { font-size: 1.4em; margin-top: 2.2em; border-bottom: 1px solid #d7dce3; padding-bottom: 4px; }
 h3 { font-size: 1.12em; margin-top: 1.6em; }
 table { border-collapse: collapse; margin: 10px 0 18px; font-size: 0.9em; }
-caption { caption-side: top; text-align: left; font-style: italic; color: #4a5568; padding-bottom: 4px; }
+p.caption { font-style: italic; color: #4a5568; margin: 14px 0 2px; }
 th, td { border: 1px solid #d7dce3; padding: 4px 9px; vertical-align: top; }
 th { background: #edf2f7; text-align: left; position: sticky; top: 0; }
 tr:nth-child(even) td { background: #fafbfc; }
@@ -120,6 +121,7 @@ td.missing { color: #a0aec0; font-style: italic; }
 p.note { background: #ebf8ff; border-left: 4px solid #3182ce; padding: 8px 12px; }
 p.warning { background: #fffaf0; border-left: 4px solid #dd6b20; padding: 8px 12px; }
 figure { margin: 12px 0 22px; } figure img { max-width: 100%; border: 1px solid #e2e8f0; }
+figure.half { display: inline-block; width: 48%; margin-right: 1.5%; vertical-align: top; }
 figcaption { font-size: 0.88em; color: #4a5568; }
 table.grid td { border: none; padding: 2px; background: white !important; } table.grid img { width: 100%; }
 table.grid th { background: white; border: none; text-align: center; }
@@ -168,11 +170,12 @@ def to_html(blocks: list[Block], title: str, read_from: dict[Path, Path] | None 
                     for j, c in enumerate(row)
                 )
                 rows.append(f"<tr>{cells}</tr>")
-            caption = f"<caption>{html.escape(block.caption)}</caption>" if block.caption else ""
+            caption = f'<p class="caption">{html.escape(block.caption)}</p>' if block.caption else ""
             head = "".join(f"<th>{html.escape(h)}</th>" for h in block.headers)
-            out.append(f"<table>{caption}<thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>")
+            out.append(f"{caption}<table><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>")
         elif isinstance(block, Figure):
-            out.append(f"<figure>{_img(block.path, block.caption, read_from)}<figcaption>{html.escape(block.caption)}</figcaption></figure>")
+            css = ' class="half"' if block.half else ""
+            out.append(f"<figure{css}>{_img(block.path, block.caption, read_from)}<figcaption>{html.escape(block.caption)}</figcaption></figure>")
         elif isinstance(block, FigureGrid):
             head = "<th></th>" + "".join(f"<th>{html.escape(c)}</th>" for c in block.column_labels)
             rows = []

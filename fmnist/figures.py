@@ -117,7 +117,7 @@ def per_class_f1_bars(f1_by_model: dict[str, list[float]], title: str, path: Pat
     ax.set_xlim(0, 1.08)
     ax.set_xlabel("F1 on the test set")
     ax.set_title(title)
-    ax.legend(loc="lower left", fontsize=8)
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.09), ncol=len(f1_by_model), fontsize=8, frameon=False)
     save(fig, path)
 
 

@@ -375,7 +375,7 @@ def build_blocks(root: Path, inputs: Inputs, drawn: dict[str, Path]) -> list[Blo
     if confusions:
         blocks.append(Paragraph("Best classifier of each feature set and the best CNN; rows are the true class, the "
                                 "colour is the share of that class, the numbers are counts of test images."))
-        blocks += [Figure(p, k.removeprefix("confusion-").replace("-", " ", 1)) for k, p in confusions]
+        blocks += [Figure(p, k.removeprefix("confusion-").replace("-", " ", 1), half=True) for k, p in confusions]
     else:
         blocks.append(Paragraph("No prediction CSVs: not run.", css="warning"))
 
@@ -385,7 +385,7 @@ def build_blocks(root: Path, inputs: Inputs, drawn: dict[str, Path]) -> list[Blo
 
     blocks.append(Heading(2, "Learning curves"))
     curves = [(k, p) for k, p in drawn.items() if k.startswith("curves-")]
-    blocks += [Figure(p, f"{k.removeprefix('curves-')}: per-epoch losses and accuracies logged by dvclive") for k, p in curves]
+    blocks += [Figure(p, f"{k.removeprefix('curves-')}: losses and accuracies logged by dvclive") for k, p in curves]
     if not curves:
         blocks.append(Paragraph("No dvclive curves under plots/cnn/*/live: not run.", css="warning"))
 

@@ -6,10 +6,12 @@ import numpy as np
 import pytest
 
 from fmnist.classes import CLASS_NAMES
+from fmnist.dataset import Dataset
 from fmnist.embedding import METHODS, check_settings, draw_subset, embed, knn_accuracy_2d
 from fmnist.errors import PipelineError
 from fmnist.palette import CLASS_COLORS, class_color_hex
 from fmnist.plot_templates import TEMPLATE_PATH, template_text
+from fmnist.visualize import write_embedding
 from tests.dvc_project import REPO
 
 SETTINGS = {
@@ -87,3 +89,17 @@ def test_neighbourhood_settings_too_large_for_the_subset_fail_before_work():
     with pytest.raises(PipelineError, match="visualize.lle.n_neighbors"):
         check_settings("lle", SETTINGS["lle"], 8)
     check_settings("umap", SETTINGS["umap"], 9)
+
+
+def test_write_embedding_writes_png_csv_and_info(feature_dir, tmp_path):
+    folder, train_labels, test_labels = feature_dir
+    empty = np.zeros((0, 28, 28), np.uint8)
+    dataset = Dataset(empty, train_labels, empty, test_labels, train_labels[:0])
+    info = write_embedding(dataset, folder, "toy", "pca", {"n_points": 60}, 0, tmp_path)
+    assert (info["feature"], info["method"], info["n_points"], info["input_dims"]) == ("toy", "pca", 60, 20)
+    assert json.loads((tmp_path / "metrics/visualize/toy-pca.json").read_text()) == info
+    assert (tmp_path / info["png"]).read_bytes().startswith(b"\x89PNG")
+    lines = (tmp_path / "plots/visualize/toy-pca.csv").read_text().splitlines()
+    assert lines[0] == "split,index,class,x,y" and len(lines) == 61
+    split, index, name, x, y = lines[1].split(",")
+    assert split in ("train", "test") and name in CLASS_NAMES and float(x) == float(x)
