@@ -97,6 +97,10 @@ def _relative(path: Path, base: Path) -> str:
     return Path(os.path.relpath(path, base)).as_posix()
 
 
+def _anchor(text: str) -> str:
+    return "".join(ch if ch.isalnum() else "-" for ch in text.lower()).strip("-")
+
+
 def _img(path: Path, alt: str, read_from: dict[Path, Path]) -> str:
     data = base64.b64encode(read_from.get(path, path).read_bytes()).decode("ascii")
     return f'<img src="data:image/png;base64,{data}" alt="{html.escape(alt)}">'
@@ -125,6 +129,7 @@ figure.half { display: inline-block; width: 48%; margin-right: 1.5%; vertical-al
 figcaption { font-size: 0.88em; color: #4a5568; }
 table.grid td { border: none; padding: 2px; background: white !important; } table.grid img { width: 100%; }
 table.grid th { background: white; border: none; text-align: center; }
+nav { font-size: 0.9em; margin: 6px 0 14px; } nav a { color: #2b6cb0; text-decoration: none; }
 code { background: #edf2f7; padding: 1px 4px; border-radius: 3px; }
 """
 
@@ -152,10 +157,13 @@ def to_html(blocks: list[Block], title: str, read_from: dict[Path, Path] | None 
     read_from = read_from or {}
     out = [f"<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>{html.escape(title)}</title>",
            f"<style>{STYLE}</style></head><body><main>"]
+    sections = [b.text for b in blocks if isinstance(b, Heading) and b.level == 2]
     for block in blocks:
         if isinstance(block, Heading):
-            anchor = "".join(ch if ch.isalnum() else "-" for ch in block.text.lower()).strip("-")
-            out.append(f'<h{block.level} id="{anchor}">{html.escape(block.text)}</h{block.level}>')
+            out.append(f'<h{block.level} id="{_anchor(block.text)}">{html.escape(block.text)}</h{block.level}>')
+            if block.level == 1 and sections:
+                links = " · ".join(f'<a href="#{_anchor(t)}">{html.escape(t)}</a>' for t in sections)
+                out.append(f'<nav>{links}</nav>')
         elif isinstance(block, Paragraph):
             css = f' class="{block.css}"' if block.css else ""
             out.append(f"<p{css}>{html.escape(block.text)}</p>")

@@ -212,7 +212,8 @@ def seeds_table(inputs: Inputs) -> Table:
 
 def embeddings_table(inputs: Inputs) -> Table:
     rows = []
-    for name, info in inputs.embeddings.items():
+    for name in ordered(list(inputs.embeddings), stage_names(inputs, "visualize")):
+        info = inputs.embeddings[name]
         rows.append((info["feature"], METHOD_TITLES.get(info["method"], info["method"]), f"{info['n_points']:,}",
                      fmt(info.get("knn5_accuracy_2d"), 3), fmt_seconds(info.get("seconds")), fmt_params(info.get("settings"))))
     return Table(("feature set", "method", "points", "5-NN accuracy in 2-D", "seconds", "settings"), tuple(rows),
@@ -391,7 +392,8 @@ def build_blocks(root: Path, inputs: Inputs, drawn: dict[str, Path]) -> list[Blo
 
     blocks.append(Heading(2, "Embeddings"))
     if inputs.embeddings:
-        features = list(dict.fromkeys(info["feature"] for info in inputs.embeddings.values()))
+        names = ordered(list(inputs.embeddings), stage_names(inputs, "visualize"))
+        features = list(dict.fromkeys(inputs.embeddings[n]["feature"] for n in names))
         methods = [m for m in METHOD_TITLES if any(i["method"] == m for i in inputs.embeddings.values())]
         by_key = {(i["feature"], i["method"]): i for i in inputs.embeddings.values()}
         cells = tuple(
