@@ -122,18 +122,22 @@ def per_class_f1_bars(f1_by_model: dict[str, list[float]], title: str, path: Pat
 
 
 def learning_curves(curves: dict[str, tuple[np.ndarray, np.ndarray]], title: str, path: Path) -> None:
-    """Loss curves on the left, the other logged series (accuracies) on the right, against the step."""
-    groups = {"loss": {k: v for k, v in curves.items() if "loss" in k},
-              "accuracy / other": {k: v for k, v in curves.items() if "loss" not in k}}
-    groups = {name: series for name, series in groups.items() if series}
-    fig, axes = plt.subplots(1, len(groups), figsize=(5.2 * len(groups), 3.6), squeeze=False)
-    for ax, (name, series) in zip(axes[0], groups.items()):
+    """Per-batch loss (against the batch number), per-epoch losses, and the other per-epoch series (accuracies)."""
+    panels = (
+        ("training loss per batch", "batch", lambda k: "batch" in k),
+        ("loss per epoch", "epoch", lambda k: "batch" not in k and "loss" in k),
+        ("accuracy (and other series) per epoch", "epoch", lambda k: "batch" not in k and "loss" not in k),
+    )
+    groups = [(name, x, {k: v for k, v in curves.items() if wanted(k)}) for name, x, wanted in panels]
+    groups = [g for g in groups if g[2]]
+    fig, axes = plt.subplots(1, len(groups), figsize=(4.6 * len(groups), 3.6), squeeze=False)
+    for ax, (name, x_label, series) in zip(axes[0], groups):
         for label, (steps, values) in sorted(series.items()):
-            ax.plot(steps, values, marker="o" if len(steps) <= 40 else None, markersize=3, label=label)
-        ax.set_xlabel("step (epoch)")
-        ax.set_ylabel(name)
+            ax.plot(steps, values, marker="o" if len(steps) <= 40 else None, markersize=3, linewidth=1.2, label=label)
+        ax.set_title(name, fontsize=10)
+        ax.set_xlabel(x_label)
         ax.grid(alpha=0.3)
-        ax.legend(fontsize=8)
+        ax.legend(fontsize=7)
     fig.suptitle(title)
     fig.tight_layout()
     save(fig, path)

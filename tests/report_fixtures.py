@@ -84,7 +84,9 @@ def write_fixture_run(root: Path) -> Path:
             "params_count": 61706, "train_seconds": 95.5, "images_per_second": 3400.0, "device": "cpu"})
         predictions_csv(root / f"plots/cnn/{arch}/predictions.csv", accuracy, 1)
     metrics_dir = root / "plots/cnn/mlp/live/plots/metrics"
-    for name, values in (("train/loss", [1.0, 0.6, 0.5]), ("val/loss", [0.9, 0.7, 0.65]), ("val/acc", [0.7, 0.8, 0.86])):
+    curves = {"train/loss": [1.0, 0.6, 0.5], "val/loss": [0.9, 0.7, 0.65], "val/acc": [0.7, 0.8, 0.86],
+              "train/batch_loss": [2.3, 1.5, 1.1, 0.9, 0.8, 0.7]}
+    for name, values in curves.items():  # dvclive's layout: one TSV per series
         path = metrics_dir / f"{name}.tsv"
         path.parent.mkdir(parents=True, exist_ok=True)
         leaf = name.split("/")[-1]

@@ -44,9 +44,10 @@ def test_class_samples_grid(tmp_path):
 
 
 def test_declared_outputs_expand_matrix_and_foreach(tmp_path):
+    (tmp_path / "params.yaml").write_text("lists:\n  f: [x, y]\n")
     (tmp_path / "dvc.yaml").write_text(
         "stages:\n"
-        "  a:\n    matrix:\n      f: [x, y]\n      m: [p]\n    cmd: c\n"
+        "  a:\n    matrix:\n      f: ${lists.f}\n      m: [p]\n    cmd: c\n"
         "    outs:\n      - out/${item.f}-${item.m}.png\n"
         "    metrics:\n      - metrics/${item.f}.json:\n          cache: false\n"
         "  b:\n    foreach: [u, v]\n    do:\n      cmd: c\n      plots:\n        - plots/${item}.csv\n"

@@ -6,6 +6,7 @@ import re
 import pytest
 
 from fmnist.report import write_report
+from fmnist.runs import load_runs
 from fmnist.seed_numbers import SEED_NUMBERS
 from tests.report_fixtures import write_fixture_run
 
@@ -124,3 +125,13 @@ def test_same_inputs_give_the_same_bytes(rendered, tmp_path):
     root, md, html = rendered
     write_report(root, tmp_path / "again")
     assert (tmp_path / "again/report.html").read_text() == html
+
+
+def test_learning_curves_are_read_from_dvclive_files(rendered):
+    root, _, _ = rendered
+    curves = load_runs(root, "cnn")["mlp"].curves
+    assert sorted(curves) == ["train/batch_loss", "train/loss", "val/acc", "val/loss"]
+    steps, values = curves["val/acc"]
+    assert steps.tolist() == [0, 1, 2] and values.tolist() == [0.7, 0.8, 0.86]
+    assert load_runs(root, "cnn")["lenet5"].curves == {}
+    assert sorted(load_runs(root, "classify")) == ["raw-lda"]  # summary.json is not a run
