@@ -7,17 +7,15 @@ Whatever is absent is listed as missing and the rest still renders.
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
 import os
 import platform
 import subprocess
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
 
-import numpy as np
-import pandas as pd
+import yaml
 from sklearn.metrics import confusion_matrix, f1_score
 
 from fmnist import figures
@@ -25,7 +23,6 @@ from fmnist.atomic import remove_outputs, staged_outputs
 from fmnist.classes import CLASS_NAMES
 from fmnist.document import Block, BulletList, Figure, FigureGrid, Heading, Paragraph, Table, to_html, to_markdown
 from fmnist.embedding import METHOD_TITLES
-from fmnist.errors import PipelineError
 from fmnist.pipeline_outputs import declared_outputs
 from fmnist.runs import Run, best_runs, load_runs, read_json, read_predictions
 from fmnist.seed_numbers import SEED_NUMBERS, SeedNumber
@@ -45,6 +42,7 @@ class Inputs:
     gallery: list[dict]
     samples: Path | None
     declared: dict[str, list[str]]  # stage -> outputs, from dvc.yaml
+    params: dict  # params.yaml, read for provenance and the weights each backbone used
 
 
 def load_inputs(root: Path) -> Inputs:
@@ -58,8 +56,10 @@ def load_inputs(root: Path) -> Inputs:
     gallery_index = root / "figures" / "gallery" / "gallery.json"
     gallery = [{**g, "png": root / g["png"]} for g in read_json(gallery_index)["galleries"]] if gallery_index.is_file() else []
     samples = root / "figures" / "samples" / "classes.png"
+    params_file = root / "params.yaml"
+    params = (yaml.safe_load(params_file.read_text()) or {}) if params_file.is_file() else {}
     return Inputs(classify, cnn, embeddings, gallery, samples if samples.is_file() else None,
-                  declared_outputs(root / "dvc.yaml"))
+                  declared_outputs(root / "dvc.yaml"), params)
 
 
 # ---------------------------------------------------------------- formatting
@@ -198,6 +198,21 @@ def seed_row(seed: SeedNumber, inputs: Inputs) -> tuple[str, ...]:
     ours = float(best.metrics[seed.key])
     note = f" ({seed.note})" if seed.note else ""
     return (*head, fmt(ours), fmt_diff(ours - seed.reported), run_setting(best) + note)
+
+
+def weights_notes(params: dict) -> list[str]:
+    """Every `...weights` param not set to ImageNet weights: the seeds' ResNet-18 numbers used ImageNet ones."""
+    notes = []
+
+    def walk(node: object, key: str) -> None:
+        if isinstance(node, dict):
+            for name, value in node.items():
+                walk(value, f"{key}.{name}" if key else name)
+        elif key.rsplit(".", 1)[-1] == "weights" and node != "imagenet":
+            notes.append(f"params.yaml `{key}` = {node}")
+
+    walk(params, "")
+    return notes
 
 
 def seeds_table(inputs: Inputs) -> Table:
@@ -360,6 +375,11 @@ def build_blocks(root: Path, inputs: Inputs, drawn: dict[str, Path]) -> list[Blo
         blocks.append(BulletList(tuple(missing)))
 
     blocks.append(Heading(2, "Our numbers beside the seeds'"))
+    weights = weights_notes(inputs.params)
+    if weights:
+        blocks.append(Paragraph("Not like for like: the seeds' ResNet-18 numbers use ImageNet weights, this run used "
+                                + "; ".join(weights) + " (ImageNet weights could not be had on this machine).",
+                                css="warning"))
     blocks.append(seeds_table(inputs))
 
     blocks.append(Heading(2, "Classical classifiers"))

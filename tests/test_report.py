@@ -56,6 +56,12 @@ def test_seed_table_has_every_seed_number_with_ours_and_the_difference(rendered)
     assert (qda["ours"], qda["difference"], qda["ours from"]) == ("not run", "", "classify raw-qda not run")
 
 
+def test_seed_table_warns_when_a_backbone_did_not_use_imagenet_weights(rendered):
+    _, md, _ = rendered
+    section = md.split("## Our numbers beside the seeds'")[1]
+    assert section.lstrip().startswith("> Not like for like") and "`features.resnet18.weights` = random" in section
+
+
 def test_mlp_row_takes_the_best_candidate_and_requirements_are_checked(rendered):
     _, md, _ = rendered
     rows = table_with(markdown_tables(md), "model")
