@@ -13,9 +13,8 @@ from sklearn.preprocessing import StandardScaler
 
 from fmnist.dataset import stratified_val_indices
 from fmnist.errors import PipelineError
+from fmnist.methods import METHODS
 
-METHODS = ("pca", "tsne", "umap", "lle")
-METHOD_TITLES = {"pca": "PCA", "tsne": "t-SNE", "umap": "UMAP", "lle": "LLE"}
 SPLITS = ("train", "test")
 
 

@@ -9,7 +9,8 @@ from typing import Any, Iterable
 import yaml
 
 from fmnist.errors import PipelineError
-from fmnist.schema import Float, Int, ListOf, Section, Str
+from fmnist.methods import METHODS
+from fmnist.schema import Choice, Float, Int, ListOf, Section, Str
 
 SCHEMA = Section(
     {
@@ -29,6 +30,8 @@ SCHEMA = Section(
         ),
         "visualize": Section(
             {
+                "features": ListOf(Str(), min_len=1),
+                "methods": ListOf(Choice(*METHODS), min_len=1),
                 "seed": Int(0, 2**32 - 1),
                 "pca": Section({"n_points": Int(10, 70_000)}),
                 "tsne": Section(

@@ -22,7 +22,7 @@ from fmnist import figures
 from fmnist.atomic import remove_outputs, staged_outputs
 from fmnist.classes import CLASS_NAMES
 from fmnist.document import Block, BulletList, Figure, FigureGrid, Heading, Paragraph, Table, to_html, to_markdown
-from fmnist.embedding import METHOD_TITLES
+from fmnist.methods import METHOD_TITLES
 from fmnist.pipeline_outputs import declared_outputs
 from fmnist.runs import Run, best_runs, load_runs, read_json, read_predictions
 from fmnist.seed_numbers import SEED_NUMBERS, SeedNumber

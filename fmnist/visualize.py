@@ -11,7 +11,8 @@ import numpy as np
 from fmnist.atomic import staged_outputs
 from fmnist.classes import CLASS_NAMES
 from fmnist.dataset import Dataset
-from fmnist.embedding import METHOD_TITLES, check_settings, draw_subset, embed, knn_accuracy_2d
+from fmnist.embedding import check_settings, draw_subset, embed, knn_accuracy_2d
+from fmnist.methods import METHOD_TITLES
 from fmnist.figures import embedding_scatter
 
 log = logging.getLogger(__name__)

@@ -7,7 +7,8 @@ import pytest
 
 from fmnist.classes import CLASS_NAMES
 from fmnist.dataset import Dataset
-from fmnist.embedding import METHODS, check_settings, draw_subset, embed, knn_accuracy_2d
+from fmnist.embedding import check_settings, draw_subset, embed, knn_accuracy_2d
+from fmnist.methods import METHODS
 from fmnist.errors import PipelineError
 from fmnist.palette import CLASS_COLORS, class_color_hex
 from fmnist.plot_templates import TEMPLATE_PATH, template_text
