@@ -183,8 +183,10 @@ def _matches(metrics: dict, require: dict) -> bool:
 
 def seed_row(seed: SeedNumber, inputs: Inputs) -> tuple[str, ...]:
     """(model, setting, report, reported, ours, difference, ours from) for one seed number."""
-    present = [run for kind, name in seed.ours
-               if (run := (inputs.classify if kind == "classify" else inputs.cnn).get(name)) is not None]
+    present = []
+    for kind, name in seed.ours:
+        runs = inputs.classify if kind == "classify" else inputs.cnn
+        present += list(runs.values()) if name == "*" else [runs[name]] if name in runs else []
     candidates = [run for run in present if seed.key in run.metrics and _matches(run.metrics, seed.require)]
     head = (seed.model, seed.setting, seed.report, fmt(seed.reported))
     if not candidates:
@@ -192,7 +194,7 @@ def seed_row(seed: SeedNumber, inputs: Inputs) -> tuple[str, ...]:
             why = "; ".join(f"{r.label} ran with " + ", ".join(f"{k}={r.metrics.get(k, 'unset')}" for k in seed.require)
                             for r in present)
             return (*head, "not run", "", f"not in this setting: {why}")
-        wanted = " or ".join(f"{kind} {name}" for kind, name in seed.ours)
+        wanted = " or ".join(f"{kind} {'(any)' if name == '*' else name}" for kind, name in seed.ours)
         return (*head, "not run", "", f"{wanted} not run")
     best = max(candidates, key=lambda r: r.metrics[seed.key])
     ours = float(best.metrics[seed.key])

@@ -68,6 +68,10 @@ def test_mlp_row_takes_the_best_candidate_and_requirements_are_checked(rendered)
     mlp = next(r for r in rows if r["model"] == "MLP 784-512-512-10")
     assert (mlp["ours"], mlp["difference"]) == ("0.8600", "-0.0212")
     assert mlp["ours from"].startswith("cnn mlp")
+    zalando = next(r for r in rows if r["model"].startswith("Zalando"))
+    assert (zalando["ours"], zalando["difference"]) == ("0.8400", "-0.0570") and zalando["ours from"].startswith("classify raw-lda")
+    deep = next(r for r in rows if r["model"].startswith("deep nets"))
+    assert (deep["ours"], deep["ours from"][:16]) == ("0.9000", "cnn lenet5: best")
     resnet = [r for r in rows if r["model"] == "ResNet-18 fine-tune"]
     assert resnet and all(r["ours"] == "not run" for r in resnet)
 
