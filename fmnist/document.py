@@ -8,6 +8,7 @@ from __future__ import annotations
 import base64
 import html
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -97,6 +98,11 @@ def _relative(path: Path, base: Path) -> str:
     return Path(os.path.relpath(path, base)).as_posix()
 
 
+def _inline(text: str) -> str:
+    """Escaped text with Markdown's `code` spans as <code>."""
+    return re.sub(r"`([^`]+)`", r"<code>\1</code>", html.escape(text))
+
+
 def _anchor(text: str) -> str:
     return "".join(ch if ch.isalnum() else "-" for ch in text.lower()).strip("-")
 
@@ -166,9 +172,9 @@ def to_html(blocks: list[Block], title: str, read_from: dict[Path, Path] | None 
                 out.append(f'<nav>{links}</nav>')
         elif isinstance(block, Paragraph):
             css = f' class="{block.css}"' if block.css else ""
-            out.append(f"<p{css}>{html.escape(block.text)}</p>")
+            out.append(f"<p{css}>{_inline(block.text)}</p>")
         elif isinstance(block, BulletList):
-            out.append("<ul>" + "".join(f"<li>{html.escape(item)}</li>" for item in block.items) + "</ul>")
+            out.append("<ul>" + "".join(f"<li>{_inline(item)}</li>" for item in block.items) + "</ul>")
         elif isinstance(block, Table):
             rows = []
             for r, row in enumerate(block.rows):
