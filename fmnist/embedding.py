@@ -105,6 +105,7 @@ def embed(features: np.ndarray, method: str, settings: dict, seed: int) -> np.nd
             n_components=2,
             n_neighbors=settings["n_neighbors"],
             min_dist=settings["min_dist"],
+            n_epochs=settings["n_epochs"],
             random_state=seed,  # a fixed seed makes UMAP deterministic, and single-threaded
             n_jobs=1,
         )

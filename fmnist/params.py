@@ -49,6 +49,7 @@ SCHEMA = Section(
                         "pca_dims": Int(2, 1000),
                         "n_neighbors": Int(2, 500),
                         "min_dist": Float(0.0, 1.0),
+                        "n_epochs": Int(10, 2000),
                     }
                 ),
                 "lle": Section({"n_points": Int(10, 70_000), "pca_dims": Int(2, 1000), "n_neighbors": Int(3, 500)}),

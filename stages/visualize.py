@@ -5,7 +5,7 @@ from pathlib import Path
 
 from fmnist.cli import run_stage, stage_params
 from fmnist.dataset import load_dataset
-from fmnist.embedding import METHODS
+from fmnist.methods import METHODS
 from fmnist.visualize import write_embedding
 
 PARAMS_READ = ("visualize.seed", "visualize.{method}")

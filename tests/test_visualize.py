@@ -18,7 +18,7 @@ from tests.dvc_project import REPO
 SETTINGS = {
     "pca": {"n_points": 120},
     "tsne": {"n_points": 120, "pca_dims": 8, "perplexity": 10, "n_iter": 100, "n_jobs": 1},
-    "umap": {"n_points": 120, "pca_dims": 8, "n_neighbors": 8, "min_dist": 0.1},
+    "umap": {"n_points": 120, "pca_dims": 8, "n_neighbors": 8, "min_dist": 0.1, "n_epochs": 100},
     "lle": {"n_points": 120, "pca_dims": 8, "n_neighbors": 8},
 }
 
