@@ -4,6 +4,7 @@ Each one runs in its own Python process, as `dvc repro` runs a stage (imports in
 temporary folder, so the workspace's outputs are untouched. Prints one line per stage and the total.
 
     flock /tmp/fmnist-cpu.lock python bench/visualize.py [--features raw,scatnet] [--methods pca,tsne]
+                                                         [--features-dir features]
 """
 
 from __future__ import annotations
@@ -25,18 +26,19 @@ from pathlib import Path
 from fmnist.dataset import load_dataset
 from fmnist.params import load_params
 from fmnist.visualize import write_embedding
-feature, method, out = sys.argv[1:]
+feature, method, out, features_dir = sys.argv[1:]
 params = load_params()["visualize"]
-write_embedding(load_dataset(Path("data/prepared")), Path("features") / feature, feature, method,
+write_embedding(load_dataset(Path("data/prepared")), Path(features_dir) / feature, feature, method,
                 params[method], params["seed"], Path(out))
 """
 
 
 def main() -> None:
-    matrix = yaml.safe_load((REPO / "dvc.yaml").read_text())["stages"]["visualize"]["matrix"]
+    params = yaml.safe_load((REPO / "params.yaml").read_text())["visualize"]
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--features", default=",".join(matrix["feature"]))
-    parser.add_argument("--methods", default=",".join(matrix["method"]))
+    parser.add_argument("--features", default=",".join(params["features"]))
+    parser.add_argument("--methods", default=",".join(params["methods"]))
+    parser.add_argument("--features-dir", default="features", help="folder holding <feature>/{train,test}.npy")
     args = parser.parse_args()
     total = 0.0
     print(f"{'stage':<28} {'points':>7} {'embed s':>8} {'stage s':>8} {'5-NN 2-D':>9}")
@@ -44,7 +46,7 @@ def main() -> None:
         for feature in args.features.split(","):
             for method in args.methods.split(","):
                 start = time.perf_counter()
-                subprocess.run([sys.executable, "-c", RUN_ONE, feature, method, out], cwd=REPO, check=True,
+                subprocess.run([sys.executable, "-c", RUN_ONE, feature, method, out, args.features_dir], cwd=REPO, check=True,
                                stderr=subprocess.DEVNULL)
                 wall = time.perf_counter() - start
                 total += wall
