@@ -10,7 +10,24 @@ import yaml
 
 from fmnist.errors import PipelineError
 from fmnist.methods import METHODS
-from fmnist.schema import Choice, Float, Int, ListOf, Section, Str
+from fmnist.schema import Bool, Choice, Float, Int, ListOf, Nullable, Section, Str
+
+DEVICE = Choice("auto", "cpu", "cuda")
+
+# A kymatio Scattering2D feature set (features.scatnet, features.scatnet_rich): J scales, L angles,
+# order 1 or 2, on input_size x input_size images (28 x 28 resized bilinearly or zero-padded).
+SCATTERING = Section(
+    {
+        "kind": Choice("scattering"),
+        "J": Int(1, 8),
+        "L": Int(1, 16),
+        "max_order": Choice(1, 2),
+        "input_size": Int(8, 512),
+        "resize": Choice("bilinear", "pad"),
+        "batch_size": Int(1, 65536),
+        "device": DEVICE,
+    }
+)
 
 SCHEMA = Section(
     {
@@ -61,6 +78,26 @@ SCHEMA = Section(
                 "samples_per_class": Int(1, 50),
                 "gallery_images": Int(1, 200),
                 "gallery_columns": Int(1, 20),
+            }
+        ),
+        "features": Section(
+            {
+                "raw": Section({"kind": Choice("raw"), "batch_size": Int(1, 1_000_000)}),
+                "scatnet": SCATTERING,
+                "scatnet_rich": SCATTERING,
+                "resnet18": Section(
+                    {
+                        "kind": Choice("resnet18"),
+                        "weights": Choice("imagenet", "random"),
+                        "weights_file": Nullable(Str()),
+                        "weights_sha256": Nullable(Str()),
+                        "seed": Int(0, 2**32 - 1),
+                        "input_size": Int(32, 1024),
+                        "batch_size": Int(1, 65536),
+                        "device": DEVICE,
+                        "mixed_precision": Bool(),
+                    }
+                ),
             }
         ),
     }

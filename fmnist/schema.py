@@ -106,6 +106,17 @@ class OneOf(Spec):
 
 
 @dataclass(frozen=True)
+class Nullable(Spec):
+    """`null`, or a value that `spec` accepts (say an optional file name)."""
+
+    spec: Spec
+
+    def validate(self, key: str, value: Any) -> None:
+        if value is not None:
+            self.spec.validate(key, value)
+
+
+@dataclass(frozen=True)
 class ListOf(Spec):
     item: Spec
     min_len: int = 0

@@ -1,13 +1,17 @@
 """The DVC pipeline end to end on tiny synthetic data: repro, no-op repro, and what a param change re-runs."""
 
+import json
+
+import numpy as np
 import pytest
 
 from tests.dvc_project import make_tiny_project
+from tests.tiny_params import tiny_features
 
 
 @pytest.fixture(scope="module")
 def project(tmp_path_factory):
-    project = make_tiny_project(tmp_path_factory.mktemp("tiny"))
+    project = make_tiny_project(tmp_path_factory.mktemp("tiny"), tiny_params=tiny_features)
     project.dvc("repro")
     project.commit_all("first run")
     return project
@@ -25,3 +29,19 @@ def test_changing_the_split_seed_reruns_prepare_and_not_download(project):
         assert "prepare" in runs and "download" not in runs
     finally:
         project.run("git", "checkout", "params.yaml")
+
+
+def test_changing_scatnet_params_reruns_only_the_scatnet_extraction(project):
+    project.edit_params(lambda p: p["features"]["scatnet"].update(J=3))
+    try:
+        assert project.stages_that_would_run() == ["extract_features@scatnet"]
+    finally:
+        project.run("git", "checkout", "params.yaml")
+
+
+def test_feature_sets_are_written_for_every_image(project):
+    for name, dim in (("raw", 784), ("scatnet", 176), ("scatnet_rich", 3969), ("resnet18", 512)):
+        folder = project.root / "features" / name
+        assert np.load(folder / "train.npy").shape == (200, dim)
+        assert np.load(folder / "test.npy").shape == (50, dim)
+        assert json.loads((folder / "info.json").read_text())["dimension"] == dim

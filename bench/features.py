@@ -1,0 +1,177 @@
+"""Speed and memory of the feature extractions on the real prepared dataset (run it under the CPU lock).
+
+    python -m bench.features scatnet            # kymatio plainly (batch 128) vs our extraction, all 70,000 images
+    python -m bench.features resnet18           # images/s at 32, 64, 112, 224 px, batch 128, channels-last
+    python -m bench.features resnet18 --full    # ... and the default 112 px extraction of all 70,000 images
+    python -m bench.features profile            # where kymatio's time goes, per backend call, and the primitives
+
+Each figure is printed; peak memory is this process's maximum resident set size (getrusage).
+"""
+
+from __future__ import annotations
+
+import argparse
+import collections
+import resource
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from fmnist.dataset import load_dataset
+from fmnist.extract import build_extractor, extract_into, use_all_cores
+from fmnist.params import load_params
+from fmnist.scattering import ComplexBackend, build_scattering, scattering_features
+from kymatio.scattering2d.backend.torch_backend import TorchBackend2D
+
+
+def peak_rss_mib() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def all_images() -> np.ndarray:
+    dataset = load_dataset(Path("data/prepared"))
+    return np.concatenate([dataset.train_images, dataset.test_images])
+
+
+def time_extraction(params: dict, prefix: str, images: np.ndarray) -> float:
+    """Seconds for the stage's own extraction (build_extractor + extract_into) of `images`."""
+    extractor = build_extractor(params, prefix)
+    out = np.empty((len(images), extractor.dim), dtype=np.float32)
+    start = time.perf_counter()
+    extract_into(extractor, images, out, params["batch_size"], prefix)
+    return time.perf_counter() - start
+
+
+def plain_kymatio_rate(params: dict, images: np.ndarray, batch_size: int) -> float:
+    """Images/s of kymatio's Scattering2D with its own torch backend, called batch by batch."""
+    scattering = build_scattering(params["J"], params["L"], params["max_order"], params["input_size"], fast=False)
+    start = time.perf_counter()
+    with torch.inference_mode():
+        for i in range(0, len(images), batch_size):
+            scattering_features(scattering, torch.from_numpy(images[i : i + batch_size]), params["input_size"], params["resize"])
+    return len(images) / (time.perf_counter() - start)
+
+
+def bench_scatnet(args: argparse.Namespace) -> None:
+    images = all_images()
+    for name in args.sets:
+        params = {**load_params()["features"][name], "device": "cpu"}
+        config = ", ".join(f"{k}={params[k]}" for k in ("J", "L", "max_order", "input_size", "resize"))
+        print(f"== {name} ({config}) on {torch.get_num_threads()} CPU threads")
+        threads = torch.get_num_threads()
+        plain = plain_kymatio_rate(params, images[: args.plain_images], 128)
+        print(f"kymatio Scattering2D plainly, batch 128, {threads} threads, first {args.plain_images:,} images: {plain:,.0f} images/s")
+        torch.set_num_threads(1)
+        plain_1 = plain_kymatio_rate(params, images[: args.plain_images], 128)
+        torch.set_num_threads(threads)
+        print(f"kymatio Scattering2D plainly, batch 128, 1 thread, first {args.plain_images:,} images: {plain_1:,.0f} images/s")
+        seconds = time_extraction(params, f"features.{name}", images)
+        rate = len(images) / seconds
+        print(
+            f"our extraction, batch {params['batch_size']}, all {len(images):,} images: {seconds:.1f} s, "
+            f"{rate:,.0f} images/s = {rate / plain:.1f}x kymatio plainly ({rate / plain_1:.1f}x its 1-thread rate)"
+        )
+        print(f"peak RSS so far: {peak_rss_mib():,.0f} MiB")
+
+
+def bench_resnet18(args: argparse.Namespace) -> None:
+    images = all_images()
+    base = {**load_params()["features"]["resnet18"], "weights": "random", "device": "cpu", "batch_size": 128}
+    print(f"== resnet18 (random weights: speed does not depend on them), {torch.get_num_threads()} CPU threads, batch 128")
+    for size in args.sizes:
+        count = max(256, min(args.images, int(args.images * (112 / size) ** 2)))
+        seconds = time_extraction({**base, "input_size": size}, "features.resnet18", images[:count])
+        rate = count / seconds
+        print(f"{size:4d} px: {rate:8,.1f} images/s on {count} images -> {len(images) / rate / 60:6.1f} min for all {len(images):,}")
+    if args.full:
+        params = {**load_params()["features"]["resnet18"], "weights": "random", "device": "cpu"}
+        seconds = time_extraction(params, "features.resnet18", images)
+        print(
+            f"default extraction ({params['input_size']} px, batch {params['batch_size']}), all {len(images):,} images: "
+            f"{seconds / 60:.1f} min, {len(images) / seconds:,.1f} images/s"
+        )
+    print(f"peak RSS: {peak_rss_mib():,.0f} MiB")
+
+
+BACKEND_CALLS = ("cdgmm", "rfft", "ifft", "irfft", "subsample_fourier", "modulus", "concatenate")
+
+
+def time_calls(scattering, images: torch.Tensor, params: dict, batch_size: int) -> tuple[float, collections.Counter]:
+    """Wall seconds of the scattering of `images`, and the share spent in each backend call."""
+    backend, spent = scattering.backend, collections.Counter()
+    originals = {name: getattr(backend, name) for name in BACKEND_CALLS}
+
+    def timed(name, call):
+        def wrapper(*args, **kwargs):
+            start = time.perf_counter()
+            result = call(*args, **kwargs)
+            spent[name] += time.perf_counter() - start
+            return result
+
+        return wrapper
+
+    scattering.backend = type("Timed", (backend,), {name: staticmethod(timed(name, call)) for name, call in originals.items()})
+    start = time.perf_counter()
+    with torch.inference_mode():
+        for i in range(0, len(images), batch_size):
+            scattering_features(scattering, images[i : i + batch_size], params["input_size"], params["resize"])
+    total = time.perf_counter() - start
+    scattering.backend = backend
+    return total, spent
+
+
+def time_op(op, *args, repeat: int = 20) -> float:
+    op(*args)
+    start = time.perf_counter()
+    for _ in range(repeat):
+        op(*args)
+    return (time.perf_counter() - start) / repeat * 1e3
+
+
+def bench_profile(args: argparse.Namespace) -> None:
+    torch.set_num_threads(1)
+    params = load_params()["features"]["scatnet"]
+    images = torch.from_numpy(all_images()[: args.images])
+    print(f"== scatnet defaults, batch 128, {len(images)} images, 1 thread: share of time per backend call")
+    for label, fast in (("kymatio torch backend", False), ("ComplexBackend", True)):
+        scattering = build_scattering(params["J"], params["L"], params["max_order"], params["input_size"], fast=fast)
+        time_calls(scattering, images[:128], params, 128)  # warm-up
+        total, spent = time_calls(scattering, images, params, 128)
+        shares = ", ".join(f"{name} {seconds / total:.0%}" for name, seconds in spent.most_common())
+        print(f"{label}: {len(images) / total:,.0f} images/s; {shares}")
+    side = scattering._M_padded  # the padded size the first FFTs and products run at
+    x = torch.randn(128, side, side, dtype=torch.complex64)
+    real = torch.randn(128, side, side, 1)
+    print(f"== primitives on 128 x {side} x {side}, ms (kymatio's / ours)")
+    for label, theirs, ours, arg in (
+        ("FFT of a real signal", TorchBackend2D.rfft, ComplexBackend.rfft, real),
+        ("modulus", lambda z: TorchBackend2D.modulus(torch.view_as_real(z)), ComplexBackend.modulus, x),
+        ("subsample_fourier k=2", lambda z: TorchBackend2D.subsample_fourier(torch.view_as_real(z), 2), lambda z: ComplexBackend.subsample_fourier(z, 2), x),
+        ("torch.fft.fft2 of the real tensor vs of it made complex", lambda r: torch.fft.fft2(r[..., 0]), ComplexBackend.rfft, real),
+        ("torch.abs vs sqrt(re^2 + im^2)", torch.abs, lambda z: (z.real.square() + z.imag.square()).sqrt_(), x),
+    ):
+        a, b = time_op(theirs, arg), time_op(ours, arg)
+        print(f"{label}: {a:.2f} / {b:.2f} ({a / b:.1f}x)")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = parser.add_subparsers(dest="which", required=True)
+    scat = sub.add_parser("scatnet")
+    scat.add_argument("--sets", nargs="+", default=["scatnet"], help="scattering sections of params.yaml")
+    scat.add_argument("--plain-images", type=int, default=5000, help="images for the (slow) plain kymatio baseline")
+    res = sub.add_parser("resnet18")
+    res.add_argument("--sizes", type=int, nargs="+", default=[32, 64, 112, 224])
+    res.add_argument("--images", type=int, default=1024, help="images timed at 112 px (scaled with the pixel count)")
+    res.add_argument("--full", action="store_true", help="also time the default extraction of all 70,000 images")
+    prof = sub.add_parser("profile")
+    prof.add_argument("--images", type=int, default=1024)
+    args = parser.parse_args()
+    use_all_cores()
+    {"scatnet": bench_scatnet, "resnet18": bench_resnet18, "profile": bench_profile}[args.which](args)
+
+
+if __name__ == "__main__":
+    main()
