@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
 
-import yaml
 from sklearn.metrics import confusion_matrix, f1_score
 
 from fmnist import figures
@@ -42,10 +41,10 @@ class Inputs:
     gallery: list[dict]
     samples: Path | None
     declared: dict[str, list[str]]  # stage -> outputs, from dvc.yaml
-    params: dict  # params.yaml, read for provenance and the weights each backbone used
+    params: dict  # the params the report stage declares (the weights of the ResNet-18 features)
 
 
-def load_inputs(root: Path) -> Inputs:
+def load_inputs(root: Path, params: dict) -> Inputs:
     classify, cnn = load_runs(root, "classify"), load_runs(root, "cnn")
     embeddings = {}
     for path in sorted((root / "metrics" / "visualize").glob("*.json")):
@@ -56,8 +55,6 @@ def load_inputs(root: Path) -> Inputs:
     gallery_index = root / "figures" / "gallery" / "gallery.json"
     gallery = [{**g, "png": root / g["png"]} for g in read_json(gallery_index)["galleries"]] if gallery_index.is_file() else []
     samples = root / "figures" / "samples" / "classes.png"
-    params_file = root / "params.yaml"
-    params = (yaml.safe_load(params_file.read_text()) or {}) if params_file.is_file() else {}
     return Inputs(classify, cnn, embeddings, gallery, samples if samples.is_file() else None,
                   declared_outputs(root / "dvc.yaml"), params)
 
@@ -316,7 +313,7 @@ def provenance(root: Path, inputs: Inputs) -> list[str]:
     devices = sorted({str(r.metrics["device"]) for r in inputs.cnn.values() if "device" in r.metrics})
     return [
         f"git commit: {git_commit(root)}",
-        f"params.yaml SHA-256: {hashlib.sha256(params.read_bytes()).hexdigest() if params.is_file() else 'params.yaml missing'}",
+        f"params.yaml SHA-256 when the report was drawn: {hashlib.sha256(params.read_bytes()).hexdigest() if params.is_file() else 'params.yaml missing'}",
         f"devices the CNNs trained on: {', '.join(devices) if devices else 'no CNN metrics'}",
         f"machine: {cpu_name()}, {os.cpu_count()} logical CPUs, {platform.system()} {platform.machine()}, "
         f"Python {platform.python_version()}",
@@ -439,9 +436,12 @@ def build_blocks(root: Path, inputs: Inputs, drawn: dict[str, Path]) -> list[Blo
     return blocks
 
 
-def write_report(root: Path, out_dir: Path) -> list[Block]:
-    """Read the run's outputs under `root`, write report.md, report.html and figures/ into `out_dir`."""
-    inputs = load_inputs(root)
+def write_report(root: Path, out_dir: Path, params: dict) -> list[Block]:
+    """Read the run's outputs under `root`, write report.md, report.html and figures/ into `out_dir`.
+
+    `params` is the report stage's view of params.yaml (fmnist.cli.stage_params).
+    """
+    inputs = load_inputs(root, params)
     remove_outputs(out_dir)
     with staged_outputs() as staged:
         drawn, written = derived_figures(inputs, out_dir / "figures", staged)

@@ -5,13 +5,13 @@ from pathlib import Path
 from fmnist.cli import run_stage, stage_params
 from fmnist.report import write_report
 
-PARAMS_READ = ()  # none: it hashes the whole params.yaml for provenance (a file dep in dvc.yaml)
+# The seeds' ResNet-18 feature numbers used ImageNet weights: the report says when ours did not.
+PARAMS_READ = ("features.resnet18.weights",)
 OUT_DIR = Path("reports")
 
 
 def main() -> None:
-    stage_params(PARAMS_READ)  # validates params.yaml like every stage
-    write_report(Path("."), OUT_DIR)
+    write_report(Path("."), OUT_DIR, stage_params(PARAMS_READ))
 
 
 if __name__ == "__main__":

@@ -71,7 +71,7 @@ def write_json(path: Path, data: dict) -> None:
 def write_fixture_run(root: Path) -> Path:
     """raw-lda (0.84), lenet5 (0.90) and mlp (0.86, with curves) ran; raw-logreg is declared but absent."""
     (root / "dvc.yaml").write_text(DVC_YAML)
-    (root / "params.yaml").write_text("data:\n  seed: 42\nfeatures:\n  resnet18:\n    weights: random\n  raw:\n    kind: raw\n")
+    (root / "params.yaml").write_text("data:\n  seed: 42\n")
     write_json(root / "metrics/classify/raw-lda.json", {
         "feature": "raw", "model": "lda", "test_accuracy": 0.84, "macro_f1": 0.8312, "per_class": {},
         "best_params": {"lda__solver": "svd"}, "cv_accuracy_mean": 0.8211, "cv_accuracy_std": 0.004,

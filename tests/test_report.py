@@ -10,6 +10,8 @@ from fmnist.runs import load_runs
 from fmnist.seed_numbers import SEED_NUMBERS
 from tests.report_fixtures import write_fixture_run
 
+PARAMS = {"features": {"resnet18": {"weights": "random"}}}  # the report stage's view of params.yaml
+
 
 def markdown_tables(text: str) -> dict[str, list[list[str]]]:
     """Each table of report.md, keyed by its header line, as rows of cells (header first)."""
@@ -36,7 +38,7 @@ def table_with(tables: dict, first_header: str) -> list[dict[str, str]]:
 @pytest.fixture(scope="module")
 def rendered(tmp_path_factory):
     root = write_fixture_run(tmp_path_factory.mktemp("run"))
-    write_report(root, root / "reports")
+    write_report(root, root / "reports", PARAMS)
     return root, (root / "reports/report.md").read_text(), (root / "reports/report.html").read_text()
 
 
@@ -123,17 +125,18 @@ def test_html_is_self_contained(rendered):
 
 def test_report_renders_with_nothing_run(tmp_path):
     (tmp_path / "dvc.yaml").write_text("stages: {}\n")
-    blocks = write_report(tmp_path, tmp_path / "reports")
+    blocks = write_report(tmp_path, tmp_path / "reports", {"features": {"resnet18": {"weights": "imagenet"}}})
     md = (tmp_path / "reports/report.md").read_text()
     assert blocks and "No classify metrics" in md and "No CNN metrics" in md
     rows = table_with(markdown_tables(md), "model")
     assert len(rows) == len(SEED_NUMBERS) and {r["ours"] for r in rows} == {"not run"}
     assert "stage `classify` is not in this pipeline's dvc.yaml yet" in md
+    assert "Not like for like" not in md  # ImageNet weights: no warning
 
 
 def test_same_inputs_give_the_same_bytes(rendered, tmp_path):
     root, md, html = rendered
-    write_report(root, tmp_path / "again")
+    write_report(root, tmp_path / "again", PARAMS)
     assert (tmp_path / "again/report.html").read_text() == html
 
 
