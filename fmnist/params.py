@@ -10,6 +10,7 @@ import yaml
 
 from fmnist.errors import PipelineError
 from fmnist.archs import ARCHS
+from fmnist.methods import METHODS
 from fmnist.schema import Bool, Choice, Float, Int, ListOf, MapOf, Nullable, OneOf, Section, Str
 
 DEVICE = Choice("auto", "cpu", "cuda")
@@ -76,6 +77,41 @@ SCHEMA = Section(
             {
                 "val_fraction": Float(0.0, 0.5, lo_open=True),
                 "seed": Int(0, 2**32 - 1),
+            }
+        ),
+        "visualize": Section(
+            {
+                "features": ListOf(Str(), min_len=1),
+                "methods": ListOf(Choice(*METHODS), min_len=1),
+                "seed": Int(0, 2**32 - 1),
+                "pca": Section({"n_points": Int(10, 70_000)}),
+                "tsne": Section(
+                    {
+                        "n_points": Int(10, 70_000),
+                        "pca_dims": Int(2, 1000),
+                        "perplexity": Float(1.0, 500.0),
+                        "n_iter": Int(50, 10_000),
+                        "n_jobs": Int(1, 64),
+                    }
+                ),
+                "umap": Section(
+                    {
+                        "n_points": Int(10, 70_000),
+                        "pca_dims": Int(2, 1000),
+                        "n_neighbors": Int(2, 500),
+                        "min_dist": Float(0.0, 1.0),
+                        "n_epochs": Int(10, 2000),
+                    }
+                ),
+                "lle": Section({"n_points": Int(10, 70_000), "pca_dims": Int(2, 1000), "n_neighbors": Int(3, 500)}),
+            }
+        ),
+        "pictures": Section(
+            {
+                "seed": Int(0, 2**32 - 1),
+                "samples_per_class": Int(1, 50),
+                "gallery_images": Int(1, 200),
+                "gallery_columns": Int(1, 20),
             }
         ),
         "features": Section(

@@ -98,3 +98,24 @@ def test_dvc_plots_show_draws_the_cnn_learning_curves(project, tmp_path):
     for curve in ("train/batch_loss.tsv", "train/loss.tsv", "val/loss.tsv", "val/acc.tsv"):
         assert f"plots/cnn/lenet5/live/plots/metrics/{curve}" in page
     assert "plots/cnn/lenet5/predictions.csv" in page
+
+
+def test_pictures_and_report_from_the_tiny_run(project):
+    root = project.root
+    for method in ("pca", "tsne", "umap", "lle"):
+        info = json.loads((root / f"metrics/visualize/raw-{method}.json").read_text())
+        assert info["n_points"] == 200 and (root / info["png"]).is_file()
+        assert len((root / f"plots/visualize/raw-{method}.csv").read_text().splitlines()) == 201
+    assert (root / "figures/samples/classes.png").is_file()
+    assert json.loads((root / "figures/gallery/gallery.json").read_text())["galleries"] is not None
+    report = (root / "reports/report.md").read_text()
+    assert "## Embeddings" in report and "| **raw** |" in report
+    assert (root / "reports/report.html").read_text().count("data:image/png;base64,") >= 5
+
+
+def test_changing_tsne_params_reruns_only_the_tsne_picture(project):
+    project.edit_params(lambda p: p["visualize"]["tsne"].update(perplexity=12))
+    try:
+        assert project.stages_that_would_run() == ["visualize@raw-tsne"]
+    finally:
+        project.run("git", "checkout", "params.yaml")

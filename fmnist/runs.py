@@ -1,0 +1,91 @@
+"""The trained models of a pipeline run, read from their outputs: metrics JSON, test predictions, dvclive curves.
+
+Paths follow the shared output contract: metrics/classify/<feature>-<model>.json with
+plots/classify/<feature>-<model>.csv, and metrics/cnn/<arch>.json with plots/cnn/<arch>/predictions.csv
+and plots/cnn/<arch>/live/ (dvclive).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from fmnist.classes import CLASS_NAMES
+from fmnist.errors import PipelineError
+
+@dataclass
+class Run:
+    """One trained model: its metrics, and where its test predictions and curves are."""
+
+    kind: str  # "classify" or "cnn"
+    name: str  # "<feature>-<model>" or "<arch>"
+    metrics: dict
+    predictions: Path | None
+    curves: dict[str, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)
+
+    @property
+    def accuracy(self) -> float:
+        return float(self.metrics["test_accuracy"])
+
+    @property
+    def label(self) -> str:
+        return f"{self.kind} {self.name}"
+
+
+def read_json(path: Path) -> dict:
+    try:
+        return json.loads(path.read_text())
+    except json.JSONDecodeError as exc:
+        raise PipelineError(f"{path}: not valid JSON ({exc}); re-run the stage that writes it") from None
+
+
+def read_curves(live_dir: Path) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """dvclive's per-step TSV files under `live_dir`/plots/metrics: series name -> (steps, values)."""
+    curves = {}
+    root = live_dir / "plots" / "metrics"
+    for tsv in sorted(root.rglob("*.tsv")):
+        table = pd.read_csv(tsv, sep="\t")
+        value_columns = [c for c in table.columns if c not in ("step", "timestamp")]
+        if "step" in table.columns and value_columns:
+            curves[tsv.relative_to(root).with_suffix("").as_posix()] = (
+                table["step"].to_numpy(), table[value_columns[0]].to_numpy(dtype=float))
+    return curves
+
+
+def load_runs(root: Path, kind: str) -> dict[str, Run]:
+    """Every run of `kind` ("classify" or "cnn") whose metrics file exists under `root`, by name."""
+    runs = {}
+    for path in sorted((root / "metrics" / kind).glob("*.json")):
+        data = read_json(path)
+        if "test_accuracy" not in data:  # a summary file beside the runs is not one run
+            continue
+        if kind == "classify":
+            predictions, curves = root / "plots" / "classify" / f"{path.stem}.csv", {}
+        else:
+            folder = root / "plots" / "cnn" / path.stem
+            predictions, curves = folder / "predictions.csv", read_curves(folder / "live")
+        runs[path.stem] = Run(kind, path.stem, data, predictions if predictions.is_file() else None, curves)
+    return runs
+
+
+def read_predictions(path: Path) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(test-set index, true label, predicted label) from an index,actual,predicted CSV of class names."""
+    table = pd.read_csv(path)
+    missing = {"index", "actual", "predicted"} - set(table.columns)
+    if missing:
+        raise PipelineError(f"{path}: lacks column(s) {', '.join(sorted(missing))}; expected index,actual,predicted")
+    labels = {name: i for i, name in enumerate(CLASS_NAMES)}
+    unknown = sorted(set(table["actual"]).union(table["predicted"]) - set(labels))
+    if unknown:
+        raise PipelineError(f"{path}: unknown class name(s) {unknown}; expected names from fmnist.classes")
+    return (table["index"].to_numpy(dtype=np.int64), table["actual"].map(labels).to_numpy(),
+            table["predicted"].map(labels).to_numpy())
+
+
+def best_runs(runs: dict[str, Run]) -> list[Run]:
+    """Runs from the highest test accuracy down (ties by name)."""
+    return sorted(runs.values(), key=lambda r: (-r.accuracy, r.name))

@@ -1,0 +1,57 @@
+"""Sample grid and misclassified galleries; dvc.yaml expansion used by the report's missing list."""
+
+import json
+
+import numpy as np
+
+from fmnist.dataset import Dataset
+from fmnist.gallery import misclassified, write_class_samples, write_galleries
+from fmnist.pipeline_outputs import declared_outputs
+from tests.report_fixtures import N_TEST, write_fixture_run
+
+
+def test_misclassified_picks_only_errors_ordered_by_true_class():
+    actual = np.array([0, 1, 2, 3, 4, 5, 1, 0])
+    predicted = np.array([0, 2, 2, 1, 4, 6, 0, 3])
+    index = np.arange(8) + 100
+    shown = misclassified(index, actual, predicted, 10, seed=0)
+    assert sorted(shown.tolist()) == [1, 3, 5, 6, 7]
+    assert actual[shown].tolist() == sorted(actual[shown].tolist())
+    assert len(misclassified(index, actual, predicted, 2, seed=0)) == 2
+
+
+def test_galleries_for_the_best_classifier_and_cnn(tmp_path):
+    root = write_fixture_run(tmp_path)
+    images = np.random.default_rng(0).integers(0, 255, size=(N_TEST, 28, 28), dtype=np.uint8)
+    manifest = write_galleries(root, images, 6, 3, seed=0, out_dir=root / "figures/gallery")
+    assert [(g["kind"], g["name"], g["shown"]) for g in manifest["galleries"]] == [("classify", "raw-lda", 6), ("cnn", "lenet5", 5)]
+    assert manifest["galleries"][1]["errors"] == 5  # lenet5: 45 of 50 right
+    for g in manifest["galleries"]:
+        assert (root / g["png"]).read_bytes().startswith(b"\x89PNG")
+    assert json.loads((root / "figures/gallery/gallery.json").read_text()) == manifest
+
+
+def test_no_predictions_gives_an_empty_gallery_list(tmp_path):
+    manifest = write_galleries(tmp_path, np.zeros((5, 28, 28), np.uint8), 6, 3, seed=0, out_dir=tmp_path / "g")
+    assert manifest == {"galleries": []} and (tmp_path / "g/gallery.json").is_file()
+
+
+def test_class_samples_grid(tmp_path):
+    labels = np.arange(40) % 10
+    dataset = Dataset(np.zeros((40, 28, 28), np.uint8), labels, np.zeros((0, 28, 28), np.uint8), labels[:0], labels[:0])
+    path = write_class_samples(dataset, 3, seed=0, out_dir=tmp_path)
+    assert path.read_bytes().startswith(b"\x89PNG")
+
+
+def test_declared_outputs_expand_matrix_and_foreach(tmp_path):
+    (tmp_path / "params.yaml").write_text("lists:\n  f: [x, y]\n")
+    (tmp_path / "dvc.yaml").write_text(
+        "stages:\n"
+        "  a:\n    matrix:\n      f: ${lists.f}\n      m: [p]\n    cmd: c\n"
+        "    outs:\n      - out/${item.f}-${item.m}.png\n"
+        "    metrics:\n      - metrics/${item.f}.json:\n          cache: false\n"
+        "  b:\n    foreach: [u, v]\n    do:\n      cmd: c\n      plots:\n        - plots/${item}.csv\n"
+        "  c:\n    cmd: c\n    outs:\n      - reports\n")
+    assert declared_outputs(tmp_path / "dvc.yaml") == {
+        "a@x-p": ["out/x-p.png", "metrics/x.json"], "a@y-p": ["out/y-p.png", "metrics/y.json"],
+        "b@u": ["plots/u.csv"], "b@v": ["plots/v.csv"], "c": ["reports"]}

@@ -1,0 +1,150 @@
+"""The report rendered from tiny fixture metrics: its tables hold the right numbers, absent runs show as missing."""
+
+import base64
+import re
+
+import pytest
+
+from fmnist.report import write_report
+from fmnist.runs import load_runs
+from fmnist.seed_numbers import SEED_NUMBERS
+from tests.report_fixtures import write_fixture_run
+
+PARAMS = {"features": {"resnet18": {"weights": "random"}}}  # the report stage's view of params.yaml
+
+
+def markdown_tables(text: str) -> dict[str, list[list[str]]]:
+    """Each table of report.md, keyed by its header line, as rows of cells (header first)."""
+    tables, current = {}, None
+    for line in text.splitlines():
+        if line.startswith("|"):
+            cells = [c.strip() for c in re.split(r"(?<!\\)\|", line.strip())[1:-1]]
+            if current is None:
+                current = tables.setdefault(" | ".join(cells), [cells])
+            elif not set("".join(cells)) <= set("-: "):
+                current.append(cells)
+        else:
+            current = None
+    return tables
+
+
+def table_with(tables: dict, first_header: str) -> list[dict[str, str]]:
+    for rows in tables.values():
+        if rows[0][0] == first_header:
+            return [dict(zip(rows[0], row)) for row in rows[1:]]
+    raise AssertionError(f"no table starting with column {first_header!r}")
+
+
+@pytest.fixture(scope="module")
+def rendered(tmp_path_factory):
+    root = write_fixture_run(tmp_path_factory.mktemp("run"))
+    write_report(root, root / "reports", PARAMS)
+    return root, (root / "reports/report.md").read_text(), (root / "reports/report.html").read_text()
+
+
+def test_seed_table_has_every_seed_number_with_ours_and_the_difference(rendered):
+    _, md, _ = rendered
+    rows = table_with(markdown_tables(md), "model")
+    seed_rows = [r for r in rows if "seed's number" in r]
+    assert len(seed_rows) == len(SEED_NUMBERS)
+    lda_raw = [r for r in seed_rows if r["model"] == "LDA" and r["seed setting"] == "raw pixels"]
+    assert [r["seed report"] for r in lda_raw] == ["000", "002"]
+    for row in lda_raw:
+        assert (row["seed's number"], row["ours"], row["difference"]) == ("0.8151", "0.8400", "+0.0249")
+        assert row["ours from"].startswith("classify raw-lda: solver=svd; train 60,000")
+    lenet = next(r for r in seed_rows if r["model"] == "LeNet-5")
+    assert (lenet["ours"], lenet["difference"]) == ("0.9000", "+0.0013")
+    qda = next(r for r in seed_rows if r["model"] == "QDA" and r["seed setting"] == "raw pixels")
+    assert (qda["ours"], qda["difference"], qda["ours from"]) == ("not run", "", "classify raw-qda not run")
+
+
+def test_seed_table_warns_when_a_backbone_did_not_use_imagenet_weights(rendered):
+    _, md, _ = rendered
+    section = md.split("## Our numbers beside the seeds'")[1]
+    assert section.lstrip().startswith("> Not like for like") and "`features.resnet18.weights` = random" in section
+
+
+def test_mlp_row_takes_the_best_candidate_and_requirements_are_checked(rendered):
+    _, md, _ = rendered
+    rows = table_with(markdown_tables(md), "model")
+    mlp = next(r for r in rows if r["model"] == "MLP 784-512-512-10")
+    assert (mlp["ours"], mlp["difference"]) == ("0.8600", "-0.0212")
+    assert mlp["ours from"].startswith("cnn mlp")
+    zalando = next(r for r in rows if r["model"].startswith("Zalando"))
+    assert (zalando["ours"], zalando["difference"]) == ("0.8400", "-0.0570") and zalando["ours from"].startswith("classify raw-lda")
+    deep = next(r for r in rows if r["model"].startswith("deep nets"))
+    assert (deep["ours"], deep["ours from"][:16]) == ("0.9000", "cnn lenet5: best")
+    resnet = [r for r in rows if r["model"] == "ResNet-18 fine-tune"]
+    assert resnet and all(r["ours"] == "not run" for r in resnet)
+
+
+def test_classify_and_cnn_tables(rendered):
+    _, md, _ = rendered
+    tables = markdown_tables(md)
+    pivot = table_with(tables, "model")  # the first table starting with "model" is the seeds' one
+    assert pivot
+    assert tables["model | raw"][1:] == [["lda", "**0.8400**"]]
+    classify = table_with(tables, "feature set")
+    assert [(r["model"], r["test accuracy"], r["macro F1"], r["fit s"]) for r in classify if "best params" in r] == [
+        ("lda", "**0.8400**", "0.8312", "3.2")]
+    cnn = table_with(tables, "architecture")
+    assert [(r["architecture"], r["test accuracy"], r["best epoch / run"], r["device"]) for r in cnn] == [
+        ("lenet5", "**0.9000**", "4 / 6", "cpu"), ("mlp", "0.8600", "4 / 6", "cpu")]
+
+
+def test_missing_outputs_and_stages_are_listed(rendered):
+    _, md, _ = rendered
+    missing = md.split("## What is missing")[1].split("\n## ")[0]
+    assert "classify: outputs missing for 1 of 2 declared stage(s) (raw-logreg)" in missing
+    assert "train_cnn" not in missing and "visualize" not in missing
+    assert "stage `gallery` is not in this pipeline's dvc.yaml yet" in missing
+
+
+def test_pictures_are_drawn_and_linked(rendered):
+    root, md, _ = rendered
+    linked = re.findall(r"!\[[^\]]*\]\(([^)]+)\)", md)
+    assert "figures/confusion-classify-raw-lda.png" in linked
+    assert "figures/confusion-cnn-lenet5.png" in linked
+    assert "figures/per-class-f1.png" in linked and "figures/curves-mlp.png" in linked
+    assert "../figures/visualize/raw-pca.png" in linked
+    for link in linked:
+        assert (root / "reports" / link).read_bytes().startswith(b"\x89PNG")
+
+
+def test_html_is_self_contained(rendered):
+    _, md, html = rendered
+    sources = re.findall(r'src="([^"]*)"', html)
+    assert len(sources) == len(re.findall(r"!\[", md))
+    for source in sources:
+        assert source.startswith("data:image/png;base64,")
+        assert base64.b64decode(source.split(",", 1)[1]).startswith(b"\x89PNG")
+    assert re.findall(r'href="([^"#][^"]*)"', html) == [] and "<script" not in html  # only in-page links
+    assert html.count("<table") == len(markdown_tables(md))  # every table of report.md, no more
+    assert "<td class=\"num\">0.8151</td><td class=\"num\">0.8400</td><td class=\"num pos\">+0.0249</td>" in html
+
+
+def test_report_renders_with_nothing_run(tmp_path):
+    (tmp_path / "dvc.yaml").write_text("stages: {}\n")
+    blocks = write_report(tmp_path, tmp_path / "reports", {"features": {"resnet18": {"weights": "imagenet"}}})
+    md = (tmp_path / "reports/report.md").read_text()
+    assert blocks and "No classify metrics" in md and "No CNN metrics" in md
+    rows = table_with(markdown_tables(md), "model")
+    assert len(rows) == len(SEED_NUMBERS) and {r["ours"] for r in rows} == {"not run"}
+    assert "stage `classify` is not in this pipeline's dvc.yaml yet" in md
+    assert "Not like for like" not in md  # ImageNet weights: no warning
+
+
+def test_same_inputs_give_the_same_bytes(rendered, tmp_path):
+    root, md, html = rendered
+    write_report(root, tmp_path / "again", PARAMS)
+    assert (tmp_path / "again/report.html").read_text() == html
+
+
+def test_learning_curves_are_read_from_dvclive_files(rendered):
+    root, _, _ = rendered
+    curves = load_runs(root, "cnn")["mlp"].curves
+    assert sorted(curves) == ["train/batch_loss", "train/loss", "val/acc", "val/loss"]
+    steps, values = curves["val/acc"]
+    assert steps.tolist() == [0, 1, 2] and values.tolist() == [0.7, 0.8, 0.86]
+    assert load_runs(root, "cnn")["lenet5"].curves == {}
+    assert sorted(load_runs(root, "classify")) == ["raw-lda"]  # summary.json is not a run
