@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 # Stages run `python -m stages.X`: the venv must come first on PATH for dvc and its commands.
 export PATH := $(BIN):$(PATH)
 
-.PHONY: setup dataset repro test
+.PHONY: setup dataset sshd repro test
 
 setup: $(STAMP)
 
@@ -18,8 +18,12 @@ $(STAMP): requirements.txt requirements-dev.txt
 dataset:
 	scripts/install_dataset.sh
 
+# Debian's openssh-server for the SSH-remote test (tests/test_teamwork.py starts its own sshd on 127.0.0.1).
+sshd:
+	scripts/install_sshd.sh
+
 repro: setup dataset
 	dvc repro
 
-test: setup dataset
+test: setup dataset sshd
 	python -m pytest -q
