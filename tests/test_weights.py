@@ -1,0 +1,79 @@
+import urllib.error
+
+import pytest
+import torch
+
+from fmnist import weights as W
+from fmnist.errors import PipelineError
+
+PREFIX = "features.resnet18"
+
+
+@pytest.fixture
+def checkpoint(tmp_path):
+    """A locally written ResNet-18 state_dict standing in for the ImageNet file, and its SHA-256."""
+    torch.manual_seed(0)
+    state = W.BACKBONES["resnet18"][0](weights=None).state_dict()
+    path = tmp_path / "resnet18.pth"
+    torch.save(state, path)
+    return path, W.sha256_of(path), state
+
+
+@pytest.fixture
+def offline(tmp_path, monkeypatch):
+    """An empty torchvision cache and a network that refuses every download."""
+    monkeypatch.setattr(torch.hub, "get_dir", lambda: str(tmp_path / "hub"))
+
+    def refuse(*args, **kwargs):
+        raise urllib.error.URLError("network unreachable")
+
+    monkeypatch.setattr(torch.hub, "load_state_dict_from_url", refuse)
+
+
+def test_local_checkpoint_verified_by_checksum_is_loaded(checkpoint):
+    path, sha, state = checkpoint
+    model = W.build_backbone("resnet18", "imagenet", str(path), sha, PREFIX)
+    assert torch.equal(model.conv1.weight, state["conv1.weight"])
+
+
+def test_checksum_mismatch_stops_with_both_checksums(checkpoint):
+    path, sha, _ = checkpoint
+    wrong = "0" * 64
+    with pytest.raises(PipelineError, match=rf"{path}: checksum mismatch: SHA-256 is {sha}, `{PREFIX}.weights_sha256` says {wrong}"):
+        W.build_backbone("resnet18", "imagenet", str(path), wrong, PREFIX)
+
+
+def test_checkpoint_without_checksum_is_refused(checkpoint):
+    path, _, _ = checkpoint
+    with pytest.raises(PipelineError, match=r"weights_sha256` is not set"):
+        W.build_backbone("resnet18", "imagenet", str(path), None, PREFIX)
+
+
+def test_missing_weights_file_names_the_param(tmp_path):
+    with pytest.raises(PipelineError, match=rf"weights file not found \(`{PREFIX}.weights_file`\)"):
+        W.build_backbone("resnet18", "imagenet", str(tmp_path / "nope.pth"), "0" * 64, PREFIX)
+
+
+@pytest.mark.parametrize("arch", ["resnet18", "vgg16_bn"])
+def test_unavailable_imagenet_weights_say_how_to_provide_them(offline, arch):
+    with pytest.raises(PipelineError) as err:
+        W.imagenet_state_dict(arch, None, None, f"cnn.{arch}")
+    message = str(err.value)
+    assert str(W.torchvision_cache_file(arch)) in message
+    assert f"`cnn.{arch}.weights_file`" in message and f"`cnn.{arch}.weights: random`" in message
+    assert not W.imagenet_weights_available(arch, None)
+
+
+def test_random_weights_are_an_explicit_seeded_choice(offline):
+    torch.manual_seed(1)
+    a = W.build_backbone("resnet18", "random", None, None, PREFIX)
+    torch.manual_seed(1)
+    b = W.build_backbone("resnet18", "random", None, None, PREFIX)
+    assert torch.equal(a.conv1.weight, b.conv1.weight)
+
+
+def test_state_dict_of_another_architecture_is_rejected(tmp_path):
+    path = tmp_path / "small.pth"
+    torch.save({"weight": torch.zeros(2)}, path)
+    with pytest.raises(PipelineError, match="do not fit torchvision's resnet18"):
+        W.build_backbone("resnet18", "imagenet", str(path), W.sha256_of(path), PREFIX)
