@@ -97,7 +97,7 @@ def wait_for_queue(project: DvcProject, timeout_s: float) -> dict[str, str]:
         statuses = queue_statuses(project)
         return statuses if statuses and not {"Queued", "Running"} & set(statuses.values()) else None
 
-    return wait_for(done, timeout_s, "the experiment queue to finish", interval_s=2.0)
+    return wait_for(done, timeout_s, "the experiment queue to finish", interval_s=3.0)
 
 
 def queued_run_stages(project: DvcProject, name: str) -> list[str]:
