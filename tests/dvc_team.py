@@ -58,6 +58,12 @@ def data_status(project: DvcProject) -> dict:
     return status
 
 
+def run_cache_entries(project: DvcProject) -> list[str]:
+    """The run-cache records (.dvc/cache/runs/<key>/<entry>) of a project with the default cache."""
+    runs = project.root / ".dvc" / "cache" / "runs"
+    return sorted(str(f.relative_to(runs)) for f in runs.rglob("*") if f.is_file())
+
+
 def corrupt_cache_objects(cache_dir: Path) -> list[str]:
     """Cache objects whose content does not hash to their name (files/md5/ab/cdef...[.dir])."""
     bad = []

@@ -30,6 +30,7 @@ from tests.dvc_team import (
     metrics_files,
     queue_statuses,
     queued_run_stages,
+    run_cache_entries,
     set_remote,
     sshd_binary,
     wait_for_queue,
@@ -104,8 +105,7 @@ def assert_pulled_copy_matches(mate: DvcProject, alice: DvcProject) -> None:
     assert metrics_files(mate) == metrics_files(alice)  # byte for byte; `git_clean` below: not rewritten
     assert mate.dvc("metrics", "diff").stdout.strip() == ""
     assert git_clean(mate)  # credentials and remote URLs stayed in .dvc/config.local (git-ignored)
-    runs = lambda p: sorted(f.relative_to(p.root / ".dvc/cache/runs") for f in (p.root / ".dvc/cache/runs").rglob("*") if f.is_file())
-    assert runs(mate) == runs(alice)  # the run cache came along
+    assert run_cache_entries(mate) == run_cache_entries(alice)  # the run cache came along
 
 
 def test_teammate_pulls_from_the_local_remote_and_has_nothing_to_run(team):
