@@ -18,7 +18,6 @@ from pathlib import Path
 import pytest
 import yaml
 
-from fmnist.atomic import staged_outputs
 from tests.dvc_project import REPO, DvcProject, stages_run
 from tests.dvc_team import (
     SshServer,
@@ -281,23 +280,3 @@ def test_killing_a_stage_half_way_then_rerunning_leaves_a_consistent_cache(team,
         assert git_clean(victim), rerun
     victim.run("git", "checkout", "--", ".")  # the next case starts from the committed state again
     victim.dvc("checkout", "--force")
-
-
-def test_an_exception_during_commit_removes_the_temporaries_not_yet_renamed(tmp_path, monkeypatch):
-    import fmnist.atomic as atomic
-
-    real_replace = atomic.os.replace
-    calls = []
-
-    def replace_then_fail(src, dst):
-        calls.append(dst)
-        if len(calls) == 2:
-            raise KeyboardInterrupt  # as SIGTERM does through fmnist.cli.run_stage
-        real_replace(src, dst)
-
-    monkeypatch.setattr(atomic.os, "replace", replace_then_fail)
-    with pytest.raises(KeyboardInterrupt):
-        with staged_outputs() as staged:
-            for name in ("a", "b", "c"):
-                staged.path(tmp_path / name).write_text(name)
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["a"]
