@@ -37,6 +37,13 @@ from tests.dvc_team import (
 UP_TO_DATE = "Data and pipelines are up to date."
 SWEEP_LRS = (0.002, 0.005)
 
+# Until branch `cnn` is merged there is no train_cnn@<arch> stage and no `model:` section: the tests of
+# the CNN contract then fail (strict xfail, so they cannot pass by accident) and run for real once it is.
+CNN_MISSING = "train_cnn" not in yaml.safe_load((REPO / "dvc.yaml").read_text())["stages"]
+needs_cnn = pytest.mark.xfail(
+    CNN_MISSING, reason="train_cnn@<arch> stages not merged yet (branch cnn)", strict=True, raises=AssertionError
+)
+
 
 class Team:
     """Alice's repository (the session's tiny pipeline, run and committed) and the team's remote."""
@@ -180,7 +187,7 @@ def experimenter(team) -> DvcProject:
     "override, message",
     [
         ("model.lrr=0.03", "Could not override 'model.lrr'"),  # DVC itself refuses a key not in the file
-        ("+model.lrr=0.03", "unknown key `model.lrr` under `model`"),  # `+` adds it: our validation stops it
+        pytest.param("+model.lrr=0.03", "unknown key `model.lrr` under `model`", marks=needs_cnn),  # `+` adds it
         ("+modle.lr=0.03", "unknown key `modle` under the top level"),  # a key no stage declares
     ],
     ids=["dvc-refuses", "added-leaf", "added-section"],
@@ -198,6 +205,7 @@ def test_mistyped_set_param_stops_the_experiment_with_a_clear_message(experiment
     assert experimenter.stages_that_would_run() == []  # the failed run damaged nothing
 
 
+@needs_cnn
 def test_exp_run_set_param_reruns_only_the_cnn_stages(team, experimenter):
     cnn = team.cnn_stages()
     baseline_lr = experimenter.params()["model"]["lr"]
@@ -220,6 +228,7 @@ def test_exp_run_set_param_reruns_only_the_cnn_stages(team, experimenter):
     assert stages_run(experimenter.dvc("repro").stdout) == []
 
 
+@needs_cnn
 def test_queued_sweep_on_two_workers(team, tmp_path):
     target = team.cnn_stages()[0]  # one CNN stage as the target keeps the sweep short
     arch = target.split("@")[1]
