@@ -277,6 +277,7 @@ def test_killing_a_stage_half_way_then_rerunning_leaves_a_consistent_cache(victi
     status = victim.dvc("status").stdout
     assert f"{stage}:" in status and "changed outs" in status  # DVC is not fooled by what was left
     rerun = victim.dvc("repro").stdout
+    assert UP_TO_DATE in victim.dvc("status").stdout, rerun
     assert data_status(victim) == {}, rerun  # the workspace matches dvc.lock, every object in the cache
     assert temporaries(victim) == []
     assert corrupt_cache_objects(victim.root / ".dvc" / "cache") == []
