@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 # Stages run `python -m stages.X`: the venv must come first on PATH for dvc and its commands.
 export PATH := $(BIN):$(PATH)
 
-.PHONY: setup dataset repro test
+.PHONY: setup dataset sshd repro test
 
 setup: $(STAMP)
 
@@ -18,11 +18,15 @@ $(STAMP): requirements.txt requirements-dev.txt
 dataset:
 	scripts/install_dataset.sh
 
+# Debian's openssh-server for the SSH-remote test (tests/test_teamwork.py starts its own sshd on 127.0.0.1).
+sshd:
+	scripts/install_sshd.sh
+
 # ImageNet weights that params.yaml asks for but this machine lacks: a banner says so, and the pipeline
 # runs with `-S <section>.weights=random` set explicitly (recorded in params.yaml, dvc.lock and metrics).
 repro: setup dataset
 	@overrides="$$(python -m scripts.weights_overrides)" || exit 1; \
 	if [ -n "$$overrides" ]; then echo "dvc exp run $$overrides"; dvc exp run $$overrides; else dvc repro; fi
 
-test: setup dataset
+test: setup dataset sshd
 	python -m pytest -q

@@ -60,14 +60,18 @@ class StagedOutputs:
 
 @contextlib.contextmanager
 def staged_outputs() -> Iterator[StagedOutputs]:
-    """Yield a StagedOutputs; commit on success, discard every temporary on any exception."""
+    """Yield a StagedOutputs; commit on success, discard every temporary on any exception.
+
+    An exception during the commit itself (SIGTERM arriving between two renames, a full disk) also
+    discards the temporaries not yet renamed.
+    """
     staged = StagedOutputs()
     try:
         yield staged
+        staged.commit()
     except BaseException:
         staged.discard()
         raise
-    staged.commit()
 
 
 def remove_outputs(*paths: str | os.PathLike) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import signal
 import sys
 from typing import Callable
 
@@ -23,7 +24,14 @@ def stage_params(templates: tuple[str, ...], **fields: str) -> dict:
     return select(load_params(), declared_keys(templates, **fields))
 
 
+def _exit_on_sigterm(signum: int, frame: object) -> None:
+    """SIGTERM (a scheduler, `kill`, `dvc queue kill`) ends the stage like Ctrl-C: `staged_outputs`
+    then removes its temporary files instead of leaving them behind."""
+    raise SystemExit(128 + signum)
+
+
 def run_stage(main: Callable[[], None]) -> None:
+    signal.signal(signal.SIGTERM, _exit_on_sigterm)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s", datefmt="%H:%M:%S")
     try:
         main()

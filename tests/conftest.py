@@ -4,6 +4,7 @@ from pathlib import Path
 import pytest
 
 from fmnist import download
+from tests.dvc_project import DvcProject, make_tiny_project
 from tests.idx_files import write_raw_dir
 
 
@@ -22,3 +23,16 @@ def mirror(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     expected = {name: hashlib.sha256(payload).hexdigest() for name, payload in payloads.items()}
     monkeypatch.setattr(download, "PAYLOAD_SHA256", expected)
     return folder
+
+
+@pytest.fixture(scope="session")
+def tiny_pipeline(tmp_path_factory) -> DvcProject:
+    """The whole pipeline run once on tiny data and committed, shared by the end-to-end tests.
+
+    Tests may push from it or configure its .dvc/config.local; anything else they change (params,
+    outputs) they restore, and tests that run experiments work in a `git clone` of it.
+    """
+    project = make_tiny_project(tmp_path_factory.mktemp("pipeline"))
+    project.dvc("repro")
+    project.commit_all("first run")
+    return project

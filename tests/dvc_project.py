@@ -47,12 +47,16 @@ class DvcProject:
 
     def stages_that_would_run(self, *targets: str) -> list[str]:
         """Names of the stages `dvc repro --dry` would run, in order."""
-        out = self.dvc("repro", "--dry", *targets).stdout
-        return [line.split("'")[1] for line in out.splitlines() if line.startswith("Running stage '")]
+        return stages_run(self.dvc("repro", "--dry", *targets).stdout)
 
     def commit_all(self, message: str) -> None:
         self.run("git", "add", "-A")
         self.run("git", "commit", "-qm", message)
+
+
+def stages_run(output: str) -> list[str]:
+    """Names of the stages a `dvc repro` / `dvc exp run` output says it ran, in order."""
+    return [line.split("'")[1] for line in output.splitlines() if line.startswith("Running stage '")]
 
 
 def tracked_files() -> list[str]:
