@@ -96,14 +96,32 @@ def queue_statuses(project: DvcProject) -> dict[str, str]:
     return {row.split()[1]: row.split()[-1] for row in rows[1:] if row.strip() and not row.startswith("Worker status")}
 
 
-def wait_for_queue(project: DvcProject, timeout_s: float) -> dict[str, str]:
-    """Block until no queued experiment is still queued or running; return the final statuses."""
+def experiment_refs(project: DvcProject) -> list[str]:
+    """Git refs of finished experiments (refs/exps/<..>/<baseline>/<name>), not the queue's own refs."""
+    refs = project.run("git", "for-each-ref", "--format=%(refname)", "refs/exps").stdout.split()
+    return [ref for ref in refs if not ref.startswith("refs/exps/celery/")]
 
-    def done():
+
+def wait_for_queue(project: DvcProject, count: int, timeout_s: float) -> dict[str, str]:
+    """Block until `count` queued experiments have finished (or one failed); return the statuses.
+
+    It watches git refs once a second (cheap) and asks `dvc queue status` (a DVC start-up, about a
+    second of CPU) only every 10 s and at the end, so polling does not slow the experiments down.
+    """
+    polls = iter(range(10**6))
+
+    def finished():
+        if len(experiment_refs(project)) >= count:
+            return True
+        return next(polls) % 10 == 9 and "Failed" in queue_statuses(project).values()
+
+    wait_for(finished, timeout_s, f"{count} queued experiments to finish", interval_s=1.0)
+
+    def settled():
         statuses = queue_statuses(project)
         return statuses if statuses and not {"Queued", "Running"} & set(statuses.values()) else None
 
-    return wait_for(done, timeout_s, "the experiment queue to finish", interval_s=3.0)
+    return wait_for(settled, 60, "the experiment queue to settle", interval_s=2.0)
 
 
 def queued_run_stages(project: DvcProject, name: str) -> list[str]:

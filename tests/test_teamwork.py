@@ -235,7 +235,7 @@ def test_queued_sweep_on_two_workers(team, tmp_path):
     mate.dvc("exp", "run", "--queue", "-S", "model.lr=" + ",".join(map(str, SWEEP_LRS)), target)
     try:
         assert "Started '2' new experiments task queue workers" in mate.dvc("queue", "start", "-j", "2").stdout
-        statuses = wait_for_queue(mate, timeout_s=300)
+        statuses = wait_for_queue(mate, count=len(SWEEP_LRS), timeout_s=300)
     finally:  # the workers exit once the queue is empty; this also ends them (and any task) on a failure
         mate.dvc("queue", "stop", "--kill", check=False)
     assert sorted(statuses.values()) == ["Success", "Success"], statuses
