@@ -6,6 +6,7 @@ import pytest
 from fmnist import download
 from tests.dvc_project import DvcProject, make_tiny_project
 from tests.idx_files import write_raw_dir
+from tests.tiny_params import tiny_settings
 
 
 @pytest.fixture
@@ -32,7 +33,7 @@ def tiny_pipeline(tmp_path_factory) -> DvcProject:
     Tests may push from it or configure its .dvc/config.local; anything else they change (params,
     outputs) they restore, and tests that run experiments work in a `git clone` of it.
     """
-    project = make_tiny_project(tmp_path_factory.mktemp("pipeline"))
+    project = make_tiny_project(tmp_path_factory.mktemp("pipeline"), tiny_params=tiny_settings)
     project.dvc("repro")
     project.commit_all("first run")
     return project

@@ -5,18 +5,14 @@ import json
 import numpy as np
 import pytest
 
-from tests.dvc_project import make_tiny_project
-from tests.tiny_params import tiny_pipeline
 
 UPSTREAM_OF_CNN = ("download", "prepare", "extract_features", "classify", "visualize")
 
 
-@pytest.fixture(scope="module")
-def project(tmp_path_factory):
-    project = make_tiny_project(tmp_path_factory.mktemp("tiny"), tiny_params=tiny_pipeline)
-    project.dvc("repro")
-    project.commit_all("first run")
-    return project
+@pytest.fixture
+def project(tiny_pipeline):
+    """The session's tiny pipeline run (tests/conftest.py); tests restore what they change."""
+    return tiny_pipeline
 
 
 def test_repro_then_nothing_to_do(project):

@@ -30,7 +30,9 @@ def tiny_classify(params: dict) -> None:
 
 
 def tiny_cnn(params: dict) -> None:
-    """Small nets, 2 epochs: every default arch trains in seconds on tiny data."""
+    """Two small nets for 2 epochs: the pipeline tests need a CNN stage, not all of them (tests/test_cnn.py
+    trains every arch on tiny data)."""
+    params["train_cnn"]["archs"] = ["mlp", "lenet5"]
     params["model"].update(epochs=2, batch_size=32, patience=1, channels_last=False)
     cnn = params["cnn"]
     for settings in cnn.values():
@@ -53,7 +55,7 @@ def tiny_visualize(params: dict) -> None:
     params["pictures"].update(samples_per_class=3, gallery_images=8)
 
 
-def tiny_pipeline(params: dict) -> None:
+def tiny_settings(params: dict) -> None:
     """The tiny settings of every stage."""
     tiny_features(params)
     tiny_classify(params)
