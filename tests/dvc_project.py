@@ -61,7 +61,7 @@ def stages_run(output: str) -> list[str]:
 
 def tracked_files() -> list[str]:
     out = subprocess.run(["git", "ls-files", "-co", "--exclude-standard"], cwd=REPO, capture_output=True, text=True, check=True)
-    return [line for line in out.stdout.splitlines() if not line.startswith(("dvc.lock", "data/", "features/", "metrics/", "models/", "reports/"))]
+    return [line for line in out.stdout.splitlines() if not line.startswith(("dvc.lock", "data/", "features/", "metrics/", "models/", "plots/", "reports/"))]
 
 
 def make_tiny_project(root: Path, tiny_params: Callable[[dict], None] | None = None) -> DvcProject:
