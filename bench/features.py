@@ -4,6 +4,7 @@
     python -m bench.features resnet18           # images/s at 32, 64, 112, 224 px, batch 128, channels-last
     python -m bench.features resnet18 --full    # ... and the default 112 px extraction of all 70,000 images
     python -m bench.features profile            # where kymatio's time goes, per backend call, and the primitives
+    python -m bench.features resize             # ScatNet-176 on zero-padded vs bilinear-resized 64 x 64 input
 
 Each figure is printed; peak memory is this process's maximum resident set size (getrusage).
 """
@@ -207,6 +208,26 @@ def bench_profile(args: argparse.Namespace) -> None:
         print(f"{label}: {a:.2f} / {b:.2f} ({a / b:.1f}x)")
 
 
+def bench_resize(args: argparse.Namespace) -> None:
+    """Test accuracy of logistic regression (standardised features, first `--train` training images)."""
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    dataset = load_dataset(Path("data/prepared"))
+    train, labels = dataset.train_images[: args.train], dataset.train_labels[: args.train]
+    for resize in ("pad", "bilinear"):
+        params = {**load_params()["features"]["scatnet"], "resize": resize, "device": "cpu"}
+        extractor = build_extractor(params, "features.scatnet")
+        features = {}
+        for split, images in (("train", train), ("test", dataset.test_images)):
+            features[split] = np.empty((len(images), extractor.dim), dtype=np.float32)
+            extract_into(extractor, images, features[split], params["batch_size"], f"{resize} {split}")
+        model = make_pipeline(StandardScaler(), LogisticRegression(max_iter=2000)).fit(features["train"], labels)
+        accuracy = model.score(features["test"], dataset.test_labels)
+        print(f"scatnet, resize={resize}: logistic regression on {args.train:,} training images, test accuracy {accuracy:.4f}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="which", required=True)
@@ -219,9 +240,11 @@ def main() -> None:
     res.add_argument("--full", action="store_true", help="also time the default extraction of all 70,000 images")
     prof = sub.add_parser("profile")
     prof.add_argument("--images", type=int, default=1024)
+    size = sub.add_parser("resize")
+    size.add_argument("--train", type=int, default=10000)
     args = parser.parse_args()
     use_all_cores()
-    {"scatnet": bench_scatnet, "resnet18": bench_resnet18, "profile": bench_profile}[args.which](args)
+    {"scatnet": bench_scatnet, "resnet18": bench_resnet18, "profile": bench_profile, "resize": bench_resize}[args.which](args)
 
 
 if __name__ == "__main__":
