@@ -29,9 +29,6 @@ from fmnist.scattering import build_scattering, scattering_dim, scattering_featu
 
 log = logging.getLogger(__name__)
 
-SPLITS = ("train", "test")
-
-
 @dataclass
 class Extractor:
     """A batch of uint8 N x 28 x 28 images (torch, on `device`) -> float32 N x dim features."""
