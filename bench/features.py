@@ -4,6 +4,7 @@
     python -m bench.features resnet18           # images/s at 32, 64, 112, 224 px, batch 128, channels-last
     python -m bench.features resnet18 --full    # ... and the default 112 px extraction of all 70,000 images
     python -m bench.features profile            # where kymatio's time goes, per backend call, and the primitives
+    python -m bench.features resize             # ScatNet-176 on zero-padded vs bilinear-resized 64 x 64 input
 
 Each figure is printed; peak memory is this process's maximum resident set size (getrusage).
 """
@@ -12,18 +13,22 @@ from __future__ import annotations
 
 import argparse
 import collections
+import copy
 import resource
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
 import torch
+from kymatio.scattering2d.backend.torch_backend import TorchBackend2D
 
+from fmnist.backbone_features import GrayToImageNet, feature_extractor
 from fmnist.dataset import load_dataset
 from fmnist.extract import build_extractor, extract_into, use_all_cores
 from fmnist.params import load_params
 from fmnist.scattering import ComplexBackend, build_scattering, scattering_features
-from kymatio.scattering2d.backend.torch_backend import TorchBackend2D
+from fmnist.weights import build_backbone
 
 
 def peak_rss_mib() -> float:
@@ -76,8 +81,55 @@ def bench_scatnet(args: argparse.Namespace) -> None:
         print(f"peak RSS so far: {peak_rss_mib():,.0f} MiB")
 
 
+def rate_of(model, images: torch.Tensor, batch_size: int, workers: int) -> float:
+    """Images/s of `model` on uint8 `images`: one batch at a time on all threads, or `workers` batches side by side."""
+    threads = torch.get_num_threads()
+
+    def run(start: int) -> torch.Tensor:
+        with torch.inference_mode():
+            return model(images[start : start + batch_size])
+
+    if workers > 1:
+        torch.set_num_threads(1)
+    with ThreadPoolExecutor(workers) as pool:
+        list(pool.map(run, [0] * workers))  # warm-up
+        start = time.perf_counter()
+        list(pool.map(run, range(0, len(images), batch_size)))
+        seconds = time.perf_counter() - start
+    torch.set_num_threads(threads)
+    return len(images) / seconds
+
+
+class GrayToNCHW(GrayToImageNet):
+    """The same preprocessing, left in torch's default (NCHW) layout."""
+
+    def forward(self, images: torch.Tensor) -> torch.Tensor:
+        return super().forward(images).contiguous()
+
+
+def compare_resnet18_cpu_options(images: np.ndarray, size: int) -> None:
+    """Layout, batch-norm folding and threading of ResNet-18 at one size, batch 128, on 512 images."""
+    x = torch.from_numpy(images[:512])
+    fused = feature_extractor("random", None, None, "features.resnet18", size, 0)
+    torch.manual_seed(0)
+    plain = build_backbone("resnet18", "random", None, None, "features.resnet18")
+    plain.fc = torch.nn.Identity()
+    nchw = torch.nn.Sequential(GrayToNCHW(size), plain.eval())
+    channels_last = torch.nn.Sequential(GrayToImageNet(size), copy.deepcopy(plain).to(memory_format=torch.channels_last))
+    threads = torch.get_num_threads()
+    print(f"== resnet18 CPU options at {size} px, batch 128, 512 images, {threads} cores")
+    for label, model, workers in (
+        ("NCHW, eager, one batch on all cores", nchw, 1),
+        ("channels-last, eager, one batch on all cores", channels_last, 1),
+        ("channels-last, batch norms folded, one batch on all cores", fused, 1),
+        (f"channels-last, batch norms folded, {threads} batches side by side (ours)", fused, threads),
+    ):
+        print(f"{label}: {rate_of(model, x, 128, workers):,.1f} images/s")
+
+
 def bench_resnet18(args: argparse.Namespace) -> None:
     images = all_images()
+    compare_resnet18_cpu_options(images, 112)
     base = {**load_params()["features"]["resnet18"], "weights": "random", "device": "cpu", "batch_size": 128}
     print(f"== resnet18 (random weights: speed does not depend on them), {torch.get_num_threads()} CPU threads, batch 128")
     for size in args.sizes:
@@ -156,6 +208,26 @@ def bench_profile(args: argparse.Namespace) -> None:
         print(f"{label}: {a:.2f} / {b:.2f} ({a / b:.1f}x)")
 
 
+def bench_resize(args: argparse.Namespace) -> None:
+    """Test accuracy of logistic regression (standardised features, first `--train` training images)."""
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    dataset = load_dataset(Path("data/prepared"))
+    train, labels = dataset.train_images[: args.train], dataset.train_labels[: args.train]
+    for resize in ("pad", "bilinear"):
+        params = {**load_params()["features"]["scatnet"], "resize": resize, "device": "cpu"}
+        extractor = build_extractor(params, "features.scatnet")
+        features = {}
+        for split, images in (("train", train), ("test", dataset.test_images)):
+            features[split] = np.empty((len(images), extractor.dim), dtype=np.float32)
+            extract_into(extractor, images, features[split], params["batch_size"], f"{resize} {split}")
+        model = make_pipeline(StandardScaler(), LogisticRegression(max_iter=2000)).fit(features["train"], labels)
+        accuracy = model.score(features["test"], dataset.test_labels)
+        print(f"scatnet, resize={resize}: logistic regression on {args.train:,} training images, test accuracy {accuracy:.4f}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="which", required=True)
@@ -168,9 +240,11 @@ def main() -> None:
     res.add_argument("--full", action="store_true", help="also time the default extraction of all 70,000 images")
     prof = sub.add_parser("profile")
     prof.add_argument("--images", type=int, default=1024)
+    size = sub.add_parser("resize")
+    size.add_argument("--train", type=int, default=10000)
     args = parser.parse_args()
     use_all_cores()
-    {"scatnet": bench_scatnet, "resnet18": bench_resnet18, "profile": bench_profile}[args.which](args)
+    {"scatnet": bench_scatnet, "resnet18": bench_resnet18, "profile": bench_profile, "resize": bench_resize}[args.which](args)
 
 
 if __name__ == "__main__":
