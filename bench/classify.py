@@ -51,13 +51,13 @@ def table(rows: list[str], cols: list[str], cell) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--features", nargs="*", help="only these feature sets, in this order (default: all)")
-    parser.add_argument("--models", nargs="*", help="only these models (default: all)")
+    parser.add_argument("--models", nargs="*", help="only these models, in this order (default: all)")
     args = parser.parse_args()
     stages = [
         s for s in classify_stages() if (not args.features or s[1] in args.features) and (not args.models or s[2] in args.models)
     ]
-    if args.features:  # in the order asked for
-        stages.sort(key=lambda s: args.features.index(s[1]))
+    # In the order asked for: feature sets first, then models.
+    stages.sort(key=lambda s: (args.features.index(s[1]) if args.features else 0, args.models.index(s[2]) if args.models else 0))
     wall: dict[tuple[str, str], float] = {}
     metrics: dict[tuple[str, str], dict] = {}
     for i, (name, feature, model) in enumerate(stages, 1):
