@@ -1,7 +1,9 @@
 import hashlib
+import urllib.error
 from pathlib import Path
 
 import pytest
+import torch
 
 from fmnist import download
 from tests.dvc_project import DvcProject, make_tiny_project
@@ -37,3 +39,14 @@ def tiny_pipeline(tmp_path_factory) -> DvcProject:
     project.dvc("repro")
     project.commit_all("first run")
     return project
+
+
+@pytest.fixture
+def offline(tmp_path, monkeypatch):
+    """An empty torchvision cache and a network that refuses every download."""
+    monkeypatch.setattr(torch.hub, "get_dir", lambda: str(tmp_path / "hub"))
+
+    def refuse(*args, **kwargs):
+        raise urllib.error.URLError("network unreachable")
+
+    monkeypatch.setattr(torch.hub, "load_state_dict_from_url", refuse)

@@ -3,7 +3,6 @@
 import hashlib
 import json
 import sys
-import urllib.error
 
 import numpy as np
 import pytest
@@ -92,17 +91,6 @@ def test_rerunning_gives_byte_identical_files(tmp_path, dataset, name):
     second, _ = extract(tmp_path, name, section(name, batch_size=16), dataset, "second")
     for split in ("train", "test"):
         assert digest(first / f"{split}.npy") == digest(second / f"{split}.npy")
-
-
-@pytest.fixture
-def offline(tmp_path, monkeypatch):
-    """An empty torchvision cache and a network that refuses every download."""
-    monkeypatch.setattr(torch.hub, "get_dir", lambda: str(tmp_path / "hub"))
-
-    def refuse(*args, **kwargs):
-        raise urllib.error.URLError("network unreachable")
-
-    monkeypatch.setattr(torch.hub, "load_state_dict_from_url", refuse)
 
 
 def test_stage_stops_before_any_work_when_imagenet_weights_are_missing(tmp_path, monkeypatch, offline):

@@ -1,4 +1,3 @@
-import urllib.error
 
 import pytest
 import torch
@@ -17,17 +16,6 @@ def checkpoint(tmp_path):
     path = tmp_path / "resnet18.pth"
     torch.save(state, path)
     return path, W.sha256_of(path), state
-
-
-@pytest.fixture
-def offline(tmp_path, monkeypatch):
-    """An empty torchvision cache and a network that refuses every download."""
-    monkeypatch.setattr(torch.hub, "get_dir", lambda: str(tmp_path / "hub"))
-
-    def refuse(*args, **kwargs):
-        raise urllib.error.URLError("network unreachable")
-
-    monkeypatch.setattr(torch.hub, "load_state_dict_from_url", refuse)
 
 
 def test_local_checkpoint_verified_by_checksum_is_loaded(checkpoint):
