@@ -2,13 +2,15 @@
 
 Each stage runs through DVC (`dvc repro --force --single-item`), one after another, so the timed runs
 are the pipeline's own runs and dvc.lock records them; the summary stage runs at the end. Run it alone
-on the machine, under the CPU lock:
+on the machine (other jobs inflate the times):
 
-    flock /tmp/fmnist-cpu.lock python bench/classify.py [--features raw ...] [--models lda ...]
+    python bench/classify.py [--features raw ...] [--models lda ...] [--report-only]
 
 Prints, per feature set x model, the stage's wall-clock seconds (process start to outputs written) and
 the test accuracy, then the search / refit / predict seconds the stage recorded, and the total against
-the 30-minute budget.
+the 30-minute budget. Each stage's wall-clock time is kept in bench/results/classify-wall.json (with the
+run's date), so re-timing a few stages after a change (`--features`, `--models`) leaves the others'
+times in place; `--report-only` prints the tables of every stage timed so far.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ import shlex
 import subprocess
 import sys
 import time
+from datetime import datetime, timezone
 from pathlib import Path
 
 from dvc.repo import Repo
@@ -29,6 +32,7 @@ sys.path.insert(0, str(REPO))
 from stages.classify import METRICS_DIR, parse_args as stage_args  # noqa: E402
 
 BUDGET_SECONDS = 30 * 60
+WALL_TIMES = REPO / "bench" / "results" / "classify-wall.json"
 
 
 def classify_stages() -> list[tuple[str, str, str]]:
@@ -48,31 +52,44 @@ def table(rows: list[str], cols: list[str], cell) -> str:
     return "\n".join(lines)
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--features", nargs="*", help="only these feature sets, in this order (default: all)")
-    parser.add_argument("--models", nargs="*", help="only these models, in this order (default: all)")
-    args = parser.parse_args()
-    stages = [
-        s for s in classify_stages() if (not args.features or s[1] in args.features) and (not args.models or s[2] in args.models)
-    ]
-    # In the order asked for: feature sets first, then models.
-    stages.sort(key=lambda s: (args.features.index(s[1]) if args.features else 0, args.models.index(s[2]) if args.models else 0))
-    wall: dict[tuple[str, str], float] = {}
-    metrics: dict[tuple[str, str], dict] = {}
+def load_wall_times() -> dict[str, dict]:
+    return json.loads(WALL_TIMES.read_text()) if WALL_TIMES.is_file() else {}
+
+
+def save_wall_time(name: str, seconds: float) -> None:
+    times = load_wall_times()
+    times[name] = {"seconds": round(seconds, 1), "timed": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")}
+    WALL_TIMES.parent.mkdir(parents=True, exist_ok=True)
+    WALL_TIMES.write_text(json.dumps(times, indent=2, sort_keys=True) + "\n")
+
+
+def run_stages(stages: list[tuple[str, str, str]]) -> None:
+    """`dvc repro` each stage, one after another, recording its wall-clock time; then the summary."""
     for i, (name, feature, model) in enumerate(stages, 1):
         print(f"=== [{i}/{len(stages)}] {name}", flush=True)
         start = time.perf_counter()
         subprocess.run([sys.executable, "-m", "dvc", "repro", "--force", "--single-item", name], cwd=REPO, check=True)
-        wall[feature, model] = time.perf_counter() - start
-        metrics[feature, model] = json.loads((REPO / METRICS_DIR / f"{feature}-{model}.json").read_text())
-        print(f"=== {name}: {wall[feature, model]:.1f} s, test accuracy {metrics[feature, model]['test_accuracy']:.4f}", flush=True)
+        save_wall_time(name, time.perf_counter() - start)
+        accuracy = json.loads((REPO / METRICS_DIR / f"{feature}-{model}.json").read_text())["test_accuracy"]
+        print(f"=== {name}: {load_wall_times()[name]['seconds']:.1f} s, test accuracy {accuracy:.4f}", flush=True)
     subprocess.run([sys.executable, "-m", "dvc", "repro", "--single-item", "classify_summary"], cwd=REPO, check=True)
 
+
+def print_tables(stages: list[tuple[str, str, str]]) -> None:
+    """The README's tables for `stages`, from their metrics and recorded wall-clock times."""
+    times = load_wall_times()
+    wall = {(f, m): times[name]["seconds"] for name, f, m in stages if name in times}
+    metrics = {
+        (f, m): json.loads(path.read_text())
+        for _, f, m in stages
+        if (path := REPO / METRICS_DIR / f"{f}-{m}.json").is_file()
+    }
     features = list(dict.fromkeys(f for _, f, _ in stages))
     models = list(dict.fromkeys(m for _, _, m in stages))
 
     def seconds(f, m):
+        if m == "all":
+            return f"{sum(v for (g, _), v in wall.items() if g == f):.0f}"
         return f"{wall[f, m]:.0f}" if (f, m) in wall else "-"
 
     def accuracy(f, m):
@@ -85,14 +102,30 @@ def main() -> None:
         return f"{r['search_seconds']:.0f} / {r['fit_seconds']:.0f} / {r['predict_seconds']:.0f}"
 
     total = sum(wall.values())
-    print("\nWall-clock seconds per stage (dvc repro of the stage, on this machine):\n")
-    print(table(features, models + ["all"], lambda f, m: f"{sum(v for (g, _), v in wall.items() if g == f):.0f}" if m == "all" else seconds(f, m)))
+    dates = sorted({times[name]["timed"][:10] for name, _, _ in stages if name in times})
+    print(f"\nWall-clock seconds per stage (dvc repro of the stage, on this machine; timed {', '.join(dates)}):\n")
+    print(table(features, models + ["all"], seconds))
     print("\nSearch / refit / predict seconds inside each stage:\n")
     print(table(features, models, phases))
     print("\nTest accuracy:\n")
     print(table(features, models, accuracy))
-    print(f"\nTotal: {total:.0f} s ({total / 60:.1f} min) for {len(wall)} stages; budget {BUDGET_SECONDS / 60:.0f} min: "
+    print(f"\nTotal: {total:.0f} s ({total / 60:.1f} min) for {len(wall)} of {len(stages)} stages; budget {BUDGET_SECONDS / 60:.0f} min: "
           f"{'within' if total <= BUDGET_SECONDS else 'OVER'} budget")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--features", nargs="*", help="only these feature sets, in this order (default: all)")
+    parser.add_argument("--models", nargs="*", help="only these models, in this order (default: all)")
+    parser.add_argument("--report-only", action="store_true", help="run nothing; print the tables of every declared stage")
+    args = parser.parse_args()
+    declared = classify_stages()
+    chosen = [s for s in declared if (not args.features or s[1] in args.features) and (not args.models or s[2] in args.models)]
+    # In the order asked for: feature sets first, then models.
+    chosen.sort(key=lambda s: (args.features.index(s[1]) if args.features else 0, args.models.index(s[2]) if args.models else 0))
+    if not args.report_only:
+        run_stages(chosen)
+    print_tables(declared)
 
 
 if __name__ == "__main__":

@@ -1,6 +1,6 @@
 """Time the default train_cnn stages on this machine and print their accuracies against the seeds.
 
-    flock /tmp/fmnist-cpu.lock python bench/cnn_budget.py          # re-run every stage in train_cnn.archs
+    python bench/cnn_budget.py                # re-run every stage in train_cnn.archs
     python bench/cnn_budget.py --report-only                      # only print the table of the last run
 
 The run is `dvc repro --force --single-item train_cnn@<arch> ...` (so dvc.lock records it) timed

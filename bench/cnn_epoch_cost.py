@@ -1,12 +1,13 @@
 """Seconds per training epoch of each architecture on this machine, from one epoch on a subset.
 
-    flock /tmp/fmnist-cpu.lock python -m bench.cnn_epoch_cost --images 4000 --batch-size 128 \
-        --archs mlp,dense2,cnn1,lenet5,lenet5_bn,convnet_bn --channels-last 1
+    python -m bench.cnn_epoch_cost --images 4000 --archs mlp,dense2,cnn1,lenet5,lenet5_bn,convnet_bn
+    python -m bench.cnn_epoch_cost --images 4000 --archs convnet_bn --convnet-channels 32,64 --convnet-convs 2
 
 Trains each net (settings from params.yaml, the recipe from `model:` with the batch size given) for one
 epoch on the first `--images` training images and prints its training throughput and the seconds an
 epoch of the 54,000-image training split would take at that rate. `--convnet-channels 64,512`
-overrides convnet_bn's channels (the seed's width). Used to choose the epochs that fit the budget.
+overrides convnet_bn's channels (the seed's width) and `--convnet-convs 2` its convolutions per block.
+Used to choose the epochs that fit the budget. Run it alone on the machine.
 """
 
 from __future__ import annotations
@@ -41,6 +42,7 @@ def main() -> None:
     parser.add_argument("--archs", default="mlp,dense2,cnn1,lenet5,lenet5_bn,convnet_bn")
     parser.add_argument("--channels-last", type=int, choices=(0, 1), default=None)
     parser.add_argument("--convnet-channels", default=None)
+    parser.add_argument("--convnet-convs", type=int, default=None, help="override convnet_bn's convs_per_block")
     args = parser.parse_args()
     params = yaml.safe_load((REPO / "params.yaml").read_text())
     dataset = load_dataset(REPO / "data" / "prepared")
@@ -50,6 +52,8 @@ def main() -> None:
         settings = dict(params["cnn"][arch])
         if arch == "convnet_bn" and args.convnet_channels:
             settings["channels"] = [int(c) for c in args.convnet_channels.split(",")]
+        if arch == "convnet_bn" and args.convnet_convs:
+            settings["convs_per_block"] = args.convnet_convs
         recipe = effective_recipe(arch, params["model"], settings).__dict__ | {"epochs": 1}
         if args.batch_size:
             recipe["batch_size"] = args.batch_size
@@ -61,7 +65,7 @@ def main() -> None:
         result = fit(net, images, labels, train_idx, val_idx, input_pipeline(arch, settings, recipe), recipe, torch.device("cpu"), Quiet(), arch)
         rate = result.images_seen / result.busy_seconds
         print(
-            f"{arch:12s} {str(settings.get('channels', '')):10s} batch {recipe.batch_size} channels_last {int(recipe.channels_last)}: "
+            f"{arch:12s} {str(settings.get('channels', '')):10s} x{settings.get('convs_per_block', '')} batch {recipe.batch_size} channels_last {int(recipe.channels_last)}: "
             f"{rate:7.0f} images/s, {FULL_EPOCH / rate:6.1f} s per 54k-image epoch, {count_parameters(net):,} parameters",
             flush=True,
         )

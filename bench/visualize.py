@@ -3,7 +3,7 @@
 Each one runs in its own Python process, as `dvc repro` runs a stage (imports included), writing into a
 temporary folder, so the workspace's outputs are untouched. Prints one line per stage and the total.
 
-    flock /tmp/fmnist-cpu.lock python bench/visualize.py [--features raw,scatnet] [--methods pca,tsne]
+    python bench/visualize.py [--features raw,scatnet] [--methods pca,tsne]
                                                          [--features-dir features]
 """
 

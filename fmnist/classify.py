@@ -68,6 +68,12 @@ def edge_notes(grid: dict[str, list], best: dict[str, Any]) -> list[str]:
     return notes
 
 
+def refit_rows(max_train: int | dict | None, feature: str) -> int | None:
+    """`classify.<model>.max_train` for one feature set: one bound for all, or a bound per feature set
+    (a set it does not name refits on every row)."""
+    return max_train.get(feature) if isinstance(max_train, dict) else max_train
+
+
 def tune_and_fit(
     model: str,
     model_params: dict,
@@ -135,7 +141,7 @@ def classify(
     test: tuple[np.ndarray, np.ndarray],
 ) -> tuple[dict, np.ndarray]:
     """Tune and fit on `train` (features, labels), then score once on `test`: the metrics and test predictions."""
-    fitted = tune_and_fit(model, model_params, search_params, *train)
+    fitted = tune_and_fit(model, {**model_params, "max_train": refit_rows(model_params["max_train"], feature)}, search_params, *train)
     test_x, test_y = test
     start = time.perf_counter()
     predicted = fitted.pipeline.predict(test_x)

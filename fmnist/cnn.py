@@ -3,6 +3,7 @@ test scores of that checkpoint loaded back from disk, metrics and predictions.""
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import platform
 from dataclasses import dataclass
@@ -76,9 +77,14 @@ def skeleton(arch: str, settings: dict) -> nn.Module:
 
 
 def train_boosted(arch, settings, images, labels, train_idx, val_idx, pipeline, recipe, device, curves) -> tuple[nn.Module, list[FitResult]]:
-    """Seed 001's three boosted networks (fmnist.boosting), each with its own early stopping."""
+    """Seed 001's three boosted networks (fmnist.boosting), each with its own early stopping.
+
+    With `boost_from: net1`, nets 2 and 3 start from net 1's trained weights and fine-tune on their
+    (small, hard) sets for `boost_epochs`; from scratch they learn only those sets and end weak.
+    """
     selection = torch.Generator().manual_seed(recipe.seed)
     labels_np = labels.numpy()
+    later_recipe = dataclasses.replace(recipe, epochs=settings["boost_epochs"] or recipe.epochs)
     nets, fits = [], []
     idx = train_idx
     for member in range(1, MEMBERS + 1):
@@ -89,8 +95,11 @@ def train_boosted(arch, settings, images, labels, train_idx, val_idx, pipeline, 
             pred2 = predict_logits(nets[1], images[train_idx], pipeline, device, recipe).argmax(1).numpy()
             idx = third_net_indices(train_idx, pred1, pred2, arch)
         net = build_net(arch, settings)
+        if member > 1 and settings["boost_from"] == "net1":
+            net.load_state_dict(nets[0].state_dict())
         log.info("%s net %d: training on %d images", arch, member, len(idx))
-        fits.append(fit(net, images, labels, idx, val_idx, pipeline, recipe, device, curves.scope(f"net{member}/"), f"{arch} net {member}"))
+        member_recipe = recipe if member == 1 else later_recipe
+        fits.append(fit(net, images, labels, idx, val_idx, pipeline, member_recipe, device, curves.scope(f"net{member}/"), f"{arch} net {member}"))
         nets.append(net)
     return Ensemble(nets), fits
 
@@ -116,7 +125,8 @@ def train_architecture(arch: str, recipe_params: dict, settings: dict, prepared_
             model = first_net
         with staged_outputs() as staged:
             checkpoint = staged.path(paths.checkpoint)
-            torch.save(model.state_dict(), checkpoint)
+            with checkpoint.open("wb") as file:  # a file object: torch.save(path) records the temporary name
+                torch.save(model.state_dict(), file)
             scored = skeleton(arch, settings)
             scored.load_state_dict(torch.load(checkpoint, map_location="cpu", weights_only=True))
             scored.to(device)

@@ -30,6 +30,7 @@ SCATTERING = Section(
     }
 )
 
+FEATURE_SETS = ("raw", "scatnet", "scatnet_rich", "resnet18")
 # The classify models (fmnist.models.ZOO has one pipeline per name; a test checks they agree).
 CLASSIFY_MODELS = ("lda", "qda", "logreg", "linear_svc", "svm", "random_forest", "knn", "mlp", "hgb")
 GRID_VALUE = Nullable(
@@ -40,7 +41,11 @@ GRID_VALUE = Nullable(
 )
 CLASSIFY_MODEL = Section(
     {
-        "max_train": Nullable(Int(2)),
+        # One bound on the refit's rows for every feature set, or one per feature set ({scatnet_rich: 20000}).
+        "max_train": OneOf(
+            (Nullable(Int(2)), MapOf(Nullable(Int(2)), keys=FEATURE_SETS)),
+            f"null, a number of rows (at least 2), or a mapping from feature sets ({', '.join(FEATURE_SETS)}) to those",
+        ),
         "grid": MapOf(ListOf(GRID_VALUE, min_len=1)),
     }
 )
@@ -55,6 +60,9 @@ WEIGHTS = {
 # may switch model.crop_padding / model.hflip augmentation off (dense nets gain nothing from shifts).
 EPOCHS = {"epochs": Nullable(Int(1, 1000)), "augment": Bool()}
 LENET5 = {"activation": Choice("relu", "tanh"), "pool": Choice("avg", "max"), **EPOCHS}
+# Seed 001's boosting (fmnist.boosting): nets 2 and 3 start from scratch or from net 1's weights, and
+# train for boost_epochs (null: as many as net 1).
+BOOSTING = {"boost_from": Choice("scratch", "net1"), "boost_epochs": Nullable(Int(1, 1000))}
 # The ImageNet backbones' own training adjustments: their lr is model.lr x lr_scale.
 BACKBONE_TRAINING = {
     "input_size": Int(32, 512),
@@ -81,7 +89,7 @@ SCHEMA = Section(
         ),
         "visualize": Section(
             {
-                "features": ListOf(Str(), min_len=1),
+                "features": ListOf(Choice(*FEATURE_SETS), min_len=1, unique=True),
                 "methods": ListOf(Choice(*METHODS), min_len=1),
                 "seed": Int(0, 2**32 - 1),
                 "pca": Section({"n_points": Int(10, 70_000)}),
@@ -134,6 +142,9 @@ SCHEMA = Section(
         ),
         "classify": Section(
             {
+                # The matrix of stage classify (dvc.yaml interpolates these lists).
+                "features": ListOf(Choice(*FEATURE_SETS), min_len=1, unique=True),
+                "models": ListOf(Choice(*CLASSIFY_MODELS), min_len=1, unique=True),
                 "search": Section(
                     {
                         "size": Int(20),
@@ -174,7 +185,7 @@ SCHEMA = Section(
                 "cnn1": Section({"filters": Int(1, 4096), "kernel": Int(1, 28), **EPOCHS}),
                 "lenet5": Section(LENET5),
                 "lenet5_bn": Section(LENET5),
-                "lenet5_boosted": Section({**LENET5, "batch_norm": Bool()}),
+                "lenet5_boosted": Section({**LENET5, "batch_norm": Bool(), **BOOSTING}),
                 "convnet_bn": Section(
                     {
                         "channels": ListOf(Int(1, 4096), min_len=1, max_len=4),
@@ -183,6 +194,7 @@ SCHEMA = Section(
                         "fc": ListOf(Int(1, 100000)),
                         "dropout": Float(0.0, 1.0, hi_open=True),
                         "boost": Bool(),
+                        **BOOSTING,
                         **EPOCHS,
                     }
                 ),

@@ -41,10 +41,20 @@ class Inputs:
     gallery: list[dict]
     samples: Path | None
     declared: dict[str, list[str]]  # stage -> outputs, from dvc.yaml
-    params: dict  # the params the report stage declares (the weights of the ResNet-18 features)
+    feature_weights: dict[str, str]  # learned feature set -> the weights it was extracted with (its info.json)
 
 
-def load_inputs(root: Path, params: dict) -> Inputs:
+def feature_weights(root: Path) -> dict[str, str]:
+    """The weights each learned feature set was really extracted with, from features/<name>/info.json."""
+    found = {}
+    for info_path in sorted((root / "features").glob("*/info.json")):
+        weights = read_json(info_path).get("weights")
+        if weights:
+            found[info_path.parent.name] = weights["source"]
+    return found
+
+
+def load_inputs(root: Path) -> Inputs:
     classify, cnn = load_runs(root, "classify"), load_runs(root, "cnn")
     embeddings = {}
     for path in sorted((root / "metrics" / "visualize").glob("*.json")):
@@ -56,7 +66,7 @@ def load_inputs(root: Path, params: dict) -> Inputs:
     gallery = [{**g, "png": root / g["png"]} for g in read_json(gallery_index)["galleries"]] if gallery_index.is_file() else []
     samples = root / "figures" / "samples" / "classes.png"
     return Inputs(classify, cnn, embeddings, gallery, samples if samples.is_file() else None,
-                  declared_outputs(root / "dvc.yaml"), params)
+                  declared_outputs(root / "dvc.yaml"), feature_weights(root))
 
 
 # ---------------------------------------------------------------- formatting
@@ -94,9 +104,14 @@ def stage_names(inputs: Inputs, prefix: str) -> list[str]:
 
 # ---------------------------------------------------------------- tables
 
+def runs_and_best(found: dict[str, Run], inputs: Inputs, prefix: str) -> tuple[list[Run], int | None]:
+    """The runs of stage `prefix` in dvc.yaml's order, and the index of the most accurate (None: no runs)."""
+    runs = [found[n] for n in ordered(list(found), stage_names(inputs, prefix))]
+    return runs, max(range(len(runs)), key=lambda i: runs[i].accuracy) if runs else None
+
+
 def classify_table(inputs: Inputs) -> Table:
-    runs = [inputs.classify[n] for n in ordered(list(inputs.classify), stage_names(inputs, "classify"))]
-    best = max(range(len(runs)), key=lambda i: runs[i].accuracy) if runs else None
+    runs, best = runs_and_best(inputs.classify, inputs, "classify")
     rows = []
     for run in runs:
         m = run.metrics
@@ -137,8 +152,7 @@ def accuracy_pivot(inputs: Inputs) -> Table:
 
 
 def cnn_table(inputs: Inputs) -> Table:
-    runs = [inputs.cnn[n] for n in ordered(list(inputs.cnn), stage_names(inputs, "train_cnn"))]
-    best = max(range(len(runs)), key=lambda i: runs[i].accuracy) if runs else None
+    runs, best = runs_and_best(inputs.cnn, inputs, "train_cnn")
     rows = []
     for run in runs:
         m = run.metrics
@@ -199,18 +213,11 @@ def seed_row(seed: SeedNumber, inputs: Inputs) -> tuple[str, ...]:
     return (*head, fmt(ours), fmt_diff(ours - seed.reported), run_setting(best) + note)
 
 
-def weights_notes(params: dict) -> list[str]:
-    """Every `...weights` param not set to ImageNet weights: the seeds' ResNet-18 numbers used ImageNet ones."""
-    notes = []
-
-    def walk(node: object, key: str) -> None:
-        if isinstance(node, dict):
-            for name, value in node.items():
-                walk(value, f"{key}.{name}" if key else name)
-        elif key.rsplit(".", 1)[-1] == "weights" and node != "imagenet":
-            notes.append(f"params.yaml `{key}` = {node}")
-
-    walk(params, "")
+def weights_notes(inputs: Inputs) -> list[str]:
+    """Every backbone not run with ImageNet weights (feature sets and CNNs): the seeds' ResNet-18 numbers used them."""
+    notes = [f"features/{name} extracted with {source} weights" for name, source in inputs.feature_weights.items() if source != "imagenet"]
+    notes += [f"train_cnn@{name} trained from {run.metrics['weights']} weights" for name, run in sorted(inputs.cnn.items())
+              if run.metrics.get("weights", "imagenet") != "imagenet"]
     return notes
 
 
@@ -374,11 +381,10 @@ def build_blocks(root: Path, inputs: Inputs, drawn: dict[str, Path]) -> list[Blo
         blocks.append(BulletList(tuple(missing)))
 
     blocks.append(Heading(2, "Our numbers beside the seeds'"))
-    weights = weights_notes(inputs.params)
+    weights = weights_notes(inputs)
     if weights:
-        blocks.append(Paragraph("Not like for like: the seeds' ResNet-18 numbers use ImageNet weights, this run used "
-                                + "; ".join(weights) + " (ImageNet weights could not be had on this machine).",
-                                css="warning"))
+        blocks.append(Paragraph("Not like for like: the seeds' ResNet-18 numbers use ImageNet weights; in this run "
+                                + "; ".join(weights) + ".", css="warning"))
     blocks.append(seeds_table(inputs))
 
     blocks.append(Heading(2, "Classical classifiers"))
@@ -436,12 +442,9 @@ def build_blocks(root: Path, inputs: Inputs, drawn: dict[str, Path]) -> list[Blo
     return blocks
 
 
-def write_report(root: Path, out_dir: Path, params: dict) -> list[Block]:
-    """Read the run's outputs under `root`, write report.md, report.html and figures/ into `out_dir`.
-
-    `params` is the report stage's view of params.yaml (fmnist.cli.stage_params).
-    """
-    inputs = load_inputs(root, params)
+def write_report(root: Path, out_dir: Path) -> list[Block]:
+    """Read the run's outputs under `root`, write report.md, report.html and figures/ into `out_dir`."""
+    inputs = load_inputs(root)
     remove_outputs(out_dir)
     with staged_outputs() as staged:
         drawn, written = derived_figures(inputs, out_dir / "figures", staged)

@@ -136,14 +136,18 @@ class ListOf(Spec):
 
 @dataclass(frozen=True)
 class MapOf(Spec):
-    """A mapping with free keys (for example a model's grid: sklearn parameter name -> list)."""
+    """A mapping with free keys (for example a model's grid: sklearn parameter name -> list), or keys
+    drawn from `keys` when given."""
 
     value: Spec
+    keys: tuple | None = None
 
     def validate(self, key: str, value: Any) -> None:
         if not isinstance(value, Mapping):
             raise _fail(key, value, "a mapping")
         for name, item in value.items():
+            if self.keys is not None and name not in self.keys:
+                raise _fail(f"{key}.{name}", item, "a key among " + ", ".join(self.keys))
             self.value.validate(f"{key}.{name}", item)
 
 

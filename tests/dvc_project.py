@@ -7,12 +7,13 @@ download then runs for real, on 200 training and 50 test images, in seconds.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import subprocess
 import sys
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Iterator
 
 import yaml
 
@@ -44,6 +45,15 @@ class DvcProject:
         params = self.params()
         edit(params)
         (self.root / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
+
+    @contextlib.contextmanager
+    def edited_params(self, edit: Callable[[dict], None]) -> Iterator[None]:
+        """params.yaml changed by `edit` inside the block, restored from git after it."""
+        self.edit_params(edit)
+        try:
+            yield
+        finally:
+            self.run("git", "checkout", "params.yaml")
 
     def stages_that_would_run(self, *targets: str) -> list[str]:
         """Names of the stages `dvc repro --dry` would run, in order."""

@@ -69,7 +69,8 @@ def write_json(path: Path, data: dict) -> None:
 
 
 def write_fixture_run(root: Path) -> Path:
-    """raw-lda (0.84), lenet5 (0.90) and mlp (0.86, with curves) ran; raw-logreg is declared but absent."""
+    """raw-lda (0.84), lenet5 (0.90), mlp (0.86, with curves) and resnet18 (0.80, random weights) ran;
+    raw-logreg is declared but absent."""
     (root / "dvc.yaml").write_text(DVC_YAML)
     (root / "params.yaml").write_text("data:\n  seed: 42\n")
     write_json(root / "metrics/classify/raw-lda.json", {
@@ -78,11 +79,14 @@ def write_fixture_run(root: Path) -> Path:
         "fit_seconds": 3.25, "predict_seconds": 0.1, "train_size": 60000, "notes": ""})
     predictions_csv(root / "plots/classify/raw-lda.csv", 0.84, 0)
     write_json(root / "metrics/classify/summary.json", {"raw": {"lda": 0.84}})  # not a run: skipped
-    for arch, accuracy in (("lenet5", 0.90), ("mlp", 0.86)):
+    for arch, accuracy, extra in (("lenet5", 0.90, {}), ("mlp", 0.86, {}), ("resnet18", 0.80, {"weights": "random"})):
         write_json(root / f"metrics/cnn/{arch}.json", {
             "arch": arch, "test_accuracy": accuracy, "macro_f1": accuracy - 0.01, "best_epoch": 4, "epochs_run": 6,
-            "params_count": 61706, "train_seconds": 95.5, "images_per_second": 3400.0, "device": "cpu"})
+            "params_count": 61706, "train_seconds": 95.5, "images_per_second": 3400.0, "device": "cpu", **extra})
         predictions_csv(root / f"plots/cnn/{arch}/predictions.csv", accuracy, 1)
+    # The extraction records the weights it used: random for the ResNet-18 set, none for scattering.
+    write_json(root / "features/resnet18/info.json", {"weights": {"source": "random"}})
+    write_json(root / "features/scatnet/info.json", {"weights": None})
     metrics_dir = root / "plots/cnn/mlp/live/plots/metrics"
     curves = {"train/loss": [1.0, 0.6, 0.5], "val/loss": [0.9, 0.7, 0.65], "val/acc": [0.7, 0.8, 0.86],
               "train/batch_loss": [2.3, 1.5, 1.1, 0.9, 0.8, 0.7]}

@@ -83,6 +83,17 @@ def test_search_runs_on_a_stratified_subset_and_refit_respects_max_train(recordi
     assert "stratified subset of 100 of 200" in metrics["notes"]
 
 
+def test_max_train_may_bound_one_feature_set_only(recording_model):
+    train, test = blobs(200, 0, mark=1.0), blobs(50, 1, mark=TEST_MARK)
+    bounded = {"max_train": {"toy": 100, "other": None}, "grid": {"shift": [0]}}
+    metrics, _ = classify("toy", "lda", bounded, SEARCH, train, test)
+    assert metrics["train_size"] == 100 and "classify.lda.max_train" in metrics["notes"]
+    metrics, _ = classify("other", "lda", bounded, SEARCH, train, test)
+    assert metrics["train_size"] == 200
+    metrics, _ = classify("unnamed", "lda", bounded, SEARCH, train, test)
+    assert metrics["train_size"] == 200
+
+
 def test_stratified_subset_keeps_class_proportions_and_is_seeded():
     labels = np.repeat(np.arange(10), 30)
     rows = stratified_subset(labels, 100, seed=3)

@@ -140,6 +140,28 @@ def test_early_stopping_keeps_the_best_epoch_and_stops_after_patience(params):
     assert result.images_seen == 120
 
 
+def test_boosting_from_net1_starts_later_nets_from_its_weights(params, prepared, tmp_path, monkeypatch):
+    starts = []
+    real_fit = fit
+
+    def recording_fit(net, *args, **kwargs):
+        starts.append(({k: v.clone() for k, v in net.state_dict().items()}, args[5].epochs))
+        return real_fit(net, *args, **kwargs)
+
+    monkeypatch.setattr("fmnist.cnn.fit", recording_fit)
+    settings = copy.deepcopy(params)
+    settings["cnn"]["lenet5_boosted"].update(boost_from="net1", boost_epochs=1)
+    metrics = train("lenet5_boosted", settings, prepared, tmp_path)
+    net1 = skeleton("lenet5_boosted", settings["cnn"]["lenet5_boosted"])
+    net1.load_state_dict(torch.load(CnnPaths.for_arch("lenet5_boosted", tmp_path).checkpoint, weights_only=True))
+    trained_net1 = net1.members[0].state_dict()
+    assert [epochs for _, epochs in starts] == [2, 1, 1]
+    for state, _ in starts[1:]:
+        assert all(torch.equal(state[k], trained_net1[k]) for k in trained_net1)
+    assert not all(torch.equal(starts[0][0][k], trained_net1[k]) for k in trained_net1)
+    assert [m["epochs_run"] for m in metrics["members"]][1:] == [1, 1]
+
+
 def test_boosted_checkpoint_round_trips_and_scores_as_reported(params, prepared, tmp_path):
     metrics = train("lenet5_boosted", params, prepared, tmp_path)
     paths = CnnPaths.for_arch("lenet5_boosted", tmp_path)
@@ -169,10 +191,11 @@ def test_same_params_give_the_same_model_and_metrics(params, prepared, tmp_path)
     runs = []
     for name in ("a", "b"):
         metrics = train("convnet_bn", params, prepared, tmp_path / name)
-        state = torch.load(CnnPaths.for_arch("convnet_bn", tmp_path / name).checkpoint, weights_only=True)
-        runs.append((without_timings(metrics), state))
-    (metrics_a, state_a), (metrics_b, state_b) = runs
+        checkpoint = CnnPaths.for_arch("convnet_bn", tmp_path / name).checkpoint
+        runs.append((without_timings(metrics), torch.load(checkpoint, weights_only=True), checkpoint.read_bytes()))
+    (metrics_a, state_a, bytes_a), (metrics_b, state_b, bytes_b) = runs
     assert metrics_a == metrics_b
+    assert bytes_a == bytes_b  # byte-identical, so DVC sees an unchanged output
     assert state_a.keys() == state_b.keys() and all(torch.equal(state_a[k], state_b[k]) for k in state_a)
     curves = [(tmp_path / n / "plots/cnn/convnet_bn/live/plots/metrics/net1/val/loss.tsv").read_text() for n in "ab"]
     assert curves[0] == curves[1]

@@ -21,31 +21,22 @@ def test_repro_then_nothing_to_do(project):
 
 
 def test_changing_the_split_seed_reruns_prepare_and_not_download(project):
-    project.edit_params(lambda p: p["data"].update(seed=7))
-    try:
+    with project.edited_params(lambda p: p["data"].update(seed=7)):
         runs = project.stages_that_would_run()
         assert "prepare" in runs and "download" not in runs
-    finally:
-        project.run("git", "checkout", "params.yaml")
 
 
 def test_changing_scatnet_params_reruns_only_the_scatnet_extraction(project):
-    project.edit_params(lambda p: p["features"]["scatnet"].update(J=3))
-    try:
+    with project.edited_params(lambda p: p["features"]["scatnet"].update(J=3)):
         assert project.stages_that_would_run() == ["check_params", "extract_features@scatnet"]
-    finally:
-        project.run("git", "checkout", "params.yaml")
 
 
 def test_cnn_lr_reruns_every_cnn_stage_and_no_feature_or_classify_stage(project):
-    project.edit_params(lambda p: p["model"].update(lr=0.03))
-    try:
+    with project.edited_params(lambda p: p["model"].update(lr=0.03)):
         runs = project.stages_that_would_run()
         cnn_stages = {f"train_cnn@{arch}" for arch in project.params()["train_cnn"]["archs"]}
         assert cnn_stages <= set(runs)
         assert [stage for stage in runs if stage.startswith(UPSTREAM_OF_CNN)] == []
-    finally:
-        project.run("git", "checkout", "params.yaml")
 
 
 def test_feature_sets_are_written_for_every_image(project):
@@ -56,31 +47,30 @@ def test_feature_sets_are_written_for_every_image(project):
         assert json.loads((folder / "info.json").read_text())["dimension"] == dim
 
 
-MODELS = ("lda", "qda", "logreg", "linear_svc", "svm", "random_forest", "knn", "mlp", "hgb")
-FEATURES = ("raw", "scatnet", "scatnet_rich", "resnet18")
-
-
 def test_changing_one_models_grid_reruns_only_that_models_stages(project):
-    project.edit_params(lambda p: p["classify"]["knn"]["grid"].update(n_neighbors=[3]))
-    try:
-        assert sorted(project.stages_that_would_run()) == sorted(["check_params"] + [f"classify@{f}-knn" for f in FEATURES])
-    finally:
-        project.run("git", "checkout", "params.yaml")
+    features = project.params()["classify"]["features"]
+    with project.edited_params(lambda p: p["classify"]["knn"]["grid"].update(n_neighbors=[3])):
+        assert sorted(project.stages_that_would_run()) == sorted(["check_params"] + [f"classify@{f}-knn" for f in features])
+
+
+def test_the_classify_lists_add_stages_without_rerunning_the_others(project):
+    with project.edited_params(lambda p: p["classify"].update(models=["lda", "logreg", "knn", "svm"])):
+        runs = project.stages_that_would_run()
+        assert sorted(runs) == sorted(["check_params"] + [f"classify@{f}-svm" for f in project.params()["classify"]["features"]])
 
 
 def test_one_arch_setting_reruns_only_that_arch(project):
-    project.edit_params(lambda p: p["cnn"]["mlp"].update(dropout=0.2))
-    try:
+    with project.edited_params(lambda p: p["cnn"]["mlp"].update(dropout=0.2)):
         assert project.stages_that_would_run() == ["check_params", "train_cnn@mlp"]
-    finally:
-        project.run("git", "checkout", "params.yaml")
 
 
 def test_classify_outputs_for_every_feature_and_model(project):
-    for feature in FEATURES:
+    features, models = project.params()["classify"]["features"], project.params()["classify"]["models"]
+    assert len(features) == 4
+    for feature in features:
         row = json.loads((project.root / "metrics" / "classify_summary" / f"{feature}.json").read_text())
-        assert sorted(row) == sorted(MODELS)
-        for model in MODELS:
+        assert sorted(row) == sorted(models)
+        for model in models:
             metrics = json.loads((project.root / "metrics" / "classify" / f"{feature}-{model}.json").read_text())
             assert (metrics["feature"], metrics["model"], metrics["train_size"]) == (feature, model, 200)
             assert row[model] == metrics["test_accuracy"]
@@ -110,8 +100,5 @@ def test_pictures_and_report_from_the_tiny_run(project):
 
 
 def test_changing_tsne_params_reruns_only_the_tsne_picture(project):
-    project.edit_params(lambda p: p["visualize"]["tsne"].update(perplexity=12))
-    try:
+    with project.edited_params(lambda p: p["visualize"]["tsne"].update(perplexity=12)):
         assert project.stages_that_would_run() == ["check_params", "visualize@raw-tsne"]
-    finally:
-        project.run("git", "checkout", "params.yaml")

@@ -10,8 +10,6 @@ from fmnist.runs import load_runs
 from fmnist.seed_numbers import SEED_NUMBERS
 from tests.report_fixtures import write_fixture_run
 
-PARAMS = {"features": {"resnet18": {"weights": "random"}}}  # the report stage's view of params.yaml
-
 
 def markdown_tables(text: str) -> dict[str, list[list[str]]]:
     """Each table of report.md, keyed by its header line, as rows of cells (header first)."""
@@ -38,7 +36,7 @@ def table_with(tables: dict, first_header: str) -> list[dict[str, str]]:
 @pytest.fixture(scope="module")
 def rendered(tmp_path_factory):
     root = write_fixture_run(tmp_path_factory.mktemp("run"))
-    write_report(root, root / "reports", PARAMS)
+    write_report(root, root / "reports")
     return root, (root / "reports/report.md").read_text(), (root / "reports/report.html").read_text()
 
 
@@ -61,7 +59,16 @@ def test_seed_table_has_every_seed_number_with_ours_and_the_difference(rendered)
 def test_seed_table_warns_when_a_backbone_did_not_use_imagenet_weights(rendered):
     _, md, _ = rendered
     section = md.split("## Our numbers beside the seeds'")[1]
-    assert section.lstrip().startswith("> Not like for like") and "`features.resnet18.weights` = random" in section
+    assert section.lstrip().startswith("> Not like for like") and "features/resnet18 extracted with random weights" in section
+    assert "train_cnn@resnet18 trained from random weights" in section and "scatnet" not in section.split("\n\n")[0]
+
+
+def test_imagenet_backbones_raise_no_warning(tmp_path):
+    root = write_fixture_run(tmp_path)
+    (root / "features/resnet18/info.json").write_text('{"weights": {"source": "imagenet"}}')
+    (root / "metrics/cnn/resnet18.json").unlink()
+    write_report(root, root / "reports")
+    assert "Not like for like" not in (root / "reports/report.md").read_text()
 
 
 def test_mlp_row_takes_the_best_candidate_and_requirements_are_checked(rendered):
@@ -89,7 +96,7 @@ def test_classify_and_cnn_tables(rendered):
         ("lda", "**0.8400**", "0.8312", "3.2")]
     cnn = table_with(tables, "architecture")
     assert [(r["architecture"], r["test accuracy"], r["best epoch / run"], r["device"]) for r in cnn] == [
-        ("lenet5", "**0.9000**", "4 / 6", "cpu"), ("mlp", "0.8600", "4 / 6", "cpu")]
+        ("lenet5", "**0.9000**", "4 / 6", "cpu"), ("mlp", "0.8600", "4 / 6", "cpu"), ("resnet18", "0.8000", "4 / 6", "cpu")]
 
 
 def test_missing_outputs_and_stages_are_listed(rendered):
@@ -125,18 +132,18 @@ def test_html_is_self_contained(rendered):
 
 def test_report_renders_with_nothing_run(tmp_path):
     (tmp_path / "dvc.yaml").write_text("stages: {}\n")
-    blocks = write_report(tmp_path, tmp_path / "reports", {"features": {"resnet18": {"weights": "imagenet"}}})
+    blocks = write_report(tmp_path, tmp_path / "reports")
     md = (tmp_path / "reports/report.md").read_text()
     assert blocks and "No classify metrics" in md and "No CNN metrics" in md
     rows = table_with(markdown_tables(md), "model")
     assert len(rows) == len(SEED_NUMBERS) and {r["ours"] for r in rows} == {"not run"}
     assert "stage `classify` is not in this pipeline's dvc.yaml yet" in md
-    assert "Not like for like" not in md  # ImageNet weights: no warning
+    assert "Not like for like" not in md  # no backbone ran: nothing to warn about
 
 
 def test_same_inputs_give_the_same_bytes(rendered, tmp_path):
     root, md, html = rendered
-    write_report(root, tmp_path / "again", PARAMS)
+    write_report(root, tmp_path / "again")
     assert (tmp_path / "again/report.html").read_text() == html
 
 
