@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import argparse
 import logging
 import signal
 import sys
-from typing import Callable
+from typing import Callable, Iterable
 
 from fmnist.errors import PipelineError
 from fmnist.params import load_params, select
@@ -14,6 +15,14 @@ from fmnist.params import load_params, select
 def declared_keys(templates: tuple[str, ...], **fields: str) -> list[str]:
     """A stage's `PARAMS_READ` templates (say "features.{name}") filled in for one matrix instance."""
     return [template.format(**fields) for template in templates]
+
+
+def matrix_args(description: str, argv: list[str] | None, **choices: Iterable[str]) -> argparse.Namespace:
+    """The `--<name> <value>` flags of one matrix stage instance, each required and checked against its choices."""
+    parser = argparse.ArgumentParser(description=description)
+    for name, allowed in choices.items():
+        parser.add_argument(f"--{name}", required=True, choices=tuple(allowed))
+    return parser.parse_args(argv)
 
 
 def stage_params(templates: tuple[str, ...], **fields: str) -> dict:

@@ -5,10 +5,11 @@ from pathlib import Path
 
 from fmnist.atomic import staged_outputs
 from fmnist.classify import classify, load_feature_set
-from fmnist.cli import run_stage, stage_params
+from fmnist.cli import matrix_args, run_stage, stage_params
 from fmnist.dataset import load_dataset
 from fmnist.evaluation import write_predictions
 from fmnist.models import MODEL_NAMES, check_grid
+from fmnist.params import FEATURE_SETS
 
 PARAMS_READ = ("classify.search", "classify.{model}")
 PREPARED_DIR = Path("data/prepared")
@@ -18,10 +19,7 @@ PLOTS_DIR = Path("plots/classify")
 
 
 def parse_args(argv=None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--feature", required=True, help="feature set: a folder under features/")
-    parser.add_argument("--model", required=True, choices=MODEL_NAMES)
-    return parser.parse_args(argv)
+    return matrix_args(__doc__, argv, feature=FEATURE_SETS, model=MODEL_NAMES)
 
 
 def main() -> None:

@@ -3,19 +3,17 @@
 import argparse
 from pathlib import Path
 
-from fmnist.cli import run_stage, stage_params
+from fmnist.cli import matrix_args, run_stage, stage_params
 from fmnist.dataset import load_dataset
 from fmnist.methods import METHODS
+from fmnist.params import FEATURE_SETS
 from fmnist.visualize import write_embedding
 
 PARAMS_READ = ("visualize.seed", "visualize.{method}")
 
 
 def parse_args(argv=None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--feature", required=True, help="feature set under features/")
-    parser.add_argument("--method", required=True, choices=METHODS)
-    return parser.parse_args(argv)
+    return matrix_args(__doc__, argv, feature=FEATURE_SETS, method=METHODS)
 
 
 def main() -> None:

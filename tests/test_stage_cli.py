@@ -5,6 +5,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 import yaml
 
 REPO = Path(__file__).resolve().parents[1]
@@ -48,3 +49,12 @@ def test_download_with_no_usable_source_fails_cleanly(tmp_path):
     assert result.returncode == 1
     assert "could not get a verified copy of train-images-idx3-ubyte.gz" in result.stderr
     assert not (tmp_path / "data" / "raw").exists() or not any((tmp_path / "data" / "raw").iterdir())
+
+
+def test_matrix_flags_accept_only_their_choices(capsys):
+    from stages.classify import parse_args
+
+    assert vars(parse_args(["--feature", "scatnet_rich", "--model", "svm"])) == {"feature": "scatnet_rich", "model": "svm"}
+    with pytest.raises(SystemExit):
+        parse_args(["--feature", "scatnet_rihc", "--model", "svm"])
+    assert "invalid choice: 'scatnet_rihc'" in capsys.readouterr().err
