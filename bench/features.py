@@ -1,6 +1,6 @@
 """Speed and memory of the feature extractions on the real prepared dataset (run it under the CPU lock).
 
-    python -m bench.features scatnet            # kymatio plainly (batch 128) vs our extraction, all 70,000 images
+    python -m bench.features scatnet            # kymatio plainly (batch 128; NumPy and torch frontends) vs our extraction of all 70,000 images
     python -m bench.features resnet18           # images/s at 32, 64, 112, 224 px, batch 128, channels-last
     python -m bench.features resnet18 --full    # ... and the default 112 px extraction of all 70,000 images
     python -m bench.features profile            # where kymatio's time goes, per backend call, and the primitives
@@ -21,13 +21,14 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from kymatio import Scattering2D
 from kymatio.scattering2d.backend.torch_backend import TorchBackend2D
 
 from fmnist.backbone_features import GrayToImageNet, feature_extractor
 from fmnist.dataset import load_dataset
 from fmnist.extract import build_extractor, extract_into, use_all_cores
 from fmnist.params import load_params
-from fmnist.scattering import ComplexBackend, build_scattering, scattering_features
+from fmnist.scattering import ComplexBackend, build_scattering, scattering_features, to_input_size
 from fmnist.weights import build_backbone
 
 
@@ -49,35 +50,43 @@ def time_extraction(params: dict, prefix: str, images: np.ndarray) -> float:
     return time.perf_counter() - start
 
 
-def plain_kymatio_rate(params: dict, images: np.ndarray, batch_size: int) -> float:
-    """Images/s of kymatio's Scattering2D with its own torch backend, called batch by batch."""
-    scattering = build_scattering(params["J"], params["L"], params["max_order"], params["input_size"], fast=False)
+def plain_kymatio_rate(params: dict, images: np.ndarray, batch_size: int, frontend: str) -> float:
+    """Images/s of kymatio's Scattering2D called batch by batch: `numpy`, its default frontend (what a
+    plain `Scattering2D(J, shape, L, max_order)(x)` runs), or `torch` with kymatio's own torch backend."""
+    size = params["input_size"]
+    if frontend == "numpy":
+        scattering = Scattering2D(J=params["J"], shape=(size, size), L=params["L"], max_order=params["max_order"])
+    else:
+        scattering = build_scattering(params["J"], params["L"], params["max_order"], size, fast=False)
     start = time.perf_counter()
     with torch.inference_mode():
         for i in range(0, len(images), batch_size):
-            scattering_features(scattering, torch.from_numpy(images[i : i + batch_size]), params["input_size"], params["resize"])
+            x = to_input_size(torch.from_numpy(images[i : i + batch_size]), size, params["resize"]).contiguous()
+            scattering(x.numpy() if frontend == "numpy" else x)
     return len(images) / (time.perf_counter() - start)
 
 
 def bench_scatnet(args: argparse.Namespace) -> None:
     images = all_images()
+    threads = torch.get_num_threads()
     for name in args.sets:
         params = {**load_params()["features"][name], "device": "cpu"}
         config = ", ".join(f"{k}={params[k]}" for k in ("J", "L", "max_order", "input_size", "resize"))
-        print(f"== {name} ({config}) on {torch.get_num_threads()} CPU threads")
-        threads = torch.get_num_threads()
-        plain = plain_kymatio_rate(params, images[: args.plain_images], 128)
-        print(f"kymatio Scattering2D plainly, batch 128, {threads} threads, first {args.plain_images:,} images: {plain:,.0f} images/s")
-        torch.set_num_threads(1)
-        plain_1 = plain_kymatio_rate(params, images[: args.plain_images], 128)
+        print(f"== {name} ({config}) on {threads} CPU threads; kymatio on the first {args.plain_images:,} images, batch 128")
+        plain = {}
+        for label, frontend, torch_threads in (
+            ("default (NumPy) frontend", "numpy", threads),
+            (f"torch frontend, {threads} threads", "torch", threads),
+            ("torch frontend, 1 thread", "torch", 1),
+        ):
+            torch.set_num_threads(torch_threads)
+            plain[label] = plain_kymatio_rate(params, images[: args.plain_images], 128, frontend)
+            print(f"kymatio Scattering2D plainly, {label}: {plain[label]:,.0f} images/s")
         torch.set_num_threads(threads)
-        print(f"kymatio Scattering2D plainly, batch 128, 1 thread, first {args.plain_images:,} images: {plain_1:,.0f} images/s")
         seconds = time_extraction(params, f"features.{name}", images)
         rate = len(images) / seconds
-        print(
-            f"our extraction, batch {params['batch_size']}, all {len(images):,} images: {seconds:.1f} s, "
-            f"{rate:,.0f} images/s = {rate / plain:.1f}x kymatio plainly ({rate / plain_1:.1f}x its 1-thread rate)"
-        )
+        versus = ", ".join(f"{rate / value:.1f}x the {label}" for label, value in plain.items())
+        print(f"our extraction, batch {params['batch_size']}, all {len(images):,} images: {seconds:.1f} s, {rate:,.0f} images/s = {versus}")
         print(f"peak RSS so far: {peak_rss_mib():,.0f} MiB")
 
 
@@ -150,8 +159,9 @@ def bench_resnet18(args: argparse.Namespace) -> None:
 BACKEND_CALLS = ("cdgmm", "rfft", "ifft", "irfft", "subsample_fourier", "modulus", "concatenate")
 
 
-def time_calls(scattering, images: torch.Tensor, params: dict, batch_size: int) -> tuple[float, collections.Counter]:
-    """Wall seconds of the scattering of `images`, and the share spent in each backend call."""
+def time_calls(scattering, batches: list) -> tuple[float, collections.Counter]:
+    """Wall seconds of the scattering of `batches` (each as the frontend takes it), and the time spent
+    in each backend call."""
     backend, spent = scattering.backend, collections.Counter()
     originals = {name: getattr(backend, name) for name in BACKEND_CALLS}
 
@@ -167,8 +177,8 @@ def time_calls(scattering, images: torch.Tensor, params: dict, batch_size: int) 
     scattering.backend = type("Timed", (backend,), {name: staticmethod(timed(name, call)) for name, call in originals.items()})
     start = time.perf_counter()
     with torch.inference_mode():
-        for i in range(0, len(images), batch_size):
-            scattering_features(scattering, images[i : i + batch_size], params["input_size"], params["resize"])
+        for batch in batches:
+            scattering(batch)
     total = time.perf_counter() - start
     scattering.backend = backend
     return total, spent
@@ -185,12 +195,17 @@ def time_op(op, *args, repeat: int = 20) -> float:
 def bench_profile(args: argparse.Namespace) -> None:
     torch.set_num_threads(1)
     params = load_params()["features"]["scatnet"]
+    size, J, L, order = params["input_size"], params["J"], params["L"], params["max_order"]
     images = torch.from_numpy(all_images()[: args.images])
+    batches = [to_input_size(images[i : i + 128], size, params["resize"]).contiguous() for i in range(0, len(images), 128)]
     print(f"== scatnet defaults, batch 128, {len(images)} images, 1 thread: share of time per backend call")
-    for label, fast in (("kymatio torch backend", False), ("ComplexBackend", True)):
-        scattering = build_scattering(params["J"], params["L"], params["max_order"], params["input_size"], fast=fast)
-        time_calls(scattering, images[:128], params, 128)  # warm-up
-        total, spent = time_calls(scattering, images, params, 128)
+    for label, scattering, inputs in (
+        ("kymatio default (NumPy) frontend", Scattering2D(J=J, shape=(size, size), L=L, max_order=order), [b.numpy() for b in batches]),
+        ("kymatio torch backend", build_scattering(J, L, order, size, fast=False), batches),
+        ("ComplexBackend", build_scattering(J, L, order, size), batches),
+    ):
+        time_calls(scattering, inputs[:1])  # warm-up
+        total, spent = time_calls(scattering, inputs)
         shares = ", ".join(f"{name} {seconds / total:.0%}" for name, seconds in spent.most_common())
         print(f"{label}: {len(images) / total:,.0f} images/s; {shares}")
     side = scattering._M_padded  # the padded size the first FFTs and products run at

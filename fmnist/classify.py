@@ -8,6 +8,7 @@ from __future__ import annotations
 import logging
 import time
 import warnings
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -19,7 +20,7 @@ from sklearn.pipeline import Pipeline
 from fmnist.errors import PipelineError
 from fmnist.evaluation import classification_metrics
 from fmnist.gridsearch import grid_search, set_n_jobs, stratified_subset
-from fmnist.models import build_pipeline, grid_size, pipeline_grid, readable_params
+from fmnist.models import THREADED, build_pipeline, classifier_prefix, grid_size, pipeline_grid, readable_params
 
 log = logging.getLogger(__name__)
 
@@ -90,7 +91,7 @@ def tune_and_fit(
     grid = model_params["grid"]
     search_rows = stratified_subset(train_y, search_params["size"], seed)
     log.info("%s: searching %d settings x %d folds on %d training rows", model, grid_size(grid), search_params["folds"], len(search_rows))
-    search = grid_search(pipeline, pipeline_grid(grid, train_x.shape[1], seed), train_x[search_rows], train_y[search_rows], search_params["folds"], seed, n_jobs)
+    search = grid_search(pipeline, pipeline_grid(grid, train_x.shape[1], seed, classifier_prefix(pipeline)), train_x[search_rows], train_y[search_rows], search_params["folds"], seed, n_jobs)
     best = readable_params(search.best_params)
 
     notes = edge_notes(grid, best)
@@ -132,6 +133,16 @@ def tune_and_fit(
     )
 
 
+def predict_side_by_side(pipeline: Pipeline, features: np.ndarray, n_jobs: int) -> np.ndarray:
+    """`pipeline.predict` on `n_jobs` chunks of rows in threads (libsvm, liblinear and BLAS release the
+    GIL; an SVC predicts on one core otherwise). Rows are scored independently, so the predictions are
+    those of one call. Classifiers that parallelise themselves (THREADED) predict in one call."""
+    if n_jobs == 1 or isinstance(pipeline.named_steps["clf"], THREADED):
+        return pipeline.predict(features)
+    with ThreadPoolExecutor(n_jobs) as pool:
+        return np.concatenate(list(pool.map(pipeline.predict, np.array_split(features, n_jobs))))
+
+
 def classify(
     feature: str,
     model: str,
@@ -144,7 +155,7 @@ def classify(
     fitted = tune_and_fit(model, {**model_params, "max_train": refit_rows(model_params["max_train"], feature)}, search_params, *train)
     test_x, test_y = test
     start = time.perf_counter()
-    predicted = fitted.pipeline.predict(test_x)
+    predicted = predict_side_by_side(fitted.pipeline, test_x, search_params["n_jobs"])
     predict_seconds = time.perf_counter() - start
     metrics = {
         "feature": feature,

@@ -131,8 +131,8 @@ def train_architecture(arch: str, recipe_params: dict, settings: dict, prepared_
             scored.load_state_dict(torch.load(checkpoint, map_location="cpu", weights_only=True))
             scored.to(device)
             test_images = torch.from_numpy(dataset.test_images)
-            logits = predict_logits(scored, test_images, pipeline, device, recipe)
-            val_logits = predict_logits(scored, images[dataset.val_indices], pipeline, device, recipe)
+            logits = predict_logits(scored, test_images, pipeline, device, recipe, tta=True)
+            val_logits = predict_logits(scored, images[dataset.val_indices], pipeline, device, recipe, tta=True)
             predicted = logits.argmax(1).numpy()
             metrics = {
                 "arch": arch,
@@ -163,7 +163,7 @@ def train_architecture(arch: str, recipe_params: dict, settings: dict, prepared_
 def member_summaries(ensemble: Ensemble, fits: list[FitResult], test_images, test_labels, pipeline, device, recipe) -> list[dict]:
     summaries = []
     for number, (net, result) in enumerate(zip(ensemble.members, fits), start=1):
-        predicted = predict_logits(net, test_images, pipeline, device, recipe).argmax(1).numpy()
+        predicted = predict_logits(net, test_images, pipeline, device, recipe, tta=True).argmax(1).numpy()
         summaries.append(
             {
                 "net": number,

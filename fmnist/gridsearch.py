@@ -58,16 +58,19 @@ def grid_search(
 ) -> SearchResult:
     """Stratified `folds`-fold CV accuracy of every grid point; the best is the highest mean (first on ties).
 
-    Folds run `n_jobs` at a time, each classifier single-threaded. GridSearchCV's verbose log shows
-    each fit as it ends: the fold, the setting, its score and its time.
+    Folds run `n_jobs` at a time, each classifier single-threaded; a single setting of a classifier
+    that parallelises itself (a random forest) runs its folds one after another on `n_jobs` workers
+    each instead (3 folds on 2 single-threaded workers would leave a core idle for the last one).
+    GridSearchCV's verbose log shows each fit as it ends: the fold, the setting, its score and its time.
     """
     cv = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
+    inside = isinstance(pipeline.named_steps["clf"], THREADED) and all(len(values) == 1 for values in param_grid.values())
     search = GridSearchCV(
-        set_n_jobs(clone(pipeline), 1),
+        set_n_jobs(clone(pipeline), n_jobs if inside else 1),
         param_grid,
         scoring="accuracy",
         cv=cv,
-        n_jobs=n_jobs,
+        n_jobs=1 if inside else n_jobs,
         refit=False,
         verbose=3,
         error_score="raise",

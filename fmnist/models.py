@@ -14,9 +14,10 @@ from typing import Any, Callable
 from sklearn.base import BaseEstimator
 from sklearn.discriminant_analysis import LinearDiscriminantAnalysis, QuadraticDiscriminantAnalysis
 from sklearn.ensemble import HistGradientBoostingClassifier, RandomForestClassifier
-from sklearn.linear_model import LogisticRegression
-from sklearn.neighbors import KNeighborsClassifier
 from sklearn.decomposition import PCA
+from sklearn.linear_model import LogisticRegression
+from sklearn.multiclass import OneVsRestClassifier
+from sklearn.neighbors import KNeighborsClassifier
 from sklearn.neural_network import MLPClassifier
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
@@ -33,7 +34,9 @@ ZOO: dict[str, tuple[str, Callable[[int], BaseEstimator]]] = {
     "lda": ("standard", lambda seed: LinearDiscriminantAnalysis()),
     "qda": ("standard", lambda seed: QuadraticDiscriminantAnalysis()),
     "logreg": ("standard", lambda seed: LogisticRegression(random_state=seed)),
-    "linear_svc": ("standard", lambda seed: LinearSVC(random_state=seed)),
+    # liblinear fits its ten one-vs-rest problems one after another on one core; the wrapper fits
+    # them `n_jobs` at a time (the same ten problems, so the same model).
+    "linear_svc": ("standard", lambda seed: OneVsRestClassifier(LinearSVC(random_state=seed))),
     "svm": ("standard", lambda seed: SVC(random_state=seed, cache_size=1000)),
     "random_forest": ("none", lambda seed: RandomForestClassifier(random_state=seed)),
     "knn": ("none", lambda seed: KNeighborsClassifier()),
@@ -43,7 +46,19 @@ ZOO: dict[str, tuple[str, Callable[[int], BaseEstimator]]] = {
 MODEL_NAMES = tuple(ZOO)
 # Classifiers whose `n_jobs` runs work in parallel: 1 during the search (its folds run in parallel),
 # classify.search.n_jobs for the refit.
-THREADED = (RandomForestClassifier, KNeighborsClassifier)
+THREADED = (RandomForestClassifier, KNeighborsClassifier, OneVsRestClassifier)
+
+
+def classifier_prefix(pipeline: Pipeline) -> str:
+    """Where a params.yaml grid key lives in the pipeline: `clf__<key>`, or `clf__estimator__<key>` for
+    a classifier inside a wrapper such as OneVsRestClassifier."""
+    return "clf__estimator__" if isinstance(pipeline.named_steps["clf"], OneVsRestClassifier) else "clf__"
+
+
+def tuned_classifier(pipeline: Pipeline) -> BaseEstimator:
+    """The estimator whose parameters the grid names (inside a wrapper, the wrapped one)."""
+    clf = pipeline.named_steps["clf"]
+    return clf.estimator if isinstance(clf, OneVsRestClassifier) else clf
 
 
 def build_pipeline(name: str, seed: int) -> Pipeline:
@@ -61,8 +76,9 @@ def projection(components: int | None, n_features: int, seed: int) -> Any:
     return PCA(n_components=components, svd_solver="randomized", iterated_power=2, random_state=seed)
 
 
-def pipeline_grid(grid: dict[str, list], n_features: int, seed: int) -> dict[str, list]:
-    """A params.yaml grid as GridSearchCV's param_grid over the pipeline's steps, for `n_features` inputs."""
+def pipeline_grid(grid: dict[str, list], n_features: int, seed: int, prefix: str = "clf__") -> dict[str, list]:
+    """A params.yaml grid as GridSearchCV's param_grid over the pipeline's steps, for `n_features` inputs
+    (classifier keys under `prefix`: see classifier_prefix)."""
     out = {}
     for key, values in grid.items():
         if key == "scale":
@@ -70,7 +86,7 @@ def pipeline_grid(grid: dict[str, list], n_features: int, seed: int) -> dict[str
         elif key == "pca":
             out["pca"] = [projection(v, n_features, seed) for v in values]
         else:
-            out[f"clf__{key}"] = [tuple(v) if isinstance(v, list) else v for v in values]
+            out[f"{prefix}{key}"] = [tuple(v) if isinstance(v, list) else v for v in values]
     return out
 
 
@@ -90,7 +106,7 @@ def readable_params(params: dict[str, Any]) -> dict[str, Any]:
         elif key == "pca":
             out["pca"] = None if value == "passthrough" else value.n_components
         else:
-            out[key.removeprefix("clf__")] = list(value) if isinstance(value, tuple) else value
+            out[key.removeprefix("clf__").removeprefix("estimator__")] = list(value) if isinstance(value, tuple) else value
     return out
 
 
@@ -102,7 +118,7 @@ def check_grid(name: str, grid: dict[str, list], seed: int, where: str) -> None:
     if name not in ZOO:
         raise PipelineError(f"unknown model `{name}`; known models: {', '.join(MODEL_NAMES)}")
     pipeline = build_pipeline(name, seed)
-    known = sorted(pipeline.named_steps["clf"].get_params(deep=False))
+    known = sorted(tuned_classifier(pipeline).get_params(deep=False))
     for key, values in grid.items():
         if key == "scale":
             bad = [v for v in values if v not in SCALERS]
@@ -118,14 +134,14 @@ def check_grid(name: str, grid: dict[str, list], seed: int, where: str) -> None:
                 )
         elif key not in known:
             raise PipelineError(
-                f"params.yaml: `{where}.{key}` is not a parameter of {type(pipeline.named_steps['clf']).__name__}; "
+                f"params.yaml: `{where}.{key}` is not a parameter of {type(tuned_classifier(pipeline)).__name__}; "
                 f"known: {', '.join(known)}. Fix the name in params.yaml."
             )
-    search = pipeline_grid({k: v for k, v in grid.items() if k != "pca"}, 1, seed)
+    search = pipeline_grid({k: v for k, v in grid.items() if k != "pca"}, 1, seed, classifier_prefix(pipeline))
     for combo in itertools.product(*search.values()):
         setting = dict(zip(search, combo))
         candidate = build_pipeline(name, seed).set_params(**setting)
         try:
-            candidate.named_steps["clf"]._validate_params()
+            tuned_classifier(candidate)._validate_params()
         except InvalidParameterError as exc:
             raise PipelineError(f"params.yaml: `{where}` gives an invalid setting {readable_params(setting)}: {exc}") from None

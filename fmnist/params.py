@@ -171,6 +171,7 @@ SCHEMA = Section(
                 "label_smoothing": Float(0.0, 1.0, hi_open=True),
                 "crop_padding": Int(0, 8),
                 "hflip": Bool(),
+                "tta_hflip": Bool(),
                 "channels_last": Bool(),
                 "compile": Bool(),
                 "amp": Bool(),

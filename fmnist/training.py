@@ -41,6 +41,7 @@ class Recipe:
     label_smoothing: float
     crop_padding: int
     hflip: bool
+    tta_hflip: bool
     channels_last: bool
     compile: bool
     amp: bool
@@ -128,14 +129,23 @@ def _autocast(device: torch.device, amp: bool):
 
 
 @torch.no_grad()
-def predict_logits(model: nn.Module, images: torch.Tensor, pipeline, device: torch.device, recipe: Recipe) -> torch.Tensor:
-    """Logits (float32, CPU) of `images` (uint8 N x 28 x 28) in eval mode, in order."""
+def predict_logits(model: nn.Module, images: torch.Tensor, pipeline, device: torch.device, recipe: Recipe, tta: bool = False) -> torch.Tensor:
+    """Logits (float32, CPU) of `images` (uint8 N x 28 x 28) in eval mode, in order.
+
+    With `tta` and `recipe.tta_hflip`, a net trained on flipped images (`pipeline.hflip`) scores each
+    image as the mean of its own and its mirror image's logits (test-time augmentation: used for the
+    final scores only, not for early stopping or the boosting selection, where it would double the cost).
+    """
     model.eval()
+    mirrored = tta and recipe.tta_hflip and pipeline.hflip
     out = []
     for start in range(0, len(images), EVAL_BATCH):
-        x = _prepare(pipeline.eval(images[start : start + EVAL_BATCH]), device, recipe.channels_last)
+        x = pipeline.eval(images[start : start + EVAL_BATCH])
         with _autocast(device, recipe.amp):
-            out.append(model(x).float().cpu())
+            logits = model(_prepare(x, device, recipe.channels_last)).float()
+            if mirrored:
+                logits = (logits + model(_prepare(x.flip(-1), device, recipe.channels_last)).float()) / 2
+        out.append(logits.cpu())
     return torch.cat(out) if out else torch.empty(0, 10)
 
 

@@ -8,13 +8,13 @@ import numpy as np
 import pytest
 from sklearn.base import BaseEstimator, ClassifierMixin
 
-from fmnist import models
+from fmnist import gridsearch, models
 from fmnist.classes import CLASS_NAMES
-from fmnist.classify import classify, load_feature_set
+from fmnist.classify import classify, load_feature_set, predict_side_by_side
 from fmnist.errors import PipelineError
 from fmnist.evaluation import classification_metrics, write_predictions
-from fmnist.gridsearch import stratified_subset
-from fmnist.models import MODEL_NAMES, build_pipeline, check_grid, pipeline_grid
+from fmnist.gridsearch import grid_search, stratified_subset
+from fmnist.models import MODEL_NAMES, build_pipeline, check_grid, classifier_prefix, pipeline_grid
 from fmnist.params import CLASSIFY_MODELS, load_params
 
 SEARCH = {"size": 120, "folds": 3, "seed": 0, "n_jobs": 1}
@@ -190,3 +190,39 @@ def test_feature_files_are_checked(tmp_path):
     np.save(folder / "test.npy", np.full((2, 3), np.nan, dtype=np.float32))
     with pytest.raises(PipelineError, match="NaN or infinite"):
         load_feature_set(folder, 4, 2)
+
+
+def test_linear_svc_grid_keys_reach_the_wrapped_liblinear_model():
+    pipeline = build_pipeline("linear_svc", 0)
+    assert pipeline_grid({"C": [0.5]}, 6, 0, classifier_prefix(pipeline)) == {"clf__estimator__C": [0.5]}
+    check_grid("linear_svc", {"C": [0.5]}, 0, "classify.linear_svc.grid")
+    with pytest.raises(PipelineError, match="`classify.linear_svc.grid.gamma` is not a parameter of LinearSVC"):
+        check_grid("linear_svc", {"gamma": [1.0]}, 0, "classify.linear_svc.grid")
+    train, test = blobs(200, 0, mark=1.0), blobs(50, 1, mark=1.0)
+    grid = {"scale": ["none"], "C": [0.001, 1.0]}
+    metrics, _ = classify("toy", "linear_svc", {"max_train": None, "grid": grid}, {**SEARCH, "n_jobs": 2}, train, test)
+    assert metrics["best_params"] == {"scale": "none", "C": 1.0} and metrics["test_accuracy"] >= 0.9
+
+
+def test_side_by_side_prediction_equals_one_call():
+    train_x, train_y = blobs(300, 0, mark=1.0)
+    test_x, _ = blobs(101, 1, mark=1.0)
+    pipeline = build_pipeline("svm", 0).fit(train_x, train_y)
+    assert np.array_equal(predict_side_by_side(pipeline, test_x, 2), pipeline.predict(test_x))
+
+
+def test_a_single_forest_setting_runs_its_folds_one_at_a_time_on_all_workers(monkeypatch):
+    seen = {}
+    real = gridsearch.GridSearchCV
+
+    def recording(estimator, param_grid, **kwargs):
+        seen.update(forest_jobs=estimator.named_steps["clf"].n_jobs, fold_jobs=kwargs["n_jobs"])
+        return real(estimator, param_grid, **kwargs)
+
+    monkeypatch.setattr(gridsearch, "GridSearchCV", recording)
+    x, y = blobs(90, 0, mark=1.0)
+    forest = build_pipeline("random_forest", 0)
+    grid_search(forest, pipeline_grid({"n_estimators": [5]}, 6, 0), x, y, 3, 0, 2)
+    assert seen == {"forest_jobs": 2, "fold_jobs": 1}
+    grid_search(forest, pipeline_grid({"n_estimators": [5, 6]}, 6, 0), x, y, 3, 0, 2)
+    assert seen == {"forest_jobs": 1, "fold_jobs": 2}

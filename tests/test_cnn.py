@@ -2,6 +2,7 @@
 checkpoint round trip, determinism, and the clear stop when ImageNet weights are missing."""
 
 import copy
+import dataclasses
 import json
 import urllib.error
 from pathlib import Path
@@ -13,13 +14,14 @@ import torch
 import yaml
 
 from fmnist.archs import ARCHS
+from fmnist.augment import SmallNetInput
 from fmnist.boosting import Ensemble, second_net_indices, third_net_indices
 from fmnist.classes import CLASS_NAMES
 from fmnist.cnn import CnnPaths, effective_recipe, input_pipeline, skeleton, train_architecture
 from fmnist.dataset import prepare_dataset
 from fmnist.errors import PipelineError
 from fmnist.nets import build_net
-from fmnist.training import Recipe, fit, seed_everything
+from fmnist.training import Recipe, fit, predict_logits, seed_everything
 from tests.tiny_params import tiny_cnn
 
 REPO = Path(__file__).resolve().parents[1]
@@ -69,6 +71,22 @@ def test_every_arch_maps_a_batch_to_ten_logits(arch, params):
     net = build_net(arch, settings).eval()
     for x in (pipeline.train(images, torch.Generator().manual_seed(0)), pipeline.eval(images)):
         assert net(x).shape == (3, 10)
+
+
+def test_flip_tta_scores_the_mean_of_image_and_mirror_for_nets_trained_on_flips(params):
+    recipe = Recipe.from_params({**params["model"], "tta_hflip": True})
+    images = torch.randint(0, 256, (6, 28, 28), dtype=torch.uint8)
+    seed_everything(0)
+    net = build_net("lenet5_bn", params["cnn"]["lenet5_bn"])
+    cpu = torch.device("cpu")
+    trained_on_flips, trained_unflipped = SmallNetInput(0, hflip=True), SmallNetInput(0, hflip=False)
+    own = predict_logits(net, images, trained_on_flips, cpu, recipe)  # tta not asked for: one view
+    mirror = predict_logits(net, images.flip(-1), trained_on_flips, cpu, recipe)
+    assert not torch.allclose(own, mirror)
+    assert torch.allclose(predict_logits(net, images, trained_on_flips, cpu, recipe, tta=True), (own + mirror) / 2, atol=1e-5)
+    assert torch.equal(predict_logits(net, images, trained_unflipped, cpu, recipe, tta=True), own)  # never trained on flips
+    no_tta = dataclasses.replace(recipe, tta_hflip=False)
+    assert torch.equal(predict_logits(net, images, trained_on_flips, cpu, no_tta, tta=True), own)
 
 
 def test_frozen_parts_are_not_trained(params):
