@@ -196,8 +196,8 @@ def test_boosted_checkpoint_round_trips_and_scores_as_reported(params, prepared,
     assert set(table["predicted"]) <= set(CLASS_NAMES)
     test_images = np.load(prepared / "test_images.npy")
     recipe = effective_recipe("lenet5_boosted", params["model"], params["cnn"]["lenet5_boosted"])
-    with torch.no_grad():
-        predicted = model.eval()(input_pipeline("lenet5_boosted", {}, recipe).eval(torch.from_numpy(test_images))).argmax(1)
+    pipeline = input_pipeline("lenet5_boosted", {}, recipe)  # scored as the stage scores: with test-time flips
+    predicted = predict_logits(model, torch.from_numpy(test_images), pipeline, torch.device("cpu"), recipe, tta=True).argmax(1)
     assert [CLASS_NAMES[i] for i in predicted] == table["predicted"].tolist()
     assert (table["actual"] == table["predicted"]).mean() == pytest.approx(metrics["test_accuracy"])
     curves = paths.curves / "plots" / "metrics"
