@@ -30,7 +30,7 @@ log = logging.getLogger(__name__)
 
 PACKAGES = ("torch", "torchvision", "numpy", "scipy", "scikit-learn", "pandas", "kymatio", "openTSNE", "umap-learn",
             "matplotlib", "dvc", "dvclive")
-CNN_SETTING_KEYS = ("weights", "freeze", "train_fraction", "input_size", "boosting", "n_nets")
+CNN_SETTING_KEYS = ("weights", "freeze", "train_fraction", "input_size")
 
 
 @dataclass
@@ -173,7 +173,11 @@ def cnn_table(inputs: Inputs) -> Table:
 
 
 def cnn_setting(metrics: dict) -> str:
-    return ", ".join(f"{k}={metrics[k]}" for k in CNN_SETTING_KEYS if k in metrics)
+    """The settings a CNN's metrics record; a boosted ensemble lists its `members`, a single net none."""
+    parts = [f"{k}={metrics[k]}" for k in CNN_SETTING_KEYS if k in metrics]
+    if "members" in metrics:
+        parts.append(f"boosted, {len(metrics['members'])} nets")
+    return ", ".join(parts)
 
 
 def run_setting(run: Run) -> str:

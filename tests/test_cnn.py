@@ -180,29 +180,43 @@ def test_boosting_from_net1_starts_later_nets_from_its_weights(params, prepared,
     assert [m["epochs_run"] for m in metrics["members"]][1:] == [1, 1]
 
 
-def test_boosted_checkpoint_round_trips_and_scores_as_reported(params, prepared, tmp_path):
-    metrics = train("lenet5_boosted", params, prepared, tmp_path)
-    paths = CnnPaths.for_arch("lenet5_boosted", tmp_path)
+def assert_checkpoint_scores_as_reported(arch, params, prepared, root, metrics):
+    """The saved state_dict, loaded with weights_only=True into a fresh network, gives the stage's predictions."""
+    paths = CnnPaths.for_arch(arch, root)
     assert CONTRACT_KEYS <= set(metrics) and json.loads(paths.metrics.read_text()) == metrics
-    assert [m["net"] for m in metrics["members"]] == [1, 2, 3]
-    assert metrics["members"][0]["train_size"] == metrics["train_size"] == 180
-    assert metrics["members"][1]["train_size"] < 180
-
-    model = skeleton("lenet5_boosted", params["cnn"]["lenet5_boosted"])
+    model = skeleton(arch, params["cnn"][arch])
     model.load_state_dict(torch.load(paths.checkpoint, weights_only=True))
-    assert isinstance(model, Ensemble)
     table = pd.read_csv(paths.predictions)
     assert list(table.columns) == ["index", "actual", "predicted"] and len(table) == 50
     assert set(table["predicted"]) <= set(CLASS_NAMES)
     test_images = np.load(prepared / "test_images.npy")
-    recipe = effective_recipe("lenet5_boosted", params["model"], params["cnn"]["lenet5_boosted"])
-    pipeline = input_pipeline("lenet5_boosted", {}, recipe)  # scored as the stage scores: with test-time flips
+    recipe = effective_recipe(arch, params["model"], params["cnn"][arch])
+    pipeline = input_pipeline(arch, {}, recipe)  # scored as the stage scores: with test-time flips
     predicted = predict_logits(model, torch.from_numpy(test_images), pipeline, torch.device("cpu"), recipe, tta=True).argmax(1)
     assert [CLASS_NAMES[i] for i in predicted] == table["predicted"].tolist()
     assert (table["actual"] == table["predicted"]).mean() == pytest.approx(metrics["test_accuracy"])
-    curves = paths.curves / "plots" / "metrics"
-    assert (curves / "net3" / "val" / "acc.tsv").is_file() and (curves / "net1" / "train" / "batch_loss.tsv").is_file()
     assert not list(paths.curves.parent.glob(".*partial"))
+    return model, paths.curves / "plots" / "metrics"
+
+
+def test_boosted_checkpoint_round_trips_and_scores_as_reported(params, prepared, tmp_path):
+    metrics = train("lenet5_boosted", params, prepared, tmp_path)
+    assert [m["net"] for m in metrics["members"]] == [1, 2, 3]
+    assert metrics["members"][0]["train_size"] == metrics["train_size"] == 180
+    assert metrics["members"][1]["train_size"] < 180
+    model, curves = assert_checkpoint_scores_as_reported("lenet5_boosted", params, prepared, tmp_path, metrics)
+    assert isinstance(model, Ensemble)
+    assert (curves / "net3" / "val" / "acc.tsv").is_file() and (curves / "net1" / "train" / "batch_loss.tsv").is_file()
+
+
+def test_unboosted_convnet_is_one_net_that_round_trips(params, prepared, tmp_path):
+    settings = copy.deepcopy(params)
+    settings["cnn"]["convnet_bn"]["boost"] = False  # params.yaml's default
+    metrics = train("convnet_bn", settings, prepared, tmp_path)
+    assert "members" not in metrics and metrics["train_size"] == 180
+    model, curves = assert_checkpoint_scores_as_reported("convnet_bn", settings, prepared, tmp_path, metrics)
+    assert not isinstance(model, Ensemble)
+    assert (curves / "val" / "acc.tsv").is_file() and not (curves / "net1").exists()
 
 
 def test_same_params_give_the_same_model_and_metrics(params, prepared, tmp_path):

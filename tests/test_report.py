@@ -5,7 +5,7 @@ import re
 
 import pytest
 
-from fmnist.report import write_report
+from fmnist.report import cnn_setting, write_report
 from fmnist.runs import load_runs
 from fmnist.seed_numbers import SEED_NUMBERS
 from tests.report_fixtures import write_fixture_run
@@ -83,6 +83,11 @@ def test_mlp_row_takes_the_best_candidate_and_requirements_are_checked(rendered)
     assert (deep["ours"], deep["ours from"][:16]) == ("0.9000", "cnn lenet5: best")
     resnet = [r for r in rows if r["model"] == "ResNet-18 fine-tune"]
     assert resnet and all(r["ours"] == "not run" for r in resnet)
+
+
+def test_ours_from_says_whether_a_cnn_was_boosted():
+    assert cnn_setting({"weights": "random", "members": [{"net": 1}, {"net": 2}, {"net": 3}]}) == "weights=random, boosted, 3 nets"
+    assert cnn_setting({"arch": "convnet_bn", "best_epoch": 11}) == ""
 
 
 def test_classify_and_cnn_tables(rendered):
