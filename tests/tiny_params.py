@@ -18,7 +18,8 @@ def tiny_classify(params: dict) -> None:
     Principal components stay below the 13 rows per class of a 3-fold search on 200 images.
     """
     classify = params["classify"]
-    # Every feature set, two models: each stage is a process of its own; tests/test_classify.py covers the rest.
+    # Every feature set, two models (each stage is a process of its own); every model's pipeline and grid
+    # are checked in tests/test_classify.py.
     classify["models"] = ["lda", "knn"]
     classify["search"].update(size=200, folds=3, n_jobs=1)
     classify["qda"]["grid"].update(pca=[4, 8])
