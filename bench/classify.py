@@ -22,7 +22,7 @@ import shlex
 import subprocess
 import sys
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from dvc.repo import Repo
@@ -30,7 +30,8 @@ from dvc.repo import Repo
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from stages.classify import METRICS_DIR, parse_args as stage_args  # noqa: E402
+from stages.classify import METRICS_DIR  # noqa: E402
+from stages.classify import parse_args as stage_args
 
 BUDGET_SECONDS = 30 * 60
 WALL_TIMES = REPO / "bench" / "results" / "classify-wall.json"
@@ -61,7 +62,7 @@ def load_wall_times() -> dict[str, dict]:
 
 def save_wall_time(name: str, seconds: float) -> None:
     times = load_wall_times()
-    times[name] = {"seconds": round(seconds, 1), "timed": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")}
+    times[name] = {"seconds": round(seconds, 1), "timed": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")}
     WALL_TIMES.parent.mkdir(parents=True, exist_ok=True)
     WALL_TIMES.write_text(json.dumps(times, indent=2, sort_keys=True) + "\n")
 
@@ -75,7 +76,9 @@ def run_stages(stages: list[tuple[str, str, str]]) -> None:
     command = [sys.executable, "-m", "dvc", "repro", "--force", "--single-item", *(name for name, _, _ in stages)]
     started: tuple[str, float] | None = None
     process_start = time.perf_counter()
-    with subprocess.Popen(command, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, bufsize=1) as process:
+    with subprocess.Popen(
+        command, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, bufsize=1
+    ) as process:
         for line in process.stdout:
             print(line, end="", flush=True)
             match = RUNNING.search(line)
@@ -84,7 +87,9 @@ def run_stages(stages: list[tuple[str, str, str]]) -> None:
                     save_wall_time(started[0], time.perf_counter() - started[1])
                 started = (match.group(1), time.perf_counter())
     if process.returncode != 0:
-        raise SystemExit(f"dvc repro failed (exit {process.returncode}); the times of the stages that ended are in {WALL_TIMES}")
+        raise SystemExit(
+            f"dvc repro failed (exit {process.returncode}); the times of the stages that ended are in {WALL_TIMES}"
+        )
     if started:
         save_wall_time(started[0], time.perf_counter() - started[1])
     save_wall_time(WHOLE_RUN, time.perf_counter() - process_start)
@@ -125,22 +130,32 @@ def print_tables(stages: list[tuple[str, str, str]]) -> None:
     print(table(features, models, phases))
     print("\nTest accuracy:\n")
     print(table(features, models, accuracy))
-    print(f"\nTotal: {total:.0f} s ({total / 60:.1f} min) for {len(wall)} of {len(stages)} stages; budget {BUDGET_SECONDS / 60:.0f} min: "
-          f"{'within' if total <= BUDGET_SECONDS else 'OVER'} budget")
+    print(
+        f"\nTotal: {total:.0f} s ({total / 60:.1f} min) for {len(wall)} of {len(stages)} stages; budget {BUDGET_SECONDS / 60:.0f} min: "
+        f"{'within' if total <= BUDGET_SECONDS else 'OVER'} budget"
+    )
     if WHOLE_RUN in times:
-        print(f"The last run's whole `dvc repro` process, DVC's start-up included: {times[WHOLE_RUN]['seconds']:.0f} s ({times[WHOLE_RUN]['timed']})")
+        print(
+            f"The last run's whole `dvc repro` process, DVC's start-up included: {times[WHOLE_RUN]['seconds']:.0f} s ({times[WHOLE_RUN]['timed']})"
+        )
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--features", nargs="*", help="only these feature sets, in this order (default: all)")
     parser.add_argument("--models", nargs="*", help="only these models, in this order (default: all)")
-    parser.add_argument("--report-only", action="store_true", help="run nothing; print the tables of every declared stage")
+    parser.add_argument(
+        "--report-only", action="store_true", help="run nothing; print the tables of every declared stage"
+    )
     args = parser.parse_args()
     declared = classify_stages()
-    chosen = [s for s in declared if (not args.features or s[1] in args.features) and (not args.models or s[2] in args.models)]
+    chosen = [
+        s for s in declared if (not args.features or s[1] in args.features) and (not args.models or s[2] in args.models)
+    ]
     # In the order asked for: feature sets first, then models.
-    chosen.sort(key=lambda s: (args.features.index(s[1]) if args.features else 0, args.models.index(s[2]) if args.models else 0))
+    chosen.sort(
+        key=lambda s: (args.features.index(s[1]) if args.features else 0, args.models.index(s[2]) if args.models else 0)
+    )
     if not args.report_only:
         run_stages(chosen)
     print_tables(declared)

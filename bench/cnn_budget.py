@@ -63,7 +63,9 @@ def main() -> int:
     if not args.report_only:
         stages = [f"train_cnn@{arch}" for arch in archs]
         start = time.perf_counter()
-        subprocess.run([sys.executable, "-m", "dvc", "repro", "--force", "--single-item", *stages], cwd=REPO, check=True)
+        subprocess.run(
+            [sys.executable, "-m", "dvc", "repro", "--force", "--single-item", *stages], cwd=REPO, check=True
+        )
         wall = time.perf_counter() - start
     text, metrics = table(archs)
     print(text)
@@ -71,12 +73,16 @@ def main() -> int:
     train_total = sum(m["train_seconds"] for m in metrics.values())
     print(f"training time of all {len(archs)} stages (sum of train_seconds): {train_total:.0f} s")
     if wall is not None:
-        print(f"wall clock of `dvc repro` of all {len(archs)} stages: {wall:.0f} s (budget {BUDGET_SECONDS} s): "
-              f"{'within' if wall <= BUDGET_SECONDS else 'OVER'} budget")
+        print(
+            f"wall clock of `dvc repro` of all {len(archs)} stages: {wall:.0f} s (budget {BUDGET_SECONDS} s): "
+            f"{'within' if wall <= BUDGET_SECONDS else 'OVER'} budget"
+        )
     cnns = {a: m["test_accuracy"] for a, m in metrics.items() if a in CONVOLUTIONAL}
     if cnns:
         best = max(cnns, key=cnns.get)
-        print(f"best CNN: {best} {cnns[best]:.4f} (target {BEST_CNN_TARGET}): {'met' if cnns[best] >= BEST_CNN_TARGET else 'NOT met'}")
+        print(
+            f"best CNN: {best} {cnns[best]:.4f} (target {BEST_CNN_TARGET}): {'met' if cnns[best] >= BEST_CNN_TARGET else 'NOT met'}"
+        )
     below = [a for a, m in metrics.items() if SEED_ACCURACY[a] is not None and m["test_accuracy"] < SEED_ACCURACY[a]]
     print("below their seed's number:", ", ".join(below) if below else "none")
     print(f"device: {next(iter(metrics.values()))['device']}")

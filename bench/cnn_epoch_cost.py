@@ -18,10 +18,10 @@ from pathlib import Path
 import torch
 import yaml
 
-from fmnist.cnn import effective_recipe, input_pipeline
-from fmnist.dataset import load_dataset
-from fmnist.nets import build_net, count_parameters
-from fmnist.training import Recipe, fit, seed_everything
+from fmnist.cnn.loop import Recipe, fit, seed_everything
+from fmnist.cnn.nets import build_net, count_parameters
+from fmnist.cnn.train import effective_recipe, input_pipeline
+from fmnist.data.dataset import load_dataset
 
 REPO = Path(__file__).resolve().parents[1]
 FULL_EPOCH = 54000
@@ -62,7 +62,18 @@ def main() -> None:
         recipe = Recipe.from_params(recipe)
         seed_everything(recipe.seed)
         net = build_net(arch, settings)
-        result = fit(net, images, labels, train_idx, val_idx, input_pipeline(arch, settings, recipe), recipe, torch.device("cpu"), Quiet(), arch)
+        result = fit(
+            net,
+            images,
+            labels,
+            train_idx,
+            val_idx,
+            input_pipeline(arch, settings, recipe),
+            recipe,
+            torch.device("cpu"),
+            Quiet(),
+            arch,
+        )
         rate = result.images_seen / result.busy_seconds
         print(
             f"{arch:12s} {str(settings.get('channels', '')):10s} x{settings.get('convs_per_block', '')} batch {recipe.batch_size} channels_last {int(recipe.channels_last)}: "

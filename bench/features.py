@@ -24,12 +24,12 @@ import torch
 from kymatio import Scattering2D
 from kymatio.scattering2d.backend.torch_backend import TorchBackend2D
 
-from fmnist.backbone_features import GrayToImageNet, feature_extractor
-from fmnist.dataset import load_dataset
-from fmnist.extract import build_extractor, extract_into, use_all_cores
+from fmnist.backbones.weights import build_backbone
+from fmnist.data.dataset import load_dataset
+from fmnist.features.backbone import GrayToImageNet, feature_extractor
+from fmnist.features.extract import build_extractor, extract_into, use_all_cores
+from fmnist.features.scattering import ComplexBackend, build_scattering, to_input_size
 from fmnist.params import load_params
-from fmnist.scattering import ComplexBackend, build_scattering, scattering_features, to_input_size
-from fmnist.weights import build_backbone
 
 
 def peak_rss_mib() -> float:
@@ -72,7 +72,9 @@ def bench_scatnet(args: argparse.Namespace) -> None:
     for name in args.sets:
         params = {**load_params()["features"][name], "device": "cpu"}
         config = ", ".join(f"{k}={params[k]}" for k in ("J", "L", "max_order", "input_size", "resize"))
-        print(f"== {name} ({config}) on {threads} CPU threads; kymatio on the first {args.plain_images:,} images, batch 128")
+        print(
+            f"== {name} ({config}) on {threads} CPU threads; kymatio on the first {args.plain_images:,} images, batch 128"
+        )
         plain = {}
         for label, frontend, torch_threads in (
             ("default (NumPy) frontend", "numpy", threads),
@@ -86,7 +88,9 @@ def bench_scatnet(args: argparse.Namespace) -> None:
         seconds = time_extraction(params, f"features.{name}", images)
         rate = len(images) / seconds
         versus = ", ".join(f"{rate / value:.1f}x the {label}" for label, value in plain.items())
-        print(f"our extraction, batch {params['batch_size']}, all {len(images):,} images: {seconds:.1f} s, {rate:,.0f} images/s = {versus}")
+        print(
+            f"our extraction, batch {params['batch_size']}, all {len(images):,} images: {seconds:.1f} s, {rate:,.0f} images/s = {versus}"
+        )
         print(f"peak RSS so far: {peak_rss_mib():,.0f} MiB")
 
 
@@ -124,7 +128,9 @@ def compare_resnet18_cpu_options(images: np.ndarray, size: int) -> None:
     plain = build_backbone("resnet18", "random", None, None, "features.resnet18")
     plain.fc = torch.nn.Identity()
     nchw = torch.nn.Sequential(GrayToNCHW(size), plain.eval())
-    channels_last = torch.nn.Sequential(GrayToImageNet(size), copy.deepcopy(plain).to(memory_format=torch.channels_last))
+    channels_last = torch.nn.Sequential(
+        GrayToImageNet(size), copy.deepcopy(plain).to(memory_format=torch.channels_last)
+    )
     threads = torch.get_num_threads()
     print(f"== resnet18 CPU options at {size} px, batch 128, 512 images, {threads} cores")
     for label, model, workers in (
@@ -140,12 +146,16 @@ def bench_resnet18(args: argparse.Namespace) -> None:
     images = all_images()
     compare_resnet18_cpu_options(images, 112)
     base = {**load_params()["features"]["resnet18"], "weights": "random", "device": "cpu", "batch_size": 128}
-    print(f"== resnet18 (random weights: speed does not depend on them), {torch.get_num_threads()} CPU threads, batch 128")
+    print(
+        f"== resnet18 (random weights: speed does not depend on them), {torch.get_num_threads()} CPU threads, batch 128"
+    )
     for size in args.sizes:
         count = max(256, min(args.images, int(args.images * (112 / size) ** 2)))
         seconds = time_extraction({**base, "input_size": size}, "features.resnet18", images[:count])
         rate = count / seconds
-        print(f"{size:4d} px: {rate:8,.1f} images/s on {count} images -> {len(images) / rate / 60:6.1f} min for all {len(images):,}")
+        print(
+            f"{size:4d} px: {rate:8,.1f} images/s on {count} images -> {len(images) / rate / 60:6.1f} min for all {len(images):,}"
+        )
     if args.full:
         params = {**load_params()["features"]["resnet18"], "weights": "random", "device": "cpu"}
         seconds = time_extraction(params, "features.resnet18", images)
@@ -174,7 +184,9 @@ def time_calls(scattering, batches: list) -> tuple[float, collections.Counter]:
 
         return wrapper
 
-    scattering.backend = type("Timed", (backend,), {name: staticmethod(timed(name, call)) for name, call in originals.items()})
+    scattering.backend = type(
+        "Timed", (backend,), {name: staticmethod(timed(name, call)) for name, call in originals.items()}
+    )
     start = time.perf_counter()
     with torch.inference_mode():
         for batch in batches:
@@ -197,10 +209,16 @@ def bench_profile(args: argparse.Namespace) -> None:
     params = load_params()["features"]["scatnet"]
     size, J, L, order = params["input_size"], params["J"], params["L"], params["max_order"]
     images = torch.from_numpy(all_images()[: args.images])
-    batches = [to_input_size(images[i : i + 128], size, params["resize"]).contiguous() for i in range(0, len(images), 128)]
+    batches = [
+        to_input_size(images[i : i + 128], size, params["resize"]).contiguous() for i in range(0, len(images), 128)
+    ]
     print(f"== scatnet defaults, batch 128, {len(images)} images, 1 thread: share of time per backend call")
     for label, scattering, inputs in (
-        ("kymatio default (NumPy) frontend", Scattering2D(J=J, shape=(size, size), L=L, max_order=order), [b.numpy() for b in batches]),
+        (
+            "kymatio default (NumPy) frontend",
+            Scattering2D(J=J, shape=(size, size), L=L, max_order=order),
+            [b.numpy() for b in batches],
+        ),
         ("kymatio torch backend", build_scattering(J, L, order, size, fast=False), batches),
         ("ComplexBackend", build_scattering(J, L, order, size), batches),
     ):
@@ -215,8 +233,18 @@ def bench_profile(args: argparse.Namespace) -> None:
     for label, theirs, ours, arg in (
         ("FFT of a real signal", TorchBackend2D.rfft, ComplexBackend.rfft, real),
         ("modulus", lambda z: TorchBackend2D.modulus(torch.view_as_real(z)), ComplexBackend.modulus, x),
-        ("subsample_fourier k=2", lambda z: TorchBackend2D.subsample_fourier(torch.view_as_real(z), 2), lambda z: ComplexBackend.subsample_fourier(z, 2), x),
-        ("torch.fft.fft2 of the real tensor vs of it made complex", lambda r: torch.fft.fft2(r[..., 0]), ComplexBackend.rfft, real),
+        (
+            "subsample_fourier k=2",
+            lambda z: TorchBackend2D.subsample_fourier(torch.view_as_real(z), 2),
+            lambda z: ComplexBackend.subsample_fourier(z, 2),
+            x,
+        ),
+        (
+            "torch.fft.fft2 of the real tensor vs of it made complex",
+            lambda r: torch.fft.fft2(r[..., 0]),
+            ComplexBackend.rfft,
+            real,
+        ),
         ("torch.abs vs sqrt(re^2 + im^2)", torch.abs, lambda z: (z.real.square() + z.imag.square()).sqrt_(), x),
     ):
         a, b = time_op(theirs, arg), time_op(ours, arg)
@@ -240,7 +268,9 @@ def bench_resize(args: argparse.Namespace) -> None:
             extract_into(extractor, images, features[split], params["batch_size"], f"{resize} {split}")
         model = make_pipeline(StandardScaler(), LogisticRegression(max_iter=2000)).fit(features["train"], labels)
         accuracy = model.score(features["test"], dataset.test_labels)
-        print(f"scatnet, resize={resize}: logistic regression on {args.train:,} training images, test accuracy {accuracy:.4f}")
+        print(
+            f"scatnet, resize={resize}: logistic regression on {args.train:,} training images, test accuracy {accuracy:.4f}"
+        )
 
 
 def main() -> None:
@@ -259,7 +289,9 @@ def main() -> None:
     size.add_argument("--train", type=int, default=10000)
     args = parser.parse_args()
     use_all_cores()
-    {"scatnet": bench_scatnet, "resnet18": bench_resnet18, "profile": bench_profile, "resize": bench_resize}[args.which](args)
+    {"scatnet": bench_scatnet, "resnet18": bench_resnet18, "profile": bench_profile, "resize": bench_resize}[
+        args.which
+    ](args)
 
 
 if __name__ == "__main__":

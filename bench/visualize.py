@@ -23,9 +23,9 @@ REPO = Path(__file__).resolve().parents[1]
 RUN_ONE = """
 import sys
 from pathlib import Path
-from fmnist.dataset import load_dataset
+from fmnist.data.dataset import load_dataset
 from fmnist.params import load_params
-from fmnist.visualize import write_embedding
+from fmnist.pictures.visualize import write_embedding
 feature, method, out, features_dir = sys.argv[1:]
 params = load_params()["visualize"]
 write_embedding(load_dataset(Path("data/prepared")), Path(features_dir) / feature, feature, method,
@@ -46,13 +46,20 @@ def main() -> None:
         for feature in args.features.split(","):
             for method in args.methods.split(","):
                 start = time.perf_counter()
-                subprocess.run([sys.executable, "-c", RUN_ONE, feature, method, out, args.features_dir], cwd=REPO, check=True,
-                               stderr=subprocess.DEVNULL)
+                subprocess.run(
+                    [sys.executable, "-c", RUN_ONE, feature, method, out, args.features_dir],
+                    cwd=REPO,
+                    check=True,
+                    stderr=subprocess.DEVNULL,
+                )
                 wall = time.perf_counter() - start
                 total += wall
                 info = json.loads((Path(out) / "metrics/visualize" / f"{feature}-{method}.json").read_text())
-                print(f"visualize@{feature}-{method:<10} {info['n_points']:>7} {info['seconds']:>8.1f} {wall:>8.1f} "
-                      f"{info['knn5_accuracy_2d']:>9.3f}", flush=True)
+                print(
+                    f"visualize@{feature}-{method:<10} {info['n_points']:>7} {info['seconds']:>8.1f} {wall:>8.1f} "
+                    f"{info['knn5_accuracy_2d']:>9.3f}",
+                    flush=True,
+                )
     print(f"total wall-clock of these stages: {total:.0f} s ({total / 60:.1f} min)")
 
 

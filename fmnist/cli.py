@@ -6,7 +6,7 @@ import argparse
 import logging
 import signal
 import sys
-from typing import Callable, Iterable
+from collections.abc import Callable, Iterable
 
 from fmnist.errors import PipelineError
 from fmnist.params import load_params, select

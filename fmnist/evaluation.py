@@ -27,7 +27,7 @@ def classification_metrics(actual: np.ndarray, predicted: np.ndarray) -> dict:
         "macro_f1": float(f1_score(actual, predicted, labels=LABELS, average="macro", zero_division=0)),
         "per_class": {
             name: {"precision": float(p), "recall": float(r), "f1": float(f), "support": int(s)}
-            for name, p, r, f, s in zip(CLASS_NAMES, precision, recall, f1, support)
+            for name, p, r, f, s in zip(CLASS_NAMES, precision, recall, f1, support, strict=True)
         },
         "class_order": list(CLASS_NAMES),
         "confusion_matrix": confusion_matrix(actual, predicted, labels=LABELS).tolist(),
@@ -42,4 +42,6 @@ def write_predictions(path: Path, actual: np.ndarray, predicted: np.ndarray) -> 
     with open(path, "w", newline="") as f:
         writer = csv.writer(f, lineterminator="\n")
         writer.writerow(["index", "actual", "predicted"])
-        writer.writerows((i, CLASS_NAMES[a], CLASS_NAMES[p]) for i, (a, p) in enumerate(zip(actual, predicted)))
+        writer.writerows(
+            (i, CLASS_NAMES[a], CLASS_NAMES[p]) for i, (a, p) in enumerate(zip(actual, predicted, strict=True))
+        )

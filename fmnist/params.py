@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import copy
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 import yaml
 
 from fmnist.errors import PipelineError
-from fmnist.archs import ARCHS
-from fmnist.methods import METHODS
+from fmnist.names import ARCHS, CLASSIFY_MODELS, FEATURE_SETS, METHODS
 from fmnist.schema import Bool, Choice, Float, Int, ListOf, MapOf, Nullable, OneOf, Section, Str
 
 DEVICE = Choice("auto", "cpu", "cuda")
@@ -30,9 +30,6 @@ SCATTERING = Section(
     }
 )
 
-FEATURE_SETS = ("raw", "scatnet", "scatnet_rich", "resnet18")
-# The classify models (fmnist.models.ZOO has one pipeline per name; a test checks they agree).
-CLASSIFY_MODELS = ("lda", "qda", "logreg", "linear_svc", "svm", "random_forest", "knn", "mlp", "hgb")
 GRID_VALUE = Nullable(
     OneOf(
         (Bool(), Float(), Str(), ListOf(Int(1), min_len=1)),
@@ -50,7 +47,7 @@ CLASSIFY_MODEL = Section(
     }
 )
 
-# Where an ImageNet backbone's weights come from (fmnist/weights.py).
+# Where an ImageNet backbone's weights come from (fmnist/backbones/weights.py).
 WEIGHTS = {
     "weights": Choice("imagenet", "random"),
     "weights_file": Nullable(Str()),
@@ -60,7 +57,7 @@ WEIGHTS = {
 # may switch model.crop_padding / model.hflip augmentation off (dense nets gain nothing from shifts).
 EPOCHS = {"epochs": Nullable(Int(1, 1000)), "augment": Bool()}
 LENET5 = {"activation": Choice("relu", "tanh"), "pool": Choice("avg", "max"), **EPOCHS}
-# Seed 001's boosting (fmnist.boosting): nets 2 and 3 start from scratch or from net 1's weights, and
+# Seed 001's boosting (fmnist.cnn.boosting): nets 2 and 3 start from scratch or from net 1's weights, and
 # train for boost_epochs (null: as many as net 1).
 BOOSTING = {"boost_from": Choice("scratch", "net1"), "boost_epochs": Nullable(Int(1, 1000))}
 # The ImageNet backbones' own training adjustments: their lr is model.lr x lr_scale.
@@ -135,7 +132,7 @@ SCHEMA = Section(
                         "input_size": Int(32, 1024),
                         "batch_size": Int(1, 65536),
                         "device": DEVICE,
-                        "mixed_precision": Bool(),
+                        "amp": Bool(),
                     }
                 ),
             }
@@ -181,7 +178,9 @@ SCHEMA = Section(
         ),
         "cnn": Section(
             {
-                "mlp": Section({"hidden": ListOf(Int(1, 100000), min_len=1), "dropout": Float(0.0, 1.0, hi_open=True), **EPOCHS}),
+                "mlp": Section(
+                    {"hidden": ListOf(Int(1, 100000), min_len=1), "dropout": Float(0.0, 1.0, hi_open=True), **EPOCHS}
+                ),
                 "dense2": Section({"hidden": Int(1, 100000), **EPOCHS}),
                 "cnn1": Section({"filters": Int(1, 4096), "kernel": Int(1, 28), **EPOCHS}),
                 "lenet5": Section(LENET5),

@@ -16,6 +16,8 @@ import pandas as pd
 
 from fmnist.classes import CLASS_NAMES
 from fmnist.errors import PipelineError
+from fmnist.layout import Layout
+
 
 @dataclass
 class Run:
@@ -52,22 +54,21 @@ def read_curves(live_dir: Path) -> dict[str, tuple[np.ndarray, np.ndarray]]:
         value_columns = [c for c in table.columns if c not in ("step", "timestamp")]
         if "step" in table.columns and value_columns:
             curves[tsv.relative_to(root).with_suffix("").as_posix()] = (
-                table["step"].to_numpy(), table[value_columns[0]].to_numpy(dtype=float))
+                table["step"].to_numpy(),
+                table[value_columns[0]].to_numpy(dtype=float),
+            )
     return curves
 
 
-def load_runs(root: Path, kind: str) -> dict[str, Run]:
-    """Every run of `kind` ("classify" or "cnn") whose metrics file exists under `root`, by name."""
+def load_runs(layout: Layout, kind: str) -> dict[str, Run]:
+    """Every run of `kind` ("classify" or "cnn") whose metrics file exists, by name."""
     runs = {}
-    for path in sorted((root / "metrics" / kind).glob("*.json")):
+    for path in sorted(layout.runs_metrics_dir(kind).glob("*.json")):
         data = read_json(path)
         if "test_accuracy" not in data:  # a summary file beside the runs is not one run
             continue
-        if kind == "classify":
-            predictions, curves = root / "plots" / "classify" / f"{path.stem}.csv", {}
-        else:
-            folder = root / "plots" / "cnn" / path.stem
-            predictions, curves = folder / "predictions.csv", read_curves(folder / "live")
+        predictions = layout.run_predictions(kind, path.stem)
+        curves = read_curves(layout.cnn(path.stem).curves) if kind == "cnn" else {}
         runs[path.stem] = Run(kind, path.stem, data, predictions if predictions.is_file() else None, curves)
     return runs
 
@@ -82,8 +83,11 @@ def read_predictions(path: Path) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     unknown = sorted(set(table["actual"]).union(table["predicted"]) - set(labels))
     if unknown:
         raise PipelineError(f"{path}: unknown class name(s) {unknown}; expected names from fmnist.classes")
-    return (table["index"].to_numpy(dtype=np.int64), table["actual"].map(labels).to_numpy(),
-            table["predicted"].map(labels).to_numpy())
+    return (
+        table["index"].to_numpy(dtype=np.int64),
+        table["actual"].map(labels).to_numpy(),
+        table["predicted"].map(labels).to_numpy(),
+    )
 
 
 def best_runs(runs: dict[str, Run]) -> list[Run]:

@@ -6,8 +6,9 @@ allowed, and where to fix it.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any
 
 from fmnist.errors import PipelineError
 

@@ -3,9 +3,9 @@ for every backbone that params.yaml asks to load with ImageNet weights this mach
 
 import sys
 
+from fmnist.backbones.availability import banner, missing_imagenet_weights, random_overrides
 from fmnist.errors import PipelineError
 from fmnist.params import load_params
-from fmnist.weights_check import banner, missing_imagenet_weights, random_overrides
 
 
 def main() -> None:

@@ -5,23 +5,23 @@ metrics/classify_summary/<feature>.json holds one row ({model: accuracy}), so
 """
 
 import logging
-from pathlib import Path
 
 from fmnist.atomic import remove_outputs, staged_outputs
-from fmnist.cli import run_stage
-from fmnist.summary import accuracy_table, markdown_table
+from fmnist.classical.summary import accuracy_table, markdown_table
+from fmnist.cli import run_stage, stage_params
+from fmnist.layout import Layout
 
 PARAMS_READ = ()
-METRICS_DIR = Path("metrics/classify")
-SUMMARY_DIR = Path("metrics/classify_summary")
 
 
 def main() -> None:
-    table = accuracy_table(METRICS_DIR)
-    remove_outputs(SUMMARY_DIR)
+    stage_params(PARAMS_READ)
+    layout = Layout()
+    table = accuracy_table(layout.runs_metrics_dir("classify"))
+    remove_outputs(layout.classify_summary_dir)
     with staged_outputs() as staged:
         for feature, row in table.items():
-            staged.save_json(SUMMARY_DIR / f"{feature}.json", row)
+            staged.save_json(layout.classify_summary_dir / f"{feature}.json", row)
     logging.getLogger("classify_summary").info("test accuracy:\n%s", markdown_table(table))
 
 

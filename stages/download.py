@@ -1,17 +1,15 @@
-"""DVC stage: the four verified Fashion-MNIST .gz files into data/raw/."""
-
-from pathlib import Path
+"""DVC stage download: the four verified Fashion-MNIST .gz files into data/raw/."""
 
 from fmnist.cli import run_stage, stage_params
-from fmnist.download import download_dataset
+from fmnist.data.download import download_dataset
+from fmnist.layout import Layout
 
 PARAMS_READ = ("download",)
-OUT_DIR = Path("data/raw")
 
 
 def main() -> None:
     params = stage_params(PARAMS_READ)["download"]
-    download_dataset(OUT_DIR, params["mirrors"], params["urls"], params["retries"], params["timeout_s"])
+    download_dataset(Layout().raw_data, params["mirrors"], params["urls"], params["retries"], params["timeout_s"])
 
 
 if __name__ == "__main__":

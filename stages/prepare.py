@@ -1,19 +1,18 @@
-"""DVC stage: validated arrays and the seeded validation split under data/prepared/."""
+"""DVC stage prepare: validated arrays and the seeded validation split under data/prepared/."""
 
 import logging
-from pathlib import Path
 
 from fmnist.cli import run_stage, stage_params
-from fmnist.dataset import prepare_dataset
+from fmnist.data.dataset import prepare_dataset
+from fmnist.layout import Layout
 
 PARAMS_READ = ("data",)
-RAW_DIR = Path("data/raw")
-OUT_DIR = Path("data/prepared")
 
 
 def main() -> None:
     params = stage_params(PARAMS_READ)["data"]
-    dataset = prepare_dataset(RAW_DIR, OUT_DIR, params["val_fraction"], params["seed"])
+    layout = Layout()
+    dataset = prepare_dataset(layout.raw_data, layout.prepared, params["val_fraction"], params["seed"])
     logging.getLogger("prepare").info(
         "train %d (validation %d), test %d images",
         len(dataset.train_labels),

@@ -1,18 +1,17 @@
-"""DVC stage: a grid of random training images of every class (the seeds' figure 1)."""
-
-from pathlib import Path
+"""DVC stage samples: a grid of random training images of every class (the course reports' figure 1)."""
 
 from fmnist.cli import run_stage, stage_params
-from fmnist.dataset import load_dataset
-from fmnist.gallery import write_class_samples
+from fmnist.data import load_dataset
+from fmnist.layout import Layout
+from fmnist.pictures.gallery import write_class_samples
 
 PARAMS_READ = ("pictures.seed", "pictures.samples_per_class")
-OUT_DIR = Path("figures/samples")
 
 
 def main() -> None:
     params = stage_params(PARAMS_READ)["pictures"]
-    write_class_samples(load_dataset(Path("data/prepared")), params["samples_per_class"], params["seed"], OUT_DIR)
+    layout = Layout()
+    write_class_samples(load_dataset(layout.prepared), params["samples_per_class"], params["seed"], layout)
 
 
 if __name__ == "__main__":

@@ -1,13 +1,13 @@
-"""DVC stage: a 2-D embedding (PCA, t-SNE, UMAP or LLE) of one feature set, as PNG, CSV and info JSON."""
+"""DVC stage visualize@<feature>-<method>: a 2-D embedding (PCA, t-SNE, UMAP or LLE) of one feature set, as PNG,
+CSV and info JSON."""
 
 import argparse
-from pathlib import Path
 
 from fmnist.cli import matrix_args, run_stage, stage_params
-from fmnist.dataset import load_dataset
-from fmnist.methods import METHODS
-from fmnist.params import FEATURE_SETS
-from fmnist.visualize import write_embedding
+from fmnist.data import load_dataset
+from fmnist.layout import Layout
+from fmnist.names import FEATURE_SETS, METHODS
+from fmnist.pictures.visualize import write_embedding
 
 PARAMS_READ = ("visualize.seed", "visualize.{method}")
 
@@ -19,8 +19,10 @@ def parse_args(argv=None) -> argparse.Namespace:
 def main() -> None:
     args = parse_args()
     params = stage_params(PARAMS_READ, **vars(args))["visualize"]
-    write_embedding(load_dataset(Path("data/prepared")), Path("features") / args.feature, args.feature, args.method,
-                    params[args.method], params["seed"], Path("."))
+    layout = Layout()
+    write_embedding(
+        load_dataset(layout.prepared), layout, args.feature, args.method, params[args.method], params["seed"]
+    )
 
 
 if __name__ == "__main__":

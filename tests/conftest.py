@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from fmnist import download
+from fmnist.data import download
 from tests.dvc_project import DvcProject, make_tiny_project
 from tests.idx_files import write_raw_dir
 from tests.tiny_params import tiny_settings

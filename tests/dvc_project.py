@@ -12,8 +12,8 @@ import os
 import shutil
 import subprocess
 import sys
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Callable, Iterator
 
 import yaml
 
@@ -70,8 +70,14 @@ def stages_run(output: str) -> list[str]:
 
 
 def tracked_files() -> list[str]:
-    out = subprocess.run(["git", "ls-files", "-co", "--exclude-standard"], cwd=REPO, capture_output=True, text=True, check=True)
-    return [line for line in out.stdout.splitlines() if not line.startswith(("dvc.lock", "data/", "features/", "metrics/", "models/", "plots/", "reports/"))]
+    out = subprocess.run(
+        ["git", "ls-files", "-co", "--exclude-standard"], cwd=REPO, capture_output=True, text=True, check=True
+    )
+    return [
+        line
+        for line in out.stdout.splitlines()
+        if not line.startswith(("dvc.lock", "data/", "features/", "metrics/", "models/", "plots/", "reports/"))
+    ]
 
 
 def make_tiny_project(root: Path, tiny_params: Callable[[dict], None] | None = None) -> DvcProject:

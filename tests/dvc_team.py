@@ -202,7 +202,7 @@ class SshServer:
         )
         return config
 
-    def start(self, timeout_s: float = 20.0) -> "SshServer":
+    def start(self, timeout_s: float = 20.0) -> SshServer:
         sshd = sshd_binary()
         if os.geteuid() == 0:
             Path("/run/sshd").mkdir(mode=0o755, exist_ok=True)  # sshd's privilege-separation directory
@@ -212,7 +212,9 @@ class SshServer:
         with open(self.log, "wb") as log:
             self.process = subprocess.Popen([sshd, "-D", "-e", "-f", str(config)], stdout=log, stderr=subprocess.STDOUT)
         try:
-            wait_for(lambda: self.process.poll() is not None or port_open(self.port), timeout_s, f"sshd on port {self.port}")
+            wait_for(
+                lambda: self.process.poll() is not None or port_open(self.port), timeout_s, f"sshd on port {self.port}"
+            )
             if self.process.poll() is not None:
                 raise AssertionError(f"sshd exited with {self.process.returncode}:\n{self.log.read_text()}")
         except BaseException:
@@ -239,7 +241,7 @@ class SshServer:
 # stage named by FMNIST_PAUSE_STAGE: once the stage has written all its outputs under temporary
 # names and is about to rename them into place, it records its pid and sleeps, so the test can kill
 # it at exactly that point.
-PAUSE_HOOK = '''
+PAUSE_HOOK = """
 import os
 import sys
 
@@ -257,7 +259,7 @@ if os.environ.get("FMNIST_PAUSE_STAGE") in sys.orig_argv:
         _commit(self)
 
     atomic.StagedOutputs.commit = _paused_commit
-'''
+"""
 
 
 def pid_alive(pid: int) -> bool:
@@ -268,7 +270,9 @@ def pid_alive(pid: int) -> bool:
     return state not in ("Z", "X")
 
 
-def kill_stage_half_way(project: DvcProject, stage: str, module: str, sig: signal.Signals, timeout_s: float = 120.0) -> int:
+def kill_stage_half_way(
+    project: DvcProject, stage: str, module: str, sig: signal.Signals, timeout_s: float = 120.0
+) -> int:
     """Run `dvc repro -f -s stage`, pause the stage before it renames its outputs into place, and send
     `sig` to the whole process group (dvc, the shell, the stage), as a scheduler or OOM killer would.
     Returns the stage's pid."""
@@ -293,9 +297,15 @@ def kill_stage_half_way(project: DvcProject, stage: str, module: str, sig: signa
         start_new_session=True,
     )
     try:
-        wait_for(lambda: marker.exists() and marker.read_text() or proc.poll() is not None, timeout_s, f"{stage} to reach its output commit")
+        wait_for(
+            lambda: marker.exists() and marker.read_text() or proc.poll() is not None,
+            timeout_s,
+            f"{stage} to reach its output commit",
+        )
         if not marker.exists():
-            raise AssertionError(f"{stage} ended before committing its staged outputs:\n{(hook_dir / 'repro.log').read_text()}")
+            raise AssertionError(
+                f"{stage} ended before committing its staged outputs:\n{(hook_dir / 'repro.log').read_text()}"
+            )
         stage_pid = int(marker.read_text())
         os.killpg(proc.pid, sig)
         proc.wait(timeout=30)

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
-from fmnist.idx import IMAGE_MAGIC, LABEL_MAGIC
+from fmnist.data.idx import IMAGE_MAGIC, LABEL_MAGIC
 
 
 def idx_bytes(array: np.ndarray, magic: int) -> bytes:

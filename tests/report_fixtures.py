@@ -7,8 +7,8 @@ from pathlib import Path
 
 import numpy as np
 
-from fmnist import figures
 from fmnist.classes import CLASS_NAMES
+from fmnist.pictures import figures
 
 DVC_YAML = """
 stages:
@@ -59,7 +59,9 @@ def predictions_csv(path: Path, accuracy: float, seed: int) -> None:
     wrong = np.arange(round(accuracy * N_TEST), N_TEST)
     predicted[wrong] = (actual[wrong] + rng.integers(1, len(CLASS_NAMES), len(wrong))) % len(CLASS_NAMES)
     path.parent.mkdir(parents=True, exist_ok=True)
-    lines = ["index,actual,predicted"] + [f"{i},{CLASS_NAMES[a]},{CLASS_NAMES[p]}" for i, (a, p) in enumerate(zip(actual, predicted))]
+    lines = ["index,actual,predicted"] + [
+        f"{i},{CLASS_NAMES[a]},{CLASS_NAMES[p]}" for i, (a, p) in enumerate(zip(actual, predicted, strict=True))
+    ]
     path.write_text("\n".join(lines) + "\n")
 
 
@@ -73,23 +75,52 @@ def write_fixture_run(root: Path) -> Path:
     raw-logreg is declared but absent."""
     (root / "dvc.yaml").write_text(DVC_YAML)
     (root / "params.yaml").write_text("data:\n  seed: 42\n")
-    write_json(root / "metrics/classify/raw-lda.json", {
-        "feature": "raw", "model": "lda", "test_accuracy": 0.84, "macro_f1": 0.8312, "per_class": {},
-        "best_params": {"lda__solver": "svd"}, "cv_accuracy_mean": 0.8211, "cv_accuracy_std": 0.004,
-        "fit_seconds": 3.25, "predict_seconds": 0.1, "train_size": 60000, "notes": ""})
+    write_json(
+        root / "metrics/classify/raw-lda.json",
+        {
+            "feature": "raw",
+            "model": "lda",
+            "test_accuracy": 0.84,
+            "macro_f1": 0.8312,
+            "per_class": {},
+            "best_params": {"lda__solver": "svd"},
+            "cv_accuracy_mean": 0.8211,
+            "cv_accuracy_std": 0.004,
+            "fit_seconds": 3.25,
+            "predict_seconds": 0.1,
+            "train_size": 60000,
+            "notes": "",
+        },
+    )
     predictions_csv(root / "plots/classify/raw-lda.csv", 0.84, 0)
     write_json(root / "metrics/classify/summary.json", {"raw": {"lda": 0.84}})  # not a run: skipped
     for arch, accuracy, extra in (("lenet5", 0.90, {}), ("mlp", 0.86, {}), ("resnet18", 0.80, {"weights": "random"})):
-        write_json(root / f"metrics/cnn/{arch}.json", {
-            "arch": arch, "test_accuracy": accuracy, "macro_f1": accuracy - 0.01, "best_epoch": 4, "epochs_run": 6,
-            "params_count": 61706, "train_seconds": 95.5, "images_per_second": 3400.0, "device": "cpu", **extra})
+        write_json(
+            root / f"metrics/cnn/{arch}.json",
+            {
+                "arch": arch,
+                "test_accuracy": accuracy,
+                "macro_f1": accuracy - 0.01,
+                "best_epoch": 4,
+                "epochs_run": 6,
+                "params_count": 61706,
+                "train_seconds": 95.5,
+                "images_per_second": 3400.0,
+                "device": "cpu",
+                **extra,
+            },
+        )
         predictions_csv(root / f"plots/cnn/{arch}/predictions.csv", accuracy, 1)
     # The extraction records the weights it used: random for the ResNet-18 set, none for scattering.
     write_json(root / "features/resnet18/info.json", {"weights": {"source": "random"}})
     write_json(root / "features/scatnet/info.json", {"weights": None})
     metrics_dir = root / "plots/cnn/mlp/live/plots/metrics"
-    curves = {"train/loss": [1.0, 0.6, 0.5], "val/loss": [0.9, 0.7, 0.65], "val/acc": [0.7, 0.8, 0.86],
-              "train/batch_loss": [2.3, 1.5, 1.1, 0.9, 0.8, 0.7]}
+    curves = {
+        "train/loss": [1.0, 0.6, 0.5],
+        "val/loss": [0.9, 0.7, 0.65],
+        "val/acc": [0.7, 0.8, 0.86],
+        "train/batch_loss": [2.3, 1.5, 1.1, 0.9, 0.8, 0.7],
+    }
     for name, values in curves.items():  # dvclive's layout: one TSV per series
         path = metrics_dir / f"{name}.tsv"
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -99,7 +130,16 @@ def write_fixture_run(root: Path) -> Path:
     png.parent.mkdir(parents=True, exist_ok=True)
     labels = np.arange(40) % len(CLASS_NAMES)
     figures.embedding_scatter(np.random.default_rng(0).normal(size=(40, 2)), labels, "PCA of raw", "PC", png)
-    write_json(root / "metrics/visualize/raw-pca.json", {
-        "feature": "raw", "method": "pca", "n_points": 40, "settings": {"n_points": 40}, "knn5_accuracy_2d": 0.1,
-        "seconds": 0.5, "png": "figures/visualize/raw-pca.png"})
+    write_json(
+        root / "metrics/visualize/raw-pca.json",
+        {
+            "feature": "raw",
+            "method": "pca",
+            "n_points": 40,
+            "settings": {"n_points": 40},
+            "knn5_accuracy_2d": 0.1,
+            "seconds": 0.5,
+            "png": "figures/visualize/raw-pca.png",
+        },
+    )
     return root

@@ -7,10 +7,9 @@ from fmnist.atomic import staged_outputs
 
 
 def test_outputs_appear_only_on_success(tmp_path):
-    with pytest.raises(RuntimeError):
-        with staged_outputs() as staged:
-            staged.path(tmp_path / "a").write_text("a")
-            raise RuntimeError("stage failed")
+    with pytest.raises(RuntimeError), staged_outputs() as staged:
+        staged.path(tmp_path / "a").write_text("a")
+        raise RuntimeError("stage failed")
     assert list(tmp_path.iterdir()) == []
     with staged_outputs() as staged:
         staged.path(tmp_path / "a").write_text("a")
@@ -28,8 +27,7 @@ def test_an_interrupt_during_commit_removes_the_temporaries_not_yet_renamed(tmp_
         real_replace(src, dst)
 
     monkeypatch.setattr(atomic.os, "replace", replace_then_fail)
-    with pytest.raises(SystemExit):
-        with staged_outputs() as staged:
-            for name in ("a", "b", "c"):
-                staged.path(tmp_path / name).write_text(name)
+    with pytest.raises(SystemExit), staged_outputs() as staged:
+        for name in ("a", "b", "c"):
+            staged.path(tmp_path / name).write_text(name)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["a"]

@@ -8,14 +8,16 @@ import numpy as np
 import pytest
 from sklearn.base import BaseEstimator, ClassifierMixin
 
-from fmnist import gridsearch, models
 from fmnist.classes import CLASS_NAMES
-from fmnist.classify import classify, load_feature_set, predict_side_by_side
+from fmnist.classical import gridsearch, models
+from fmnist.classical.classify import classify, load_feature_set, predict_side_by_side
+from fmnist.classical.gridsearch import grid_search, stratified_subset
+from fmnist.classical.models import ZOO, build_pipeline, check_grid, classifier_prefix, pipeline_grid
 from fmnist.errors import PipelineError
 from fmnist.evaluation import classification_metrics, write_predictions
-from fmnist.gridsearch import grid_search, stratified_subset
-from fmnist.models import MODEL_NAMES, build_pipeline, check_grid, classifier_prefix, pipeline_grid
-from fmnist.params import CLASSIFY_MODELS, load_params
+from fmnist.layout import Layout
+from fmnist.names import CLASSIFY_MODELS
+from fmnist.params import load_params
 
 SEARCH = {"size": 120, "folds": 3, "seed": 0, "n_jobs": 1}
 TEST_MARK = -1.0  # last feature column of every test row; training rows carry +1
@@ -104,9 +106,20 @@ def test_stratified_subset_keeps_class_proportions_and_is_seeded():
 
 
 REQUIRED = {
-    "feature": str, "model": str, "test_accuracy": float, "macro_f1": float, "per_class": dict,
-    "best_params": dict, "cv_accuracy_mean": float, "cv_accuracy_std": float, "fit_seconds": float,
-    "predict_seconds": float, "train_size": int, "notes": str, "class_order": list, "confusion_matrix": list,
+    "feature": str,
+    "model": str,
+    "test_accuracy": float,
+    "macro_f1": float,
+    "per_class": dict,
+    "best_params": dict,
+    "cv_accuracy_mean": float,
+    "cv_accuracy_std": float,
+    "fit_seconds": float,
+    "predict_seconds": float,
+    "train_size": int,
+    "notes": str,
+    "class_order": list,
+    "confusion_matrix": list,
 }
 
 
@@ -146,9 +159,9 @@ def test_confusion_matrix_is_ten_by_ten_rows_actual_in_class_order(tmp_path):
 
 
 def test_every_model_in_params_has_a_pipeline_and_its_shipped_grid_is_valid():
-    assert MODEL_NAMES == CLASSIFY_MODELS
+    assert tuple(ZOO) == CLASSIFY_MODELS
     params = load_params()["classify"]
-    for name in MODEL_NAMES:
+    for name in CLASSIFY_MODELS:
         check_grid(name, params[name]["grid"], 0, f"classify.{name}.grid")
         assert build_pipeline(name, 0).steps[-1][0] == "clf"
 
@@ -174,22 +187,28 @@ def test_pca_axis_projects_only_when_it_reduces_the_dimension():
     assert grid["pca"][2:] == ["passthrough", "passthrough"]
     assert grid["scale"] == ["passthrough"] and grid["clf__C"] == [1.0]
     train, test = blobs(200, 0, mark=1.0), blobs(50, 1, mark=1.0)
-    metrics, _ = classify("toy", "knn", {"max_train": None, "grid": {"pca": [3], "n_neighbors": [1, 3]}}, SEARCH, train, test)
+    metrics, _ = classify(
+        "toy", "knn", {"max_train": None, "grid": {"pca": [3], "n_neighbors": [1, 3]}}, SEARCH, train, test
+    )
     assert metrics["best_params"]["pca"] == 3 and metrics["test_accuracy"] >= 0.9
 
 
 def test_feature_files_are_checked(tmp_path):
-    folder = tmp_path / "raw"
-    folder.mkdir()
+    layout = Layout(tmp_path)
+    folder = layout.features("raw")
+    folder.mkdir(parents=True)
     np.save(folder / "train.npy", np.zeros((4, 3), dtype=np.float32))
-    with pytest.raises(PipelineError, match=r"raw/test\.npy: not found; run its feature stage first \(`dvc repro extract_features@raw`\)"):
-        load_feature_set(folder, 4, 2)
+    with pytest.raises(
+        PipelineError,
+        match=r"raw/test\.npy: not found; run its feature stage first \(`dvc repro extract_features@raw`\)",
+    ):
+        load_feature_set(layout, "raw", 4, 2)
     np.save(folder / "test.npy", np.zeros((3, 3), dtype=np.float32))
     with pytest.raises(PipelineError, match=r"test\.npy: expected a float32 array of 2 rows"):
-        load_feature_set(folder, 4, 2)
+        load_feature_set(layout, "raw", 4, 2)
     np.save(folder / "test.npy", np.full((2, 3), np.nan, dtype=np.float32))
     with pytest.raises(PipelineError, match="NaN or infinite"):
-        load_feature_set(folder, 4, 2)
+        load_feature_set(layout, "raw", 4, 2)
 
 
 def test_linear_svc_grid_keys_reach_the_wrapped_liblinear_model():

@@ -13,21 +13,29 @@ import pytest
 import torch
 import yaml
 
-from fmnist.archs import ARCHS
-from fmnist.augment import SmallNetInput
-from fmnist.boosting import Ensemble, second_net_indices, third_net_indices
 from fmnist.classes import CLASS_NAMES
-from fmnist.cnn import CnnPaths, effective_recipe, input_pipeline, skeleton, train_architecture
-from fmnist.dataset import prepare_dataset
+from fmnist.cnn.augment import SmallNetInput
+from fmnist.cnn.boosting import Ensemble, second_net_indices, third_net_indices
+from fmnist.cnn.loop import Recipe, fit, predict_logits, seed_everything
+from fmnist.cnn.nets import build_net
+from fmnist.cnn.train import effective_recipe, input_pipeline, skeleton, train_architecture
+from fmnist.data.dataset import prepare_dataset
 from fmnist.errors import PipelineError
-from fmnist.nets import build_net
-from fmnist.training import Recipe, fit, predict_logits, seed_everything
+from fmnist.layout import Layout
+from fmnist.names import ARCHS
 from tests.tiny_params import tiny_cnn
 
 REPO = Path(__file__).resolve().parents[1]
 CONTRACT_KEYS = {
-    "arch", "test_accuracy", "macro_f1", "best_epoch", "epochs_run", "params_count",
-    "train_seconds", "images_per_second", "device",
+    "arch",
+    "test_accuracy",
+    "macro_f1",
+    "best_epoch",
+    "epochs_run",
+    "params_count",
+    "train_seconds",
+    "images_per_second",
+    "device",
 }
 TIMING_KEYS = {"train_seconds", "images_per_second"}
 
@@ -58,7 +66,7 @@ def prepared(tmp_path_factory):
 
 def train(arch, params, prepared, root, **recipe_changes):
     recipe = {**params["model"], **recipe_changes}
-    return train_architecture(arch, recipe, params["cnn"][arch], prepared, CnnPaths.for_arch(arch, root))
+    return train_architecture(arch, recipe, params["cnn"][arch], prepared, Layout(root).cnn(arch))
 
 
 @pytest.mark.parametrize("arch", ARCHS)
@@ -83,8 +91,12 @@ def test_flip_tta_scores_the_mean_of_image_and_mirror_for_nets_trained_on_flips(
     own = predict_logits(net, images, trained_on_flips, cpu, recipe)  # tta not asked for: one view
     mirror = predict_logits(net, images.flip(-1), trained_on_flips, cpu, recipe)
     assert not torch.allclose(own, mirror)
-    assert torch.allclose(predict_logits(net, images, trained_on_flips, cpu, recipe, tta=True), (own + mirror) / 2, atol=1e-5)
-    assert torch.equal(predict_logits(net, images, trained_unflipped, cpu, recipe, tta=True), own)  # never trained on flips
+    assert torch.allclose(
+        predict_logits(net, images, trained_on_flips, cpu, recipe, tta=True), (own + mirror) / 2, atol=1e-5
+    )
+    assert torch.equal(
+        predict_logits(net, images, trained_unflipped, cpu, recipe, tta=True), own
+    )  # never trained on flips
     no_tta = dataclasses.replace(recipe, tta_hflip=False)
     assert torch.equal(predict_logits(net, images, trained_on_flips, cpu, no_tta, tta=True), own)
 
@@ -123,8 +135,14 @@ def test_third_net_sees_where_nets_one_and_two_disagree():
 @pytest.mark.parametrize(
     "call, message",
     [
-        (lambda: second_net_indices(np.arange(4), np.ones(4, dtype=bool), torch.Generator(), "convnet_bn"), "net 1 classified every training image correctly"),
-        (lambda: third_net_indices(np.arange(3), np.zeros(3), np.zeros(3), "convnet_bn"), "nets 1 and 2 agree on every training image"),
+        (
+            lambda: second_net_indices(np.arange(4), np.ones(4, dtype=bool), torch.Generator(), "convnet_bn"),
+            "net 1 classified every training image correctly",
+        ),
+        (
+            lambda: third_net_indices(np.arange(3), np.zeros(3), np.zeros(3), "convnet_bn"),
+            "nets 1 and 2 agree on every training image",
+        ),
     ],
 )
 def test_degenerate_boosting_stops_with_a_message(call, message):
@@ -151,7 +169,18 @@ def test_early_stopping_keeps_the_best_epoch_and_stops_after_patience(params):
     images = torch.randint(0, 256, (60, 28, 28), dtype=torch.uint8)
     labels = torch.arange(60) % 10
     recorder = Recorder()
-    result = fit(net, images, labels, np.arange(40), np.arange(40, 60), input_pipeline("mlp", {}, recipe), recipe, torch.device("cpu"), recorder, "mlp")
+    result = fit(
+        net,
+        images,
+        labels,
+        np.arange(40),
+        np.arange(40, 60),
+        input_pipeline("mlp", {}, recipe),
+        recipe,
+        torch.device("cpu"),
+        recorder,
+        "mlp",
+    )
     assert (result.best_epoch, result.epochs_run) == (1, 3)
     assert recorder.epochs == [1, 2, 3]
     assert recorder.batches == list(range(1, 3 * 2 + 1))  # 40 images in batches of 32: 2 per epoch
@@ -166,12 +195,12 @@ def test_boosting_from_net1_starts_later_nets_from_its_weights(params, prepared,
         starts.append(({k: v.clone() for k, v in net.state_dict().items()}, args[5].epochs))
         return real_fit(net, *args, **kwargs)
 
-    monkeypatch.setattr("fmnist.cnn.fit", recording_fit)
+    monkeypatch.setattr("fmnist.cnn.train.fit", recording_fit)
     settings = copy.deepcopy(params)
     settings["cnn"]["lenet5_boosted"].update(boost_from="net1", boost_epochs=1)
     metrics = train("lenet5_boosted", settings, prepared, tmp_path)
     net1 = skeleton("lenet5_boosted", settings["cnn"]["lenet5_boosted"])
-    net1.load_state_dict(torch.load(CnnPaths.for_arch("lenet5_boosted", tmp_path).checkpoint, weights_only=True))
+    net1.load_state_dict(torch.load(Layout(tmp_path).cnn("lenet5_boosted").checkpoint, weights_only=True))
     trained_net1 = net1.members[0].state_dict()
     assert [epochs for _, epochs in starts] == [2, 1, 1]
     for state, _ in starts[1:]:
@@ -182,8 +211,8 @@ def test_boosting_from_net1_starts_later_nets_from_its_weights(params, prepared,
 
 def assert_checkpoint_scores_as_reported(arch, params, prepared, root, metrics):
     """The saved state_dict, loaded with weights_only=True into a fresh network, gives the stage's predictions."""
-    paths = CnnPaths.for_arch(arch, root)
-    assert CONTRACT_KEYS <= set(metrics) and json.loads(paths.metrics.read_text()) == metrics
+    paths = Layout(root).cnn(arch)
+    assert set(metrics) >= CONTRACT_KEYS and json.loads(paths.metrics.read_text()) == metrics
     model = skeleton(arch, params["cnn"][arch])
     model.load_state_dict(torch.load(paths.checkpoint, weights_only=True))
     table = pd.read_csv(paths.predictions)
@@ -192,7 +221,9 @@ def assert_checkpoint_scores_as_reported(arch, params, prepared, root, metrics):
     test_images = np.load(prepared / "test_images.npy")
     recipe = effective_recipe(arch, params["model"], params["cnn"][arch])
     pipeline = input_pipeline(arch, {}, recipe)  # scored as the stage scores: with test-time flips
-    predicted = predict_logits(model, torch.from_numpy(test_images), pipeline, torch.device("cpu"), recipe, tta=True).argmax(1)
+    predicted = predict_logits(
+        model, torch.from_numpy(test_images), pipeline, torch.device("cpu"), recipe, tta=True
+    ).argmax(1)
     assert [CLASS_NAMES[i] for i in predicted] == table["predicted"].tolist()
     assert (table["actual"] == table["predicted"]).mean() == pytest.approx(metrics["test_accuracy"])
     assert not list(paths.curves.parent.glob(".*partial"))
@@ -223,7 +254,7 @@ def test_same_params_give_the_same_model_and_metrics(params, prepared, tmp_path)
     runs = []
     for name in ("a", "b"):
         metrics = train("convnet_bn", params, prepared, tmp_path / name)
-        checkpoint = CnnPaths.for_arch("convnet_bn", tmp_path / name).checkpoint
+        checkpoint = Layout(tmp_path / name).cnn("convnet_bn").checkpoint
         runs.append((without_timings(metrics), torch.load(checkpoint, weights_only=True), checkpoint.read_bytes()))
     (metrics_a, state_a, bytes_a), (metrics_b, state_b, bytes_b) = runs
     assert metrics_a == metrics_b

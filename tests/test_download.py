@@ -3,8 +3,8 @@ from pathlib import Path
 
 import pytest
 
-from fmnist import download
-from fmnist.download import PAYLOAD_SHA256, download_dataset, fetch_file
+from fmnist.data import download
+from fmnist.data.download import PAYLOAD_SHA256, download_dataset, fetch_file
 from fmnist.errors import PipelineError
 
 NAME = "train-images-idx3-ubyte"

@@ -10,11 +10,12 @@ import torch
 import yaml
 
 import stages.extract_features as stage
-from fmnist import weights as W
-from fmnist.dataset import Dataset
+from fmnist.backbones import weights as W
+from fmnist.data.dataset import Dataset
 from fmnist.errors import PipelineError
-from fmnist.extract import build_extractor, extract_feature_set
-from fmnist.scattering import build_scattering, scattering_dim, scattering_features
+from fmnist.features.extract import build_extractor, extract_feature_set
+from fmnist.features.scattering import build_scattering, scattering_dim, scattering_features
+from fmnist.layout import Layout
 from tests.dvc_project import REPO
 from tests.idx_files import synthetic_split
 from tests.tiny_params import tiny_features
@@ -36,9 +37,9 @@ def dataset() -> Dataset:
 
 
 def extract(tmp_path, name, params, dataset, folder="out"):
-    out = tmp_path / folder
-    info = extract_feature_set(name, params, dataset, out, build_extractor(params, f"features.{name}"))
-    return out, info
+    layout = Layout(tmp_path / folder)
+    info = extract_feature_set(name, params, dataset, layout, build_extractor(params, f"features.{name}"))
+    return layout.features(name), info
 
 
 def digest(path) -> str:
@@ -70,7 +71,9 @@ def test_default_scatnet_is_scatnet_176():
     assert scattering_dim(rich["J"], rich["L"], rich["max_order"], rich["input_size"]) == 3969
 
 
-@pytest.mark.parametrize(("J", "L", "order", "size", "resize"), [(4, 1, 2, 64, "bilinear"), (2, 8, 2, 28, "bilinear"), (3, 2, 1, 32, "pad")])
+@pytest.mark.parametrize(
+    ("J", "L", "order", "size", "resize"), [(4, 1, 2, 64, "bilinear"), (2, 8, 2, 28, "bilinear"), (3, 2, 1, 32, "pad")]
+)
 def test_fast_backend_computes_kymatios_scattering(dataset, J, L, order, size, resize):
     images = torch.from_numpy(dataset.train_images[:6])
     with torch.inference_mode():
@@ -99,7 +102,9 @@ def test_stage_stops_before_any_work_when_imagenet_weights_are_missing(tmp_path,
     (tmp_path / "params.yaml").write_text(yaml.safe_dump(params))
     monkeypatch.chdir(tmp_path)
     monkeypatch.setattr(sys, "argv", ["extract_features", "--name", "resnet18"])
-    monkeypatch.setattr(stage, "load_dataset", lambda *_: pytest.fail("the dataset was loaded before the weights check"))
+    monkeypatch.setattr(
+        stage, "load_dataset", lambda *_: pytest.fail("the dataset was loaded before the weights check")
+    )
     with pytest.raises(PipelineError) as err:
         stage.main()
     message = str(err.value)
@@ -118,7 +123,9 @@ def checkpoint(tmp_path):
 
 
 def test_local_checkpoint_with_its_checksum_gives_its_features(tmp_path, dataset, checkpoint):
-    local = section("resnet18", weights="imagenet", weights_file=str(checkpoint), weights_sha256=W.sha256_of(checkpoint))
+    local = section(
+        "resnet18", weights="imagenet", weights_file=str(checkpoint), weights_sha256=W.sha256_of(checkpoint)
+    )
     out, info = extract(tmp_path, "resnet18", local, dataset, "local")
     random_out, _ = extract(tmp_path, "resnet18", section("resnet18"), dataset, "random")
     assert info["weights"]["source"] == "imagenet" and info["weights"]["sha256"] == W.sha256_of(checkpoint)
@@ -128,7 +135,10 @@ def test_local_checkpoint_with_its_checksum_gives_its_features(tmp_path, dataset
 def test_checkpoint_checksum_mismatch_stops_the_extraction(dataset, checkpoint):
     wrong = "f" * 64
     bad = section("resnet18", weights="imagenet", weights_file=str(checkpoint), weights_sha256=wrong)
-    with pytest.raises(PipelineError, match=f"{checkpoint}: checksum mismatch: SHA-256 is {W.sha256_of(checkpoint)}, `features.resnet18.weights_sha256` says {wrong}"):
+    with pytest.raises(
+        PipelineError,
+        match=f"{checkpoint}: checksum mismatch: SHA-256 is {W.sha256_of(checkpoint)}, `features.resnet18.weights_sha256` says {wrong}",
+    ):
         build_extractor(bad, "features.resnet18")
 
 

@@ -4,9 +4,10 @@ import json
 
 import numpy as np
 
-from fmnist.dataset import Dataset
-from fmnist.gallery import misclassified, write_class_samples, write_galleries
-from fmnist.pipeline_outputs import declared_outputs
+from fmnist.data.dataset import Dataset
+from fmnist.layout import Layout
+from fmnist.pictures.gallery import misclassified, write_class_samples, write_galleries
+from fmnist.report.pipeline_outputs import declared_outputs
 from tests.report_fixtures import N_TEST, write_fixture_run
 
 
@@ -23,8 +24,11 @@ def test_misclassified_picks_only_errors_ordered_by_true_class():
 def test_galleries_for_the_best_classifier_and_cnn(tmp_path):
     root = write_fixture_run(tmp_path)
     images = np.random.default_rng(0).integers(0, 255, size=(N_TEST, 28, 28), dtype=np.uint8)
-    manifest = write_galleries(root, images, 6, 3, seed=0, out_dir=root / "figures/gallery")
-    assert [(g["kind"], g["name"], g["shown"]) for g in manifest["galleries"]] == [("classify", "raw-lda", 6), ("cnn", "lenet5", 5)]
+    manifest = write_galleries(Layout(root), images, 6, 3, seed=0)
+    assert [(g["kind"], g["name"], g["shown"]) for g in manifest["galleries"]] == [
+        ("classify", "raw-lda", 6),
+        ("cnn", "lenet5", 5),
+    ]
     assert manifest["galleries"][1]["errors"] == 5  # lenet5: 45 of 50 right
     for g in manifest["galleries"]:
         assert (root / g["png"]).read_bytes().startswith(b"\x89PNG")
@@ -32,14 +36,14 @@ def test_galleries_for_the_best_classifier_and_cnn(tmp_path):
 
 
 def test_no_predictions_gives_an_empty_gallery_list(tmp_path):
-    manifest = write_galleries(tmp_path, np.zeros((5, 28, 28), np.uint8), 6, 3, seed=0, out_dir=tmp_path / "g")
-    assert manifest == {"galleries": []} and (tmp_path / "g/gallery.json").is_file()
+    manifest = write_galleries(Layout(tmp_path), np.zeros((5, 28, 28), np.uint8), 6, 3, seed=0)
+    assert manifest == {"galleries": []} and (tmp_path / "figures/gallery/gallery.json").is_file()
 
 
 def test_class_samples_grid(tmp_path):
     labels = np.arange(40) % 10
     dataset = Dataset(np.zeros((40, 28, 28), np.uint8), labels, np.zeros((0, 28, 28), np.uint8), labels[:0], labels[:0])
-    path = write_class_samples(dataset, 3, seed=0, out_dir=tmp_path)
+    path = write_class_samples(dataset, 3, seed=0, layout=Layout(tmp_path))
     assert path.read_bytes().startswith(b"\x89PNG")
 
 
@@ -51,7 +55,12 @@ def test_declared_outputs_expand_matrix_and_foreach(tmp_path):
         "    outs:\n      - out/${item.f}-${item.m}.png\n"
         "    metrics:\n      - metrics/${item.f}.json:\n          cache: false\n"
         "  b:\n    foreach: [u, v]\n    do:\n      cmd: c\n      plots:\n        - plots/${item}.csv\n"
-        "  c:\n    cmd: c\n    outs:\n      - reports\n")
+        "  c:\n    cmd: c\n    outs:\n      - reports\n"
+    )
     assert declared_outputs(tmp_path / "dvc.yaml") == {
-        "a@x-p": ["out/x-p.png", "metrics/x.json"], "a@y-p": ["out/y-p.png", "metrics/y.json"],
-        "b@u": ["plots/u.csv"], "b@v": ["plots/v.csv"], "c": ["reports"]}
+        "a@x-p": ["out/x-p.png", "metrics/x.json"],
+        "a@y-p": ["out/y-p.png", "metrics/y.json"],
+        "b@u": ["plots/u.csv"],
+        "b@v": ["plots/v.csv"],
+        "c": ["reports"],
+    }

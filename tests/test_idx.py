@@ -4,8 +4,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from fmnist.data.idx import IMAGE_MAGIC, LABEL_MAGIC, load_split, parse_idx
 from fmnist.errors import PipelineError
-from fmnist.idx import IMAGE_MAGIC, LABEL_MAGIC, load_split, parse_idx
 from tests.idx_files import idx_bytes, synthetic_split
 
 

@@ -5,7 +5,6 @@ import json
 import numpy as np
 import pytest
 
-
 UPSTREAM_OF_CNN = ("download", "prepare", "extract_features", "classify", "visualize")
 
 
@@ -50,13 +49,17 @@ def test_feature_sets_are_written_for_every_image(project):
 def test_changing_one_models_grid_reruns_only_that_models_stages(project):
     features = project.params()["classify"]["features"]
     with project.edited_params(lambda p: p["classify"]["knn"]["grid"].update(n_neighbors=[3])):
-        assert sorted(project.stages_that_would_run()) == sorted(["check_params"] + [f"classify@{f}-knn" for f in features])
+        assert sorted(project.stages_that_would_run()) == sorted(
+            ["check_params"] + [f"classify@{f}-knn" for f in features]
+        )
 
 
 def test_the_classify_lists_add_stages_without_rerunning_the_others(project):
     with project.edited_params(lambda p: p["classify"].update(models=["lda", "knn", "svm"])):
         runs = project.stages_that_would_run()
-        assert sorted(runs) == sorted(["check_params"] + [f"classify@{f}-svm" for f in project.params()["classify"]["features"]])
+        assert sorted(runs) == sorted(
+            ["check_params"] + [f"classify@{f}-svm" for f in project.params()["classify"]["features"]]
+        )
 
 
 def test_one_arch_setting_reruns_only_that_arch(project):

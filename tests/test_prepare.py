@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from fmnist.dataset import ARRAY_NAMES, load_dataset, prepare_dataset, stratified_val_indices
+from fmnist.data.dataset import ARRAY_NAMES, load_dataset, prepare_dataset, stratified_val_indices
 from fmnist.errors import PipelineError
 
 

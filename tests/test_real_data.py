@@ -5,11 +5,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from fmnist.download import PAYLOAD_SHA256, verify_payload
-from fmnist.idx import load_split
+from fmnist.data.download import PAYLOAD_SHA256, verify_payload
+from fmnist.data.idx import load_split
 
 MIRROR = Path("/usr/share/datasets/fashion-mnist")
-pytestmark = pytest.mark.skipif(not (MIRROR / "train-images-idx3-ubyte.gz").exists(), reason="real dataset not installed")
+pytestmark = pytest.mark.skipif(
+    not (MIRROR / "train-images-idx3-ubyte.gz").exists(), reason="real dataset not installed"
+)
 
 
 def test_real_files_pass_their_checksums():

@@ -5,9 +5,10 @@ import re
 
 import pytest
 
-from fmnist.report import cnn_setting, write_report
+from fmnist.layout import Layout
+from fmnist.report.baselines import SEED_NUMBERS
+from fmnist.report.build import cnn_setting, write_report
 from fmnist.runs import load_runs
-from fmnist.seed_numbers import SEED_NUMBERS
 from tests.report_fixtures import write_fixture_run
 
 
@@ -29,14 +30,14 @@ def markdown_tables(text: str) -> dict[str, list[list[str]]]:
 def table_with(tables: dict, first_header: str) -> list[dict[str, str]]:
     for rows in tables.values():
         if rows[0][0] == first_header:
-            return [dict(zip(rows[0], row)) for row in rows[1:]]
+            return [dict(zip(rows[0], row, strict=True)) for row in rows[1:]]
     raise AssertionError(f"no table starting with column {first_header!r}")
 
 
 @pytest.fixture(scope="module")
 def rendered(tmp_path_factory):
     root = write_fixture_run(tmp_path_factory.mktemp("run"))
-    write_report(root, root / "reports")
+    write_report(Layout(root), root / "reports")
     return root, (root / "reports/report.md").read_text(), (root / "reports/report.html").read_text()
 
 
@@ -59,7 +60,10 @@ def test_seed_table_has_every_seed_number_with_ours_and_the_difference(rendered)
 def test_seed_table_warns_when_a_backbone_did_not_use_imagenet_weights(rendered):
     _, md, _ = rendered
     section = md.split("## Our numbers beside the seeds'")[1]
-    assert section.lstrip().startswith("> Not like for like") and "features/resnet18 extracted with random weights" in section
+    assert (
+        section.lstrip().startswith("> Not like for like")
+        and "features/resnet18 extracted with random weights" in section
+    )
     assert "train_cnn@resnet18 trained from random weights" in section and "scatnet" not in section.split("\n\n")[0]
 
 
@@ -67,7 +71,7 @@ def test_imagenet_backbones_raise_no_warning(tmp_path):
     root = write_fixture_run(tmp_path)
     (root / "features/resnet18/info.json").write_text('{"weights": {"source": "imagenet"}}')
     (root / "metrics/cnn/resnet18.json").unlink()
-    write_report(root, root / "reports")
+    write_report(Layout(root), root / "reports")
     assert "Not like for like" not in (root / "reports/report.md").read_text()
 
 
@@ -78,7 +82,9 @@ def test_mlp_row_takes_the_best_candidate_and_requirements_are_checked(rendered)
     assert (mlp["ours"], mlp["difference"]) == ("0.8600", "-0.0212")
     assert mlp["ours from"].startswith("cnn mlp")
     zalando = next(r for r in rows if r["model"].startswith("Zalando"))
-    assert (zalando["ours"], zalando["difference"]) == ("0.8400", "-0.0570") and zalando["ours from"].startswith("classify raw-lda")
+    assert (zalando["ours"], zalando["difference"]) == ("0.8400", "-0.0570") and zalando["ours from"].startswith(
+        "classify raw-lda"
+    )
     deep = next(r for r in rows if r["model"].startswith("deep nets"))
     assert (deep["ours"], deep["ours from"][:16]) == ("0.9000", "cnn lenet5: best")
     resnet = [r for r in rows if r["model"] == "ResNet-18 fine-tune"]
@@ -86,7 +92,10 @@ def test_mlp_row_takes_the_best_candidate_and_requirements_are_checked(rendered)
 
 
 def test_ours_from_says_whether_a_cnn_was_boosted():
-    assert cnn_setting({"weights": "random", "members": [{"net": 1}, {"net": 2}, {"net": 3}]}) == "weights=random, boosted, 3 nets"
+    assert (
+        cnn_setting({"weights": "random", "members": [{"net": 1}, {"net": 2}, {"net": 3}]})
+        == "weights=random, boosted, 3 nets"
+    )
     assert cnn_setting({"arch": "convnet_bn", "best_epoch": 11}) == ""
 
 
@@ -98,10 +107,14 @@ def test_classify_and_cnn_tables(rendered):
     assert tables["model | raw"][1:] == [["lda", "**0.8400**"]]
     classify = table_with(tables, "feature set")
     assert [(r["model"], r["test accuracy"], r["macro F1"], r["fit s"]) for r in classify if "best params" in r] == [
-        ("lda", "**0.8400**", "0.8312", "3.2")]
+        ("lda", "**0.8400**", "0.8312", "3.2")
+    ]
     cnn = table_with(tables, "architecture")
     assert [(r["architecture"], r["test accuracy"], r["best epoch / run"], r["device"]) for r in cnn] == [
-        ("lenet5", "**0.9000**", "4 / 6", "cpu"), ("mlp", "0.8600", "4 / 6", "cpu"), ("resnet18", "0.8000", "4 / 6", "cpu")]
+        ("lenet5", "**0.9000**", "4 / 6", "cpu"),
+        ("mlp", "0.8600", "4 / 6", "cpu"),
+        ("resnet18", "0.8000", "4 / 6", "cpu"),
+    ]
 
 
 def test_missing_outputs_and_stages_are_listed(rendered):
@@ -132,12 +145,12 @@ def test_html_is_self_contained(rendered):
         assert base64.b64decode(source.split(",", 1)[1]).startswith(b"\x89PNG")
     assert re.findall(r'href="([^"#][^"]*)"', html) == [] and "<script" not in html  # only in-page links
     assert html.count("<table") == len(markdown_tables(md))  # every table of report.md, no more
-    assert "<td class=\"num\">0.8151</td><td class=\"num\">0.8400</td><td class=\"num pos\">+0.0249</td>" in html
+    assert '<td class="num">0.8151</td><td class="num">0.8400</td><td class="num pos">+0.0249</td>' in html
 
 
 def test_report_renders_with_nothing_run(tmp_path):
     (tmp_path / "dvc.yaml").write_text("stages: {}\n")
-    blocks = write_report(tmp_path, tmp_path / "reports")
+    blocks = write_report(Layout(tmp_path), tmp_path / "reports")
     md = (tmp_path / "reports/report.md").read_text()
     assert blocks and "No classify metrics" in md and "No CNN metrics" in md
     rows = table_with(markdown_tables(md), "model")
@@ -148,15 +161,15 @@ def test_report_renders_with_nothing_run(tmp_path):
 
 def test_same_inputs_give_the_same_bytes(rendered, tmp_path):
     root, md, html = rendered
-    write_report(root, tmp_path / "again")
+    write_report(Layout(root), tmp_path / "again")
     assert (tmp_path / "again/report.html").read_text() == html
 
 
 def test_learning_curves_are_read_from_dvclive_files(rendered):
     root, _, _ = rendered
-    curves = load_runs(root, "cnn")["mlp"].curves
+    curves = load_runs(Layout(root), "cnn")["mlp"].curves
     assert sorted(curves) == ["train/batch_loss", "train/loss", "val/acc", "val/loss"]
     steps, values = curves["val/acc"]
     assert steps.tolist() == [0, 1, 2] and values.tolist() == [0.7, 0.8, 0.86]
-    assert load_runs(root, "cnn")["lenet5"].curves == {}
-    assert sorted(load_runs(root, "classify")) == ["raw-lda"]  # summary.json is not a run
+    assert load_runs(Layout(root), "cnn")["lenet5"].curves == {}
+    assert sorted(load_runs(Layout(root), "classify")) == ["raw-lda"]  # summary.json is not a run

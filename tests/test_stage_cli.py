@@ -54,7 +54,10 @@ def test_download_with_no_usable_source_fails_cleanly(tmp_path):
 def test_matrix_flags_accept_only_their_choices(capsys):
     from stages.classify import parse_args
 
-    assert vars(parse_args(["--feature", "scatnet_rich", "--model", "svm"])) == {"feature": "scatnet_rich", "model": "svm"}
+    assert vars(parse_args(["--feature", "scatnet_rich", "--model", "svm"])) == {
+        "feature": "scatnet_rich",
+        "model": "svm",
+    }
     with pytest.raises(SystemExit):
         parse_args(["--feature", "scatnet_rihc", "--model", "svm"])
     assert "invalid choice: 'scatnet_rihc'" in capsys.readouterr().err

@@ -123,7 +123,9 @@ def test_teammate_pulls_from_the_local_remote_and_has_nothing_to_run(team):
 @pytest.fixture(scope="module")
 def ssh_server(tmp_path_factory):
     if sshd_binary() is None:
-        pytest.skip("OpenSSH server not installed and not installable here: `make test` installs Debian's openssh-server when run as root")
+        pytest.skip(
+            "OpenSSH server not installed and not installable here: `make test` installs Debian's openssh-server when run as root"
+        )
     server = SshServer(tmp_path_factory.mktemp("sshd")).start()
     yield server
     server.stop()
@@ -221,7 +223,14 @@ def test_exp_run_set_param_reruns_only_the_cnn_stages(team, experimenter):
     assert "test_accuracy" in text and "metrics/cnn/" in text
 
     show = experimenter.dvc(
-        "exp", "show", "--md", "--only-changed", "--keep", "metrics/cnn/.*:test_accuracy", "--drop", ".*(per_class|_second).*"
+        "exp",
+        "show",
+        "--md",
+        "--only-changed",
+        "--keep",
+        "metrics/cnn/.*:test_accuracy",
+        "--drop",
+        ".*(per_class|_second).*",
     ).stdout
     assert "model.lr" in show and "0.03" in show and str(baseline_lr) in show
     assert all(f"metrics/cnn/{s.split('@')[1]}.json:test_accuracy" in show for s in cnn), show

@@ -1,8 +1,7 @@
-
 import pytest
 import torch
 
-from fmnist import weights as W
+from fmnist.backbones import weights as W
 from fmnist.errors import PipelineError
 
 PREFIX = "features.resnet18"
@@ -27,7 +26,9 @@ def test_local_checkpoint_verified_by_checksum_is_loaded(checkpoint):
 def test_checksum_mismatch_stops_with_both_checksums(checkpoint):
     path, sha, _ = checkpoint
     wrong = "0" * 64
-    with pytest.raises(PipelineError, match=rf"{path}: checksum mismatch: SHA-256 is {sha}, `{PREFIX}.weights_sha256` says {wrong}"):
+    with pytest.raises(
+        PipelineError, match=rf"{path}: checksum mismatch: SHA-256 is {sha}, `{PREFIX}.weights_sha256` says {wrong}"
+    ):
         W.build_backbone("resnet18", "imagenet", str(path), wrong, PREFIX)
 
 

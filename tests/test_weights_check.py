@@ -3,7 +3,7 @@
 import pytest
 import torch
 
-from fmnist.weights_check import backbone_sections, banner, missing_imagenet_weights, random_overrides
+from fmnist.backbones.availability import backbone_sections, banner, missing_imagenet_weights, random_overrides
 
 
 @pytest.fixture(autouse=True)
@@ -12,7 +12,12 @@ def empty_cache(tmp_path, monkeypatch):
 
 
 def params(**cnn_weights):
-    backbones = {"features": {"raw": {"kind": "raw"}, "resnet18": {"kind": "resnet18", "weights": "imagenet", "weights_file": None}}}
+    backbones = {
+        "features": {
+            "raw": {"kind": "raw"},
+            "resnet18": {"kind": "resnet18", "weights": "imagenet", "weights_file": None},
+        }
+    }
     backbones["cnn"] = {arch: {"weights": w, "weights_file": None} for arch, w in cnn_weights.items()}
     return backbones
 

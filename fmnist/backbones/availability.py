@@ -1,0 +1,76 @@
+"""Before `make repro`: which backbone sections ask for ImageNet weights this machine does not have.
+
+Every params section with a `weights` key (features.resnet18, cnn.resnet18, cnn.vgg16_bn, ...) names
+a torchvision backbone (the section's own name, or its `arch` / `kind` value). Where such a section says
+`imagenet` and the weights are neither in torchvision's cache nor in its `weights_file`, the run must
+set `<section>.weights=random` explicitly, and say so, instead of failing (or silently substituting).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from fmnist.backbones.weights import BACKBONES, how_to_provide, imagenet_weights_available, torchvision_cache_file
+from fmnist.errors import PipelineError
+
+
+@dataclass(frozen=True)
+class MissingWeights:
+    prefix: str  # dotted params section, say "features.resnet18"
+    arch: str
+    looked_at: Path
+
+
+def backbone_sections(params: dict[str, Any], prefix: str = "") -> Iterator[tuple[str, dict]]:
+    """(dotted name, section) of every mapping in params that has a `weights` key."""
+    for key, value in params.items():
+        if isinstance(value, dict):
+            dotted = f"{prefix}.{key}" if prefix else key
+            if "weights" in value:
+                yield dotted, value
+            else:
+                yield from backbone_sections(value, dotted)
+
+
+def section_arch(dotted: str, section: dict) -> str:
+    for candidate in (section.get("arch"), section.get("kind"), dotted.rsplit(".", 1)[-1]):
+        if candidate in BACKBONES:
+            return candidate
+    raise PipelineError(
+        f"params.yaml: `{dotted}` has a `weights` key but names no known backbone ({', '.join(BACKBONES)})."
+    )
+
+
+def missing_imagenet_weights(params: dict[str, Any]) -> list[MissingWeights]:
+    missing = []
+    for dotted, section in backbone_sections(params):
+        if section["weights"] != "imagenet":
+            continue
+        arch = section_arch(dotted, section)
+        weights_file = section.get("weights_file")
+        if not imagenet_weights_available(arch, weights_file):
+            looked_at = Path(weights_file) if weights_file else torchvision_cache_file(arch)
+            missing.append(MissingWeights(dotted, arch, looked_at))
+    return missing
+
+
+def random_overrides(missing: list[MissingWeights]) -> list[str]:
+    """`dvc exp run` arguments that set each missing section to random weights, explicitly."""
+    return [arg for m in missing for arg in ("-S", f"{m.prefix}.weights=random")]
+
+
+def banner(missing: list[MissingWeights]) -> str:
+    rule = "=" * 100
+    lines = [rule, "ImageNet weights are NOT available on this machine; this run uses RANDOM weights for:"]
+    for m in missing:
+        lines += [f"  - {m.prefix} ({m.arch}): looked for {m.looked_at}", f"    {how_to_provide(m.arch, m.prefix)}"]
+    lines += [
+        "The pipeline runs as `dvc exp run " + " ".join(random_overrides(missing)) + "`: params.yaml, dvc.lock,",
+        "`dvc exp show` and every info/metrics file record weights=random. Provide the weights and run",
+        "`make repro` again (after `git checkout params.yaml`) for ImageNet features.",
+        rule,
+    ]
+    return "\n".join(lines)

@@ -1,0 +1,105 @@
+"""Choosing a model's hyper-parameters by stratified k-fold grid search on a seeded training subset.
+
+Only training rows ever reach this module; the test set is scored once, after the choice, elsewhere.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from sklearn.base import clone
+from sklearn.model_selection import GridSearchCV, StratifiedKFold
+from sklearn.pipeline import Pipeline
+
+from fmnist.classical.models import THREADED
+from fmnist.data import stratified_val_indices
+
+log = logging.getLogger(__name__)
+
+
+def stratified_subset(labels: np.ndarray, size: int | None, seed: int) -> np.ndarray:
+    """Sorted indices of a seeded subset holding about `size` rows in the class proportions of `labels`.
+
+    `size` None, or at least the number of rows, gives every row.
+    """
+    if size is None or size >= len(labels):
+        return np.arange(len(labels))
+    return stratified_val_indices(labels, size / len(labels), seed)
+
+
+def set_n_jobs(pipeline: Pipeline, n_jobs: int) -> Pipeline:
+    """Give the classifier `n_jobs` workers where it parallelises by that setting (random forest, k-NN)."""
+    if isinstance(pipeline.named_steps["clf"], THREADED):
+        pipeline.set_params(clf__n_jobs=n_jobs)
+    return pipeline
+
+
+@dataclass(frozen=True)
+class SearchResult:
+    best_params: dict[str, Any]  # pipeline parameter names, as GridSearchCV reports them
+    cv_accuracy_mean: float
+    cv_accuracy_std: float
+    candidates: list[dict[str, Any]]  # every grid point: params, mean and std of the fold accuracies
+    seconds: float
+
+
+def grid_search(
+    pipeline: Pipeline,
+    param_grid: dict[str, list],
+    features: np.ndarray,
+    labels: np.ndarray,
+    folds: int,
+    seed: int,
+    n_jobs: int,
+) -> SearchResult:
+    """Stratified `folds`-fold CV accuracy of every grid point; the best is the highest mean (first on ties).
+
+    Folds run `n_jobs` at a time, each classifier single-threaded; a single setting of a classifier
+    that parallelises itself (a random forest) runs its folds one after another on `n_jobs` workers
+    each instead (3 folds on 2 single-threaded workers would leave a core idle for the last one).
+    GridSearchCV's verbose log shows each fit as it ends: the fold, the setting, its score and its time.
+    """
+    cv = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
+    inside = isinstance(pipeline.named_steps["clf"], THREADED) and all(
+        len(values) == 1 for values in param_grid.values()
+    )
+    search = GridSearchCV(
+        set_n_jobs(clone(pipeline), n_jobs if inside else 1),
+        param_grid,
+        scoring="accuracy",
+        cv=cv,
+        n_jobs=1 if inside else n_jobs,
+        refit=False,
+        verbose=3,
+        error_score="raise",
+    )
+    start = time.perf_counter()
+    search.fit(features, labels)
+    seconds = time.perf_counter() - start
+    results = search.cv_results_
+    best = int(search.best_index_)
+    candidates = [
+        {"params": params, "cv_accuracy_mean": float(mean), "cv_accuracy_std": float(std)}
+        for params, mean, std in zip(
+            results["params"], results["mean_test_score"], results["std_test_score"], strict=True
+        )
+    ]
+    log.info(
+        "search: %d settings x %d folds in %.1f s; best %s (CV accuracy %.4f)",
+        len(candidates),
+        folds,
+        seconds,
+        search.best_params_,
+        results["mean_test_score"][best],
+    )
+    return SearchResult(
+        best_params=dict(search.best_params_),
+        cv_accuracy_mean=float(results["mean_test_score"][best]),
+        cv_accuracy_std=float(results["std_test_score"][best]),
+        candidates=candidates,
+        seconds=seconds,
+    )

@@ -1,0 +1,1 @@
+"""The CNN family: the report networks, their training loop, augmentation, boosting and learning curves."""

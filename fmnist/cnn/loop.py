@@ -1,0 +1,262 @@
+"""Training one network: the shared recipe (`model:` in params.yaml), early stopping on the validation
+split, the best state by validation accuracy, and seeded, deterministic runs on the CPU."""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from dataclasses import dataclass
+from typing import Protocol
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+from tqdm import tqdm
+
+from fmnist.device import autocast
+from fmnist.errors import PipelineError
+
+log = logging.getLogger(__name__)
+
+EVAL_BATCH = 1000
+
+
+@dataclass(frozen=True)
+class Recipe:
+    """The `model:` section of params.yaml."""
+
+    optimizer: str
+    lr: float
+    momentum: float
+    weight_decay: float
+    epochs: int
+    batch_size: int
+    patience: int
+    schedule: str
+    warmup_fraction: float
+    label_smoothing: float
+    crop_padding: int
+    hflip: bool
+    tta_hflip: bool
+    channels_last: bool
+    compile: bool
+    amp: bool
+    device: str
+    seed: int
+
+    @classmethod
+    def from_params(cls, section: dict) -> Recipe:
+        return cls(**section)
+
+
+class Logger(Protocol):
+    """Where training reports its curves (fmnist.cnn.curves.ScopedCurves, or a recorder in tests)."""
+
+    def batch(self, step: int, loss: float) -> None: ...
+
+    def epoch(self, epoch: int, values: dict[str, float]) -> None: ...
+
+
+@dataclass
+class FitResult:
+    best_state: dict[str, torch.Tensor]
+    best_epoch: int  # 1-based
+    best_val_accuracy: float
+    epochs_run: int
+    train_size: int
+    seconds: float  # wall clock of the whole fit, validation included
+    images_seen: int  # training images processed (epochs x train_size)
+    busy_seconds: float  # time spent in training batches (forward, backward, step)
+
+
+def seed_everything(seed: int) -> None:
+    """Seed torch's global generator (weights, dropout) and ask for deterministic kernels where they exist."""
+    os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
+    torch.manual_seed(seed)
+    torch.use_deterministic_algorithms(True, warn_only=True)
+    torch.backends.cudnn.benchmark = False
+
+
+def make_optimizer(model: nn.Module, recipe: Recipe) -> torch.optim.Optimizer:
+    params = [p for p in model.parameters() if p.requires_grad]
+    if recipe.optimizer == "sgd":
+        return torch.optim.SGD(
+            params,
+            lr=recipe.lr,
+            momentum=recipe.momentum,
+            nesterov=recipe.momentum > 0,
+            weight_decay=recipe.weight_decay,
+        )
+    if recipe.optimizer == "adam":
+        return torch.optim.Adam(params, lr=recipe.lr, betas=(recipe.momentum, 0.999), weight_decay=recipe.weight_decay)
+    return torch.optim.AdamW(params, lr=recipe.lr, betas=(recipe.momentum, 0.999), weight_decay=recipe.weight_decay)
+
+
+def make_schedule(
+    optimizer: torch.optim.Optimizer, recipe: Recipe, total_steps: int
+) -> torch.optim.lr_scheduler.LRScheduler:
+    """Per-batch learning-rate schedule over the full `epochs` (early stopping may end it sooner)."""
+    warmup = int(recipe.warmup_fraction * total_steps)
+    if recipe.schedule == "onecycle":
+        return torch.optim.lr_scheduler.OneCycleLR(
+            optimizer,
+            max_lr=recipe.lr,
+            total_steps=total_steps,
+            pct_start=max(recipe.warmup_fraction, 1e-3),
+            cycle_momentum=False,
+            anneal_strategy="cos",
+        )
+    if recipe.schedule == "cosine":
+
+        def factor(step: int) -> float:
+            if step < warmup:
+                return (step + 1) / warmup
+            return 0.5 * (1 + np.cos(np.pi * (step - warmup) / max(1, total_steps - warmup)))
+
+        return torch.optim.lr_scheduler.LambdaLR(optimizer, factor)
+    return torch.optim.lr_scheduler.LambdaLR(optimizer, lambda step: 1.0)
+
+
+def _prepare(x: torch.Tensor, device: torch.device, channels_last: bool) -> torch.Tensor:
+    x = x.to(device, non_blocking=True)
+    return x.contiguous(memory_format=torch.channels_last) if channels_last and x.dim() == 4 else x
+
+
+@torch.no_grad()
+def predict_logits(
+    model: nn.Module, images: torch.Tensor, pipeline, device: torch.device, recipe: Recipe, tta: bool = False
+) -> torch.Tensor:
+    """Logits (float32, CPU) of `images` (uint8 N x 28 x 28) in eval mode, in order.
+
+    With `tta` and `recipe.tta_hflip`, a net trained on flipped images (`pipeline.hflip`) scores each
+    image as the mean of its own and its mirror image's logits (test-time augmentation: used for the
+    final scores only, not for early stopping or the boosting selection, where it would double the cost).
+    """
+    model.eval()
+    mirrored = tta and recipe.tta_hflip and pipeline.hflip
+    out = []
+    for start in range(0, len(images), EVAL_BATCH):
+        x = pipeline.eval(images[start : start + EVAL_BATCH])
+        with autocast(device, recipe.amp):
+            logits = model(_prepare(x, device, recipe.channels_last)).float()
+            if mirrored:
+                logits = (logits + model(_prepare(x.flip(-1), device, recipe.channels_last)).float()) / 2
+        out.append(logits.cpu())
+    return torch.cat(out) if out else torch.empty(0, 10)
+
+
+def loss_and_accuracy(logits: torch.Tensor, labels: torch.Tensor) -> tuple[float, float]:
+    return float(F.cross_entropy(logits, labels)), float((logits.argmax(1) == labels).float().mean())
+
+
+def fit(
+    model: nn.Module,
+    images: torch.Tensor,
+    labels: torch.Tensor,
+    train_idx: np.ndarray,
+    val_idx: np.ndarray,
+    pipeline,
+    recipe: Recipe,
+    device: torch.device,
+    logger: Logger,
+    name: str,
+) -> FitResult:
+    """Train `model` on images[train_idx], keep the state with the best accuracy on images[val_idx],
+    stop after `patience` epochs without improvement. Shuffling and augmentation come from a generator
+    seeded with `recipe.seed`, so the same call gives the same result."""
+    if len(train_idx) == 0:
+        raise PipelineError(f"{name}: no training images (check cnn.*.train_fraction and the boosting selection)")
+    model.to(device)
+    if recipe.channels_last:
+        model.to(memory_format=torch.channels_last)
+    step_model = torch.compile(model) if recipe.compile else model
+    optimizer = make_optimizer(model, recipe)
+    steps_per_epoch = -(-len(train_idx) // recipe.batch_size)
+    schedule = make_schedule(optimizer, recipe, recipe.epochs * steps_per_epoch)
+    scaler = torch.amp.GradScaler(enabled=recipe.amp and device.type == "cuda" and not torch.cuda.is_bf16_supported())
+    generator = torch.Generator().manual_seed(recipe.seed)
+    train_idx_t = torch.as_tensor(train_idx)
+    val_images, val_labels = images[val_idx], labels[val_idx]
+
+    best_state, best_epoch, best_acc = None, 0, -1.0
+    epochs_run, step, busy_seconds, seen = 0, 0, 0.0, 0
+    start = time.perf_counter()
+    for epoch in range(1, recipe.epochs + 1):
+        model.train()
+        order = train_idx_t[torch.randperm(len(train_idx_t), generator=generator)]
+        total_loss, correct = 0.0, 0
+        epoch_start = time.perf_counter()
+        with tqdm(
+            total=len(order),
+            desc=f"{name} {epoch}/{recipe.epochs}",
+            unit="img",
+            unit_scale=True,
+            mininterval=2,
+            leave=False,
+        ) as bar:
+            for first in range(0, len(order), recipe.batch_size):
+                batch = order[first : first + recipe.batch_size]
+                x = _prepare(pipeline.train(images[batch], generator), device, recipe.channels_last)
+                y = labels[batch].to(device, non_blocking=True)
+                with autocast(device, recipe.amp):
+                    logits = step_model(x)
+                    loss = F.cross_entropy(logits, y, label_smoothing=recipe.label_smoothing)
+                optimizer.zero_grad(set_to_none=True)
+                scaler.scale(loss).backward()
+                scaler.step(optimizer)
+                scaler.update()
+                schedule.step()
+                batch_loss = loss.item()
+                total_loss += batch_loss * len(batch)
+                correct += int((logits.argmax(1) == y).sum())
+                step += 1
+                logger.batch(step, batch_loss)
+                bar.update(len(batch))
+                bar.set_postfix(loss=f"{batch_loss:.3f}", refresh=False)
+        busy_seconds += time.perf_counter() - epoch_start
+        seen += len(order)
+        epochs_run = epoch
+        val_loss, val_acc = loss_and_accuracy(predict_logits(model, val_images, pipeline, device, recipe), val_labels)
+        values = {
+            "train/loss": total_loss / len(order),
+            "train/acc": correct / len(order),
+            "val/loss": val_loss,
+            "val/acc": val_acc,
+            "lr": optimizer.param_groups[0]["lr"],
+        }
+        logger.epoch(epoch, values)
+        log.info(
+            "%s epoch %d/%d: train loss %.4f acc %.4f, val loss %.4f acc %.4f, %.0f images/s",
+            name,
+            epoch,
+            recipe.epochs,
+            values["train/loss"],
+            values["train/acc"],
+            val_loss,
+            val_acc,
+            len(order) / (time.perf_counter() - epoch_start),
+        )
+        if val_acc > best_acc:
+            best_acc, best_epoch = val_acc, epoch
+            best_state = {k: v.detach().to("cpu", copy=True) for k, v in model.state_dict().items()}
+        elif epoch - best_epoch >= recipe.patience:
+            log.info(
+                "%s: early stop, no validation improvement for %d epochs (best epoch %d)",
+                name,
+                recipe.patience,
+                best_epoch,
+            )
+            break
+    model.load_state_dict(best_state)
+    return FitResult(
+        best_state=best_state,
+        best_epoch=best_epoch,
+        best_val_accuracy=best_acc,
+        epochs_run=epochs_run,
+        train_size=len(train_idx),
+        seconds=time.perf_counter() - start,
+        images_seen=seen,
+        busy_seconds=busy_seconds,
+    )

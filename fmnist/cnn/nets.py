@@ -1,0 +1,142 @@
+"""The seeds' network family, each built from its `cnn.<arch>` params section.
+
+Every network takes a batch of normalised images (N x 1 x 28 x 28 for the small nets, N x 3 x S x S for
+the ImageNet backbones, see fmnist.cnn.augment) and returns N x 10 logits. Random initialisation draws
+from torch's global generator: seed it first (fmnist.cnn.loop.seed_everything).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from torch import nn
+
+from fmnist.backbones import build_backbone
+from fmnist.classes import NUM_CLASSES
+from fmnist.names import IMAGENET_ARCHS
+
+IMAGE_SIDE = 28
+ACTIVATIONS: dict[str, Callable[[], nn.Module]] = {"relu": nn.ReLU, "tanh": nn.Tanh}
+POOLS: dict[str, Callable[[int], nn.Module]] = {"avg": nn.AvgPool2d, "max": nn.MaxPool2d}
+
+# Architectures trained as seed 001's boosted ensemble of three networks (see fmnist.cnn.boosting).
+ALWAYS_BOOSTED = ("lenet5_boosted",)
+
+
+def mlp(hidden: list[int], dropout: float) -> nn.Module:
+    """Seed 004: 784-512-512-10, ReLU, dropout after every hidden layer."""
+    layers: list[nn.Module] = [nn.Flatten()]
+    width = IMAGE_SIDE * IMAGE_SIDE
+    for units in hidden:
+        layers += [nn.Linear(width, units), nn.ReLU(), nn.Dropout(dropout)]
+        width = units
+    layers.append(nn.Linear(width, NUM_CLASSES))
+    return nn.Sequential(*layers)
+
+
+def dense2(hidden: int) -> nn.Module:
+    """Seed 003: a two-layer dense net (one hidden ReLU layer, its width swept 3 ... 800)."""
+    return nn.Sequential(
+        nn.Flatten(), nn.Linear(IMAGE_SIDE * IMAGE_SIDE, hidden), nn.ReLU(), nn.Linear(hidden, NUM_CLASSES)
+    )
+
+
+def cnn1(filters: int, kernel: int) -> nn.Module:
+    """Seed 003: one convolutional layer (stride 1, no padding, ReLU) in place of the hidden dense layer."""
+    side = IMAGE_SIDE - kernel + 1
+    return nn.Sequential(
+        nn.Conv2d(1, filters, kernel), nn.ReLU(), nn.Flatten(), nn.Linear(filters * side * side, NUM_CLASSES)
+    )
+
+
+def lenet5(activation: str, pool: str, batch_norm: bool) -> nn.Module:
+    """Seed 001's LeNet-5: conv 6@5x5 (padded), pool, conv 16@5x5, pool, conv 120@5x5, FC 84, FC 10.
+
+    `batch_norm` adds BatchNorm after each convolution and the 84-unit layer (seed 001's LeNet-5 + BN).
+    """
+
+    def block(conv: nn.Module, channels: int) -> list[nn.Module]:
+        return [conv] + ([nn.BatchNorm2d(channels)] if batch_norm else []) + [ACTIVATIONS[activation]()]
+
+    layers = block(nn.Conv2d(1, 6, 5, padding=2), 6) + [POOLS[pool](2)]
+    layers += block(nn.Conv2d(6, 16, 5), 16) + [POOLS[pool](2)]
+    layers += block(nn.Conv2d(16, 120, 5), 120) + [nn.Flatten(), nn.Linear(120, 84)]
+    layers += ([nn.BatchNorm1d(84)] if batch_norm else []) + [ACTIVATIONS[activation](), nn.Linear(84, NUM_CLASSES)]
+    return nn.Sequential(*layers)
+
+
+def convnet_bn(channels: list[int], convs_per_block: int, kernel: int, fc: list[int], dropout: float) -> nn.Module:
+    """Seed 001's "2 conv + 3 FC": blocks of conv-BN-ReLU (x convs_per_block) + 2x2 max pool, then FC
+    layers with dropout. The seed's network is channels [64, 512], one conv per block, two hidden FC."""
+    layers: list[nn.Module] = []
+    side, width = IMAGE_SIDE, 1
+    for out in channels:
+        for _ in range(convs_per_block):
+            layers += [nn.Conv2d(width, out, kernel, padding=kernel // 2, bias=False), nn.BatchNorm2d(out), nn.ReLU()]
+            width = out
+        layers.append(nn.MaxPool2d(2))
+        side //= 2
+    layers.append(nn.Flatten())
+    width *= side * side
+    for units in fc:
+        layers += [nn.Dropout(dropout), nn.Linear(width, units), nn.ReLU()]
+        width = units
+    layers += [nn.Dropout(dropout), nn.Linear(width, NUM_CLASSES)]
+    return nn.Sequential(*layers)
+
+
+def resnet18(settings: dict, param_prefix: str) -> nn.Module:
+    """torchvision ResNet-18 (ImageNet or random weights) with a new 10-way head; `freeze: backbone`
+    trains only that head (seed 002's last-layer fine-tune), `none` fine-tunes everything."""
+    model = build_backbone(
+        "resnet18", settings["weights"], settings["weights_file"], settings["weights_sha256"], param_prefix
+    )
+    if settings["freeze"] == "backbone":
+        model.requires_grad_(False)
+    model.fc = nn.Linear(model.fc.in_features, NUM_CLASSES)
+    return model
+
+
+def vgg16_bn(settings: dict, param_prefix: str) -> nn.Module:
+    """torchvision VGG-16-BN with frozen convolutions and its last FC layer replaced (seed 001)."""
+    model = build_backbone(
+        "vgg16_bn", settings["weights"], settings["weights_file"], settings["weights_sha256"], param_prefix
+    )
+    model.features.requires_grad_(False)
+    model.classifier[-1] = nn.Linear(model.classifier[-1].in_features, NUM_CLASSES)
+    return model
+
+
+def build_net(arch: str, settings: dict) -> nn.Module:
+    """One network of `arch` from its `cnn.<arch>` settings (for boosted archs: one member)."""
+    prefix = f"cnn.{arch}"
+    if arch == "mlp":
+        return mlp(settings["hidden"], settings["dropout"])
+    if arch == "dense2":
+        return dense2(settings["hidden"])
+    if arch == "cnn1":
+        return cnn1(settings["filters"], settings["kernel"])
+    if arch in ("lenet5", "lenet5_bn", "lenet5_boosted"):
+        batch_norm = arch == "lenet5_bn" or settings.get("batch_norm", False)
+        return lenet5(settings["activation"], settings["pool"], batch_norm)
+    if arch == "convnet_bn":
+        return convnet_bn(
+            settings["channels"], settings["convs_per_block"], settings["kernel"], settings["fc"], settings["dropout"]
+        )
+    if arch == "resnet18":
+        return resnet18(settings, prefix)
+    if arch == "vgg16_bn":
+        return vgg16_bn(settings, prefix)
+    raise ValueError(f"unknown architecture {arch!r}")
+
+
+def is_boosted(arch: str, settings: dict) -> bool:
+    return arch in ALWAYS_BOOSTED or bool(settings.get("boost", False))
+
+
+def uses_imagenet_input(arch: str) -> bool:
+    return arch in IMAGENET_ARCHS
+
+
+def count_parameters(model: nn.Module) -> int:
+    return sum(p.numel() for p in model.parameters())

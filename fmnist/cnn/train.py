@@ -1,0 +1,204 @@
+"""Training one architecture of the train_cnn stage end to end: network(s), curves, best checkpoint,
+test scores of that checkpoint loaded back from disk, metrics and predictions."""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import platform
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch import nn
+
+from fmnist.atomic import staged_outputs
+from fmnist.cnn.augment import ImageNetInput, SmallNetInput
+from fmnist.cnn.boosting import MEMBERS, Ensemble, second_net_indices, third_net_indices
+from fmnist.cnn.curves import LiveCurves
+from fmnist.cnn.loop import FitResult, Recipe, fit, predict_logits, seed_everything
+from fmnist.cnn.nets import build_net, count_parameters, is_boosted, uses_imagenet_input
+from fmnist.data import Dataset, load_dataset, stratified_val_indices
+from fmnist.device import resolve_device
+from fmnist.evaluation import classification_metrics, write_predictions
+from fmnist.layout import CnnOutputs
+
+log = logging.getLogger(__name__)
+
+
+def effective_recipe(arch: str, recipe_params: dict, settings: dict) -> Recipe:
+    """The shared recipe with the arch's own `epochs` (when set) and, for ImageNet backbones, `lr_scale`."""
+    recipe = dict(recipe_params)
+    recipe["epochs"] = settings.get("epochs") or recipe["epochs"]
+    if uses_imagenet_input(arch):
+        recipe["lr"] = recipe["lr"] * settings["lr_scale"]
+    return Recipe.from_params(recipe)
+
+
+def input_pipeline(arch: str, settings: dict, recipe: Recipe):
+    """The arch's input pipeline; `augment: false` in its settings turns crops and flips off."""
+    augment = settings.get("augment", True)
+    if uses_imagenet_input(arch):
+        return ImageNetInput(
+            settings["input_size"], settings["crop_scale_min"] if augment else 1.0, recipe.hflip and augment
+        )
+    return SmallNetInput(recipe.crop_padding if augment else 0, recipe.hflip and augment)
+
+
+def training_indices(arch: str, dataset: Dataset, settings: dict, seed: int) -> np.ndarray:
+    """The training split (validation held out), or a seeded stratified `train_fraction` of it."""
+    train_idx = dataset.fit_indices()
+    fraction = settings.get("train_fraction", 1.0)
+    if fraction < 1.0:
+        train_idx = train_idx[stratified_val_indices(dataset.train_labels[train_idx], fraction, seed)]
+    return train_idx
+
+
+def skeleton(arch: str, settings: dict) -> nn.Module:
+    """An untrained network of the checkpoint's shape, to load the checkpoint into (no ImageNet download)."""
+    plain = {**settings, "weights": "random"} if uses_imagenet_input(arch) else settings
+    if is_boosted(arch, settings):
+        return Ensemble([build_net(arch, plain) for _ in range(MEMBERS)])
+    return build_net(arch, plain)
+
+
+def train_boosted(
+    arch, settings, images, labels, train_idx, val_idx, pipeline, recipe, device, curves
+) -> tuple[nn.Module, list[FitResult]]:
+    """Seed 001's three boosted networks (fmnist.cnn.boosting), each with its own early stopping.
+
+    With `boost_from: net1`, nets 2 and 3 start from net 1's trained weights and fine-tune on their
+    (small, hard) sets for `boost_epochs`; from scratch they learn only those sets and end weak.
+    """
+    selection = torch.Generator().manual_seed(recipe.seed)
+    labels_np = labels.numpy()
+    later_recipe = dataclasses.replace(recipe, epochs=settings["boost_epochs"] or recipe.epochs)
+    nets, fits = [], []
+    idx = train_idx
+    for member in range(1, MEMBERS + 1):
+        if member == 2:
+            pred1 = predict_logits(nets[0], images[train_idx], pipeline, device, recipe).argmax(1).numpy()
+            idx = second_net_indices(train_idx, pred1 == labels_np[train_idx], selection, arch)
+        elif member == 3:
+            pred2 = predict_logits(nets[1], images[train_idx], pipeline, device, recipe).argmax(1).numpy()
+            idx = third_net_indices(train_idx, pred1, pred2, arch)
+        net = build_net(arch, settings)
+        if member > 1 and settings["boost_from"] == "net1":
+            net.load_state_dict(nets[0].state_dict())
+        log.info("%s net %d: training on %d images", arch, member, len(idx))
+        member_recipe = recipe if member == 1 else later_recipe
+        fits.append(
+            fit(
+                net,
+                images,
+                labels,
+                idx,
+                val_idx,
+                pipeline,
+                member_recipe,
+                device,
+                curves.scope(f"net{member}/"),
+                f"{arch} net {member}",
+            )
+        )
+        nets.append(net)
+    return Ensemble(nets), fits
+
+
+def train_architecture(arch: str, recipe_params: dict, settings: dict, prepared_dir: Path, paths: CnnOutputs) -> dict:
+    """Train `arch`, write its checkpoint, metrics, predictions and curves; return the metrics."""
+    recipe = effective_recipe(arch, recipe_params, settings)
+    device = resolve_device(recipe.device, "model.device")
+    seed_everything(recipe.seed)
+    first_net = build_net(arch, settings)  # stops here, before any work, when ImageNet weights are missing
+    dataset = load_dataset(prepared_dir)
+    images, labels = torch.from_numpy(dataset.train_images), torch.from_numpy(dataset.train_labels)
+    train_idx = training_indices(arch, dataset, settings, recipe.seed)
+    pipeline = input_pipeline(arch, settings, recipe)
+    log.info("%s on %s: %d training, %d validation images", arch, device, len(train_idx), len(dataset.val_indices))
+
+    curves = LiveCurves(paths.curves)
+    try:
+        if is_boosted(arch, settings):
+            model, fits = train_boosted(
+                arch, settings, images, labels, train_idx, dataset.val_indices, pipeline, recipe, device, curves
+            )
+        else:
+            fits = [
+                fit(
+                    first_net,
+                    images,
+                    labels,
+                    train_idx,
+                    dataset.val_indices,
+                    pipeline,
+                    recipe,
+                    device,
+                    curves.scope(),
+                    arch,
+                )
+            ]
+            model = first_net
+        with staged_outputs() as staged:
+            checkpoint = staged.path(paths.checkpoint)
+            with checkpoint.open("wb") as file:  # a file object: torch.save(path) records the temporary name
+                torch.save(model.state_dict(), file)
+            scored = skeleton(arch, settings)
+            scored.load_state_dict(torch.load(checkpoint, map_location="cpu", weights_only=True))
+            scored.to(device)
+            test_images = torch.from_numpy(dataset.test_images)
+            logits = predict_logits(scored, test_images, pipeline, device, recipe, tta=True)
+            val_logits = predict_logits(scored, images[dataset.val_indices], pipeline, device, recipe, tta=True)
+            predicted = logits.argmax(1).numpy()
+            metrics = {
+                "arch": arch,
+                **classification_metrics(dataset.test_labels, predicted),
+                "val_accuracy": float((val_logits.argmax(1) == labels[dataset.val_indices]).float().mean()),
+                "best_epoch": fits[0].best_epoch,
+                "epochs_run": sum(f.epochs_run for f in fits),
+                "params_count": count_parameters(scored),
+                "train_seconds": round(sum(f.seconds for f in fits), 1),
+                "images_per_second": round(sum(f.images_seen for f in fits) / sum(f.busy_seconds for f in fits), 1),
+                "train_size": len(train_idx),
+                "device": device_name(device),
+                "torch_threads": torch.get_num_threads(),
+            }
+            if uses_imagenet_input(arch):
+                metrics["weights"] = settings["weights"]
+            if isinstance(scored, Ensemble):
+                metrics["members"] = member_summaries(
+                    scored, fits, test_images, dataset.test_labels, pipeline, device, recipe
+                )
+            staged.save_json(paths.metrics, metrics)
+            write_predictions(staged.path(paths.predictions), dataset.test_labels, predicted)
+        curves.publish()
+    except BaseException:
+        curves.discard()
+        raise
+    return metrics
+
+
+def member_summaries(
+    ensemble: Ensemble, fits: list[FitResult], test_images, test_labels, pipeline, device, recipe
+) -> list[dict]:
+    summaries = []
+    for number, (net, result) in enumerate(zip(ensemble.members, fits, strict=True), start=1):
+        predicted = predict_logits(net, test_images, pipeline, device, recipe, tta=True).argmax(1).numpy()
+        summaries.append(
+            {
+                "net": number,
+                "train_size": result.train_size,
+                "best_epoch": result.best_epoch,
+                "epochs_run": result.epochs_run,
+                "val_accuracy": result.best_val_accuracy,
+                "test_accuracy": float((predicted == test_labels).mean()),
+                "train_seconds": round(result.seconds, 1),
+            }
+        )
+    return summaries
+
+
+def device_name(device: torch.device) -> str:
+    if device.type == "cuda":
+        return f"cuda ({torch.cuda.get_device_name(device)})"
+    return f"cpu ({platform.processor() or platform.machine()}, {torch.get_num_threads()} threads)"

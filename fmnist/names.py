@@ -1,0 +1,18 @@
+"""Every registry the stage matrices use: feature sets, classify models, CNN architectures, embedding methods.
+
+dvc.yaml's matrices take their values from params.yaml; the schema (fmnist.params) accepts only the names
+listed here, and each family checks at import that its own registry covers them (e.g. the classify zoo).
+Kept free of heavy imports so that params validation stays light.
+"""
+
+FEATURE_SETS = ("raw", "scatnet", "scatnet_rich", "resnet18")
+
+CLASSIFY_MODELS = ("lda", "qda", "logreg", "linear_svc", "svm", "random_forest", "knn", "mlp", "hgb")
+
+SMALL_ARCHS = ("mlp", "dense2", "cnn1", "lenet5", "lenet5_bn", "lenet5_boosted", "convnet_bn")
+IMAGENET_ARCHS = ("resnet18", "vgg16_bn")
+ARCHS = SMALL_ARCHS + IMAGENET_ARCHS
+
+# The visualize stage's embedding methods, by param name, with their display titles.
+METHOD_TITLES = {"pca": "PCA", "tsne": "t-SNE", "umap": "UMAP", "lle": "LLE"}
+METHODS = tuple(METHOD_TITLES)

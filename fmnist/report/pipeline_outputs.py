@@ -1,0 +1,86 @@
+"""What the pipeline is meant to produce, read from dvc.yaml itself: matrix and foreach stages expanded.
+
+The report uses it to say which stages are declared and which of their outputs are missing, so the
+list of what it expects grows with dvc.yaml and needs no edit here.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from fmnist.errors import PipelineError
+
+_VARIABLE = re.compile(r"\$\{\s*([\w.]+)\s*\}")
+_OUTPUT_KEYS = ("outs", "metrics", "plots")
+
+
+def _paths(entries: list[Any] | None) -> list[str]:
+    """Output paths of an outs/metrics/plots list (plain strings or one-key mappings with options)."""
+    paths = []
+    for entry in entries or []:
+        paths.extend([entry] if isinstance(entry, str) else list(entry))
+    return paths
+
+
+def _fill(text: str, context: dict[str, Any]) -> str:
+    def value(match: re.Match) -> str:
+        found: Any = context
+        for part in match.group(1).split("."):
+            if not isinstance(found, dict) or part not in found:
+                return match.group(0)  # a variable we do not expand (say from vars:); keep it visible
+            found = found[part]
+        return str(found)
+
+    return _VARIABLE.sub(value, text)
+
+
+def _resolve(value: Any, params: dict[str, Any]) -> Any:
+    """A matrix or foreach value given as `${section.key}` taken from params.yaml, as DVC does."""
+    match = _VARIABLE.fullmatch(value.strip()) if isinstance(value, str) else None
+    if not match:
+        return value
+    found: Any = params
+    for part in match.group(1).split("."):
+        if not isinstance(found, dict) or part not in found:
+            raise PipelineError(f"dvc.yaml refers to `{match.group(1)}`, which params.yaml does not have")
+        found = found[part]
+    return found
+
+
+def _instances(name: str, stage: dict[str, Any], params: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
+    """(stage name as DVC prints it, substitution context) for each instance of a stage definition."""
+    if "matrix" in stage:
+        keys = list(stage["matrix"])
+        combos = itertools.product(*(_resolve(stage["matrix"][k], params) for k in keys))
+        return [
+            (f"{name}@{'-'.join(map(str, combo))}", {"item": dict(zip(keys, combo, strict=True))}) for combo in combos
+        ]
+    if "foreach" in stage:
+        items = _resolve(stage["foreach"], params)
+        if isinstance(items, dict):
+            return [(f"{name}@{key}", {"key": key, "item": item}) for key, item in items.items()]
+        return [(f"{name}@{item}", {"item": item}) for item in items]
+    return [(name, {})]
+
+
+def declared_outputs(dvc_yaml: Path) -> dict[str, list[str]]:
+    """Stage name -> the output paths it declares (outs, metrics and plots), in dvc.yaml order.
+
+    Matrix and foreach lists may come from params.yaml beside dvc.yaml (`${section.key}`)."""
+    try:
+        stages = (yaml.safe_load(dvc_yaml.read_text()) or {}).get("stages", {})
+    except FileNotFoundError:
+        raise PipelineError(f"{dvc_yaml}: not found; run the report from the repository root") from None
+    params_file = dvc_yaml.with_name("params.yaml")
+    params = (yaml.safe_load(params_file.read_text()) or {}) if params_file.is_file() else {}
+    result: dict[str, list[str]] = {}
+    for name, stage in stages.items():
+        body = stage.get("do", stage)
+        for instance, context in _instances(name, stage, params):
+            result[instance] = [_fill(p, context) for key in _OUTPUT_KEYS for p in _paths(body.get(key))]
+    return result
