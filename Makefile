@@ -18,7 +18,7 @@ $(STAMP): requirements.txt requirements-dev.txt
 dataset:
 	scripts/install_dataset.sh
 
-# Debian's openssh-server for the SSH-remote test (tests/test_teamwork.py starts its own sshd on 127.0.0.1).
+# Debian's openssh-server for the SSH-remote test (tests/pipeline/test_teamwork.py starts its own sshd on 127.0.0.1).
 sshd:
 	scripts/install_sshd.sh
 

@@ -6,9 +6,9 @@ import pytest
 import torch
 
 from fmnist.data import download
-from tests.dvc_project import DvcProject, make_tiny_project
-from tests.idx_files import write_raw_dir
-from tests.tiny_params import tiny_settings
+from tests.support.dvc_project import DvcProject, make_tiny_project
+from tests.support.idx_files import write_raw_dir
+from tests.support.tiny_params import tiny_settings
 
 
 @pytest.fixture

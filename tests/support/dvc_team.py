@@ -17,7 +17,7 @@ from pathlib import Path
 
 from configobj import ConfigObj
 
-from tests.dvc_project import DvcProject, stages_run
+from tests.support.dvc_project import DvcProject, stages_run
 
 REMOTE = "team"  # the default remote .dvc/config ships
 

@@ -17,9 +17,9 @@ from pathlib import Path
 
 import yaml
 
-from tests.idx_files import write_raw_dir
+from tests.support.idx_files import write_raw_dir
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 
 
 class DvcProject:

@@ -18,8 +18,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.dvc_project import REPO, DvcProject, stages_run
-from tests.dvc_team import (
+from tests.support.dvc_project import REPO, DvcProject, stages_run
+from tests.support.dvc_team import (
     SshServer,
     clone,
     configure_locally,

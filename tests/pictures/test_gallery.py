@@ -8,7 +8,7 @@ from fmnist.data.dataset import Dataset
 from fmnist.layout import Layout
 from fmnist.pictures.gallery import misclassified, write_class_samples, write_galleries
 from fmnist.report.pipeline_outputs import declared_outputs
-from tests.report_fixtures import N_TEST, write_fixture_run
+from tests.support.report_fixtures import N_TEST, write_fixture_run
 
 
 def test_misclassified_picks_only_errors_ordered_by_true_class():

@@ -16,9 +16,9 @@ from fmnist.errors import PipelineError
 from fmnist.features.extract import build_extractor, extract_feature_set
 from fmnist.features.scattering import build_scattering, scattering_dim, scattering_features
 from fmnist.layout import Layout
-from tests.dvc_project import REPO
-from tests.idx_files import synthetic_split
-from tests.tiny_params import tiny_features
+from tests.support.dvc_project import REPO
+from tests.support.idx_files import synthetic_split
+from tests.support.tiny_params import tiny_features
 
 PARAMS = yaml.safe_load((REPO / "params.yaml").read_text())
 

@@ -9,7 +9,7 @@ from fmnist.layout import Layout
 from fmnist.report.baselines import SEED_NUMBERS
 from fmnist.report.build import cnn_setting, write_report
 from fmnist.runs import load_runs
-from tests.report_fixtures import write_fixture_run
+from tests.support.report_fixtures import write_fixture_run
 
 
 def markdown_tables(text: str) -> dict[str, list[list[str]]]:

@@ -6,7 +6,7 @@ import pytest
 
 from fmnist.data.idx import IMAGE_MAGIC, LABEL_MAGIC, load_split, parse_idx
 from fmnist.errors import PipelineError
-from tests.idx_files import idx_bytes, synthetic_split
+from tests.support.idx_files import idx_bytes, synthetic_split
 
 
 def write_gz(path: Path, payload: bytes) -> Path:

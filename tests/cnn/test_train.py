@@ -23,9 +23,9 @@ from fmnist.data.dataset import prepare_dataset
 from fmnist.errors import PipelineError
 from fmnist.layout import Layout
 from fmnist.names import ARCHS
-from tests.tiny_params import tiny_cnn
+from tests.support.tiny_params import tiny_cnn
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 CONTRACT_KEYS = {
     "arch",
     "test_accuracy",
@@ -56,7 +56,7 @@ def params():
 
 @pytest.fixture(scope="module")
 def prepared(tmp_path_factory):
-    from tests.idx_files import write_raw_dir
+    from tests.support.idx_files import write_raw_dir
 
     root = tmp_path_factory.mktemp("cnn_data")
     write_raw_dir(root / "raw")

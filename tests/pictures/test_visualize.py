@@ -14,7 +14,7 @@ from fmnist.pictures.embedding import check_settings, draw_subset, embed, knn_ac
 from fmnist.pictures.palette import CLASS_COLORS, class_color_hex
 from fmnist.pictures.plot_templates import TEMPLATE_PATH, template_text
 from fmnist.pictures.visualize import write_embedding
-from tests.dvc_project import REPO
+from tests.support.dvc_project import REPO
 
 SETTINGS = {
     "pca": {"n_points": 120},

@@ -1,4 +1,4 @@
-"""Tiny settings for tests/dvc_project.py projects: every stage runs in seconds on 200 + 50 images."""
+"""Tiny settings for tests/support/dvc_project.py projects: every stage runs in seconds on 200 + 50 images."""
 
 
 def tiny_features(params: dict) -> None:
@@ -19,7 +19,7 @@ def tiny_classify(params: dict) -> None:
     """
     classify = params["classify"]
     # Every feature set, two models (each stage is a process of its own); every model's pipeline and grid
-    # are checked in tests/test_classify.py.
+    # are checked in tests/classical/test_classify.py.
     classify["models"] = ["lda", "knn"]
     classify["search"].update(size=200, folds=3, n_jobs=1)
     classify["qda"]["grid"].update(pca=[4, 8])
@@ -33,7 +33,7 @@ def tiny_classify(params: dict) -> None:
 
 
 def tiny_cnn(params: dict) -> None:
-    """Two small nets for 2 epochs: the pipeline tests need a CNN stage, not all of them (tests/test_cnn.py
+    """Two small nets for 2 epochs: the pipeline tests need a CNN stage, not all of them (tests/cnn/test_train.py
     trains every arch on tiny data)."""
     params["train_cnn"]["archs"] = ["mlp", "lenet5"]
     params["model"].update(epochs=2, batch_size=32, patience=1, channels_last=False)
