@@ -1,4 +1,4 @@
-# Two commands for a new user: `make repro` (set up, then run the pipeline) and `make test`.
+# Two commands for a new user: `make repro` (set up, then run the pipeline) and `make test` (lint and tests).
 # Both are idempotent: the virtual environment is rebuilt only when a requirements file changes.
 VENV := .venv
 BIN := $(abspath $(VENV))/bin
@@ -28,5 +28,8 @@ repro: setup dataset
 	@overrides="$$(python -m scripts.weights_overrides)" || exit 1; \
 	if [ -n "$$overrides" ]; then echo "dvc exp run $$overrides"; dvc exp run $$overrides; else dvc repro; fi
 
+# ruff (format and lint, settings in pyproject.toml), then the whole test suite.
 test: setup dataset sshd
+	ruff format --check .
+	ruff check .
 	python -m pytest -q

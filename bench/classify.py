@@ -30,8 +30,8 @@ from dvc.repo import Repo
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from stages.classify import METRICS_DIR  # noqa: E402
-from stages.classify import parse_args as stage_args
+from fmnist.layout import Layout  # noqa: E402
+from stages.classify import parse_args as stage_args  # noqa: E402
 
 BUDGET_SECONDS = 30 * 60
 WALL_TIMES = REPO / "bench" / "results" / "classify-wall.json"
@@ -103,7 +103,7 @@ def print_tables(stages: list[tuple[str, str, str]]) -> None:
     metrics = {
         (f, m): json.loads(path.read_text())
         for _, f, m in stages
-        if (path := REPO / METRICS_DIR / f"{f}-{m}.json").is_file()
+        if (path := Layout(REPO).classify_metrics(f"{f}-{m}")).is_file()
     }
     features = list(dict.fromkeys(f for _, f, _ in stages))
     models = list(dict.fromkeys(m for _, _, m in stages))

@@ -6,7 +6,7 @@
 Trains each net (settings from params.yaml, the recipe from `model:` with the batch size given) for one
 epoch on the first `--images` training images and prints its training throughput and the seconds an
 epoch of the 54,000-image training split would take at that rate. `--convnet-channels 64,512`
-overrides convnet_bn's channels (the seed's width) and `--convnet-convs 2` its convolutions per block.
+overrides convnet_bn's channels (course report 001's width) and `--convnet-convs 2` its convolutions per block.
 Used to choose the epochs that fit the budget. Run it alone on the machine.
 """
 
@@ -18,7 +18,7 @@ from pathlib import Path
 import torch
 import yaml
 
-from fmnist.cnn.loop import Recipe, fit, seed_everything
+from fmnist.cnn.loop import Recipe, TrainingData, fit, seed_everything
 from fmnist.cnn.nets import build_net, count_parameters
 from fmnist.cnn.train import effective_recipe, input_pipeline
 from fmnist.data.dataset import load_dataset
@@ -48,6 +48,7 @@ def main() -> None:
     dataset = load_dataset(REPO / "data" / "prepared")
     images, labels = torch.from_numpy(dataset.train_images), torch.from_numpy(dataset.train_labels)
     train_idx, val_idx = dataset.fit_indices()[: args.images], dataset.val_indices[:1000]
+    cpu = torch.device("cpu")
     for arch in args.archs.split(","):
         settings = dict(params["cnn"][arch])
         if arch == "convnet_bn" and args.convnet_channels:
@@ -62,22 +63,13 @@ def main() -> None:
         recipe = Recipe.from_params(recipe)
         seed_everything(recipe.seed)
         net = build_net(arch, settings)
-        result = fit(
-            net,
-            images,
-            labels,
-            train_idx,
-            val_idx,
-            input_pipeline(arch, settings, recipe),
-            recipe,
-            torch.device("cpu"),
-            Quiet(),
-            arch,
-        )
+        data = TrainingData(images, labels, train_idx, val_idx, input_pipeline(arch, settings, recipe))
+        result = fit(net, data, recipe, cpu, Quiet(), arch)
         rate = result.images_seen / result.busy_seconds
+        shape = f"{arch:12s} {str(settings.get('channels', '')):10s} x{settings.get('convs_per_block', '')}"
         print(
-            f"{arch:12s} {str(settings.get('channels', '')):10s} x{settings.get('convs_per_block', '')} batch {recipe.batch_size} channels_last {int(recipe.channels_last)}: "
-            f"{rate:7.0f} images/s, {FULL_EPOCH / rate:6.1f} s per 54k-image epoch, {count_parameters(net):,} parameters",
+            f"{shape} batch {recipe.batch_size} channels_last {int(recipe.channels_last)}: {rate:7.0f} images/s, "
+            f"{FULL_EPOCH / rate:6.1f} s per 54k-image epoch, {count_parameters(net):,} parameters",
             flush=True,
         )
 

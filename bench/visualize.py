@@ -20,16 +20,20 @@ from pathlib import Path
 import yaml
 
 REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from fmnist.layout import Layout  # noqa: E402
+
 RUN_ONE = """
 import sys
 from pathlib import Path
-from fmnist.data.dataset import load_dataset
+from fmnist.data import load_dataset
+from fmnist.layout import Layout
 from fmnist.params import load_params
 from fmnist.pictures.visualize import write_embedding
-feature, method, out, features_dir = sys.argv[1:]
+feature, method, out = sys.argv[1:]
 params = load_params()["visualize"]
-write_embedding(load_dataset(Path("data/prepared")), Path(features_dir) / feature, feature, method,
-                params[method], params["seed"], Path(out))
+write_embedding(load_dataset(Layout().prepared), Layout(Path(out)), feature, method, params[method], params["seed"])
 """
 
 
@@ -43,18 +47,19 @@ def main() -> None:
     total = 0.0
     print(f"{'stage':<28} {'points':>7} {'embed s':>8} {'stage s':>8} {'5-NN 2-D':>9}")
     with tempfile.TemporaryDirectory() as out:
+        (Path(out) / "features").symlink_to((REPO / args.features_dir).resolve())  # outputs in `out`, features here
         for feature in args.features.split(","):
             for method in args.methods.split(","):
                 start = time.perf_counter()
                 subprocess.run(
-                    [sys.executable, "-c", RUN_ONE, feature, method, out, args.features_dir],
+                    [sys.executable, "-c", RUN_ONE, feature, method, out],
                     cwd=REPO,
                     check=True,
                     stderr=subprocess.DEVNULL,
                 )
                 wall = time.perf_counter() - start
                 total += wall
-                info = json.loads((Path(out) / "metrics/visualize" / f"{feature}-{method}.json").read_text())
+                info = json.loads(Layout(Path(out)).embedding(feature, method).info.read_text())
                 print(
                     f"visualize@{feature}-{method:<10} {info['n_points']:>7} {info['seconds']:>8.1f} {wall:>8.1f} "
                     f"{info['knn5_accuracy_2d']:>9.3f}",

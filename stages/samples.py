@@ -3,7 +3,7 @@
 from fmnist.cli import run_stage, stage_params
 from fmnist.data import load_dataset
 from fmnist.layout import Layout
-from fmnist.pictures.gallery import write_class_samples
+from fmnist.pictures.samples import write_class_samples
 
 PARAMS_READ = ("pictures.seed", "pictures.samples_per_class")
 

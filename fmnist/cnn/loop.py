@@ -15,6 +15,7 @@ import torch.nn.functional as F
 from torch import nn
 from tqdm import tqdm
 
+from fmnist.classes import NUM_CLASSES
 from fmnist.device import autocast
 from fmnist.errors import PipelineError
 
@@ -57,6 +58,52 @@ class Logger(Protocol):
     def batch(self, step: int, loss: float) -> None: ...
 
     def epoch(self, epoch: int, values: dict[str, float]) -> None: ...
+
+
+class InputPipeline(Protocol):
+    """How uint8 images become network inputs (fmnist.cnn.augment.SmallNetInput or ImageNetInput)."""
+
+    hflip: bool
+
+    def train(self, images: torch.Tensor, generator: torch.Generator) -> torch.Tensor: ...
+
+    def eval(self, images: torch.Tensor) -> torch.Tensor: ...
+
+
+@dataclass(frozen=True, eq=False)  # eq=False: tensors and arrays have no single truth value to compare by
+class TrainingData:
+    """The images a network learns from: all of them with their labels, which ones to train on and which to
+    validate with, and the input pipeline that turns them into network inputs (augmenting training batches)."""
+
+    images: torch.Tensor  # uint8 N x 28 x 28
+    labels: torch.Tensor
+    train_idx: np.ndarray
+    val_idx: np.ndarray
+    pipeline: InputPipeline
+
+
+@dataclass
+class Trainer:
+    """What a training step uses and changes: the network the batches go through (`torch.compile`d when
+    `recipe.compile`), its optimizer, per-batch schedule and mixed-precision gradient scaler, where it
+    reports its curves, and its name in progress bars and messages."""
+
+    model: nn.Module
+    optimizer: torch.optim.Optimizer
+    schedule: torch.optim.lr_scheduler.LRScheduler
+    scaler: torch.amp.GradScaler
+    recipe: Recipe
+    device: torch.device
+    logger: Logger
+    name: str
+
+
+@dataclass(frozen=True)
+class EpochResult:
+    loss: float  # mean training loss per image
+    accuracy: float  # training accuracy (on the augmented batches, in train mode)
+    images: int  # training images processed
+    busy_seconds: float  # time spent in training batches (forward, backward, step)
 
 
 @dataclass
@@ -126,7 +173,12 @@ def _prepare(x: torch.Tensor, device: torch.device, channels_last: bool) -> torc
 
 @torch.no_grad()
 def predict_logits(
-    model: nn.Module, images: torch.Tensor, pipeline, device: torch.device, recipe: Recipe, tta: bool = False
+    model: nn.Module,
+    images: torch.Tensor,
+    pipeline: InputPipeline,
+    device: torch.device,
+    recipe: Recipe,
+    tta: bool = False,
 ) -> torch.Tensor:
     """Logits (float32, CPU) of `images` (uint8 N x 28 x 28) in eval mode, in order.
 
@@ -144,87 +196,113 @@ def predict_logits(
             if mirrored:
                 logits = (logits + model(_prepare(x.flip(-1), device, recipe.channels_last)).float()) / 2
         out.append(logits.cpu())
-    return torch.cat(out) if out else torch.empty(0, 10)
+    return torch.cat(out) if out else torch.empty(0, NUM_CLASSES)
 
 
 def loss_and_accuracy(logits: torch.Tensor, labels: torch.Tensor) -> tuple[float, float]:
     return float(F.cross_entropy(logits, labels)), float((logits.argmax(1) == labels).float().mean())
 
 
-def fit(
-    model: nn.Module,
-    images: torch.Tensor,
-    labels: torch.Tensor,
-    train_idx: np.ndarray,
-    val_idx: np.ndarray,
-    pipeline,
-    recipe: Recipe,
-    device: torch.device,
-    logger: Logger,
-    name: str,
-) -> FitResult:
-    """Train `model` on images[train_idx], keep the state with the best accuracy on images[val_idx],
-    stop after `patience` epochs without improvement. Shuffling and augmentation come from a generator
-    seeded with `recipe.seed`, so the same call gives the same result."""
-    if len(train_idx) == 0:
-        raise PipelineError(f"{name}: no training images (check cnn.*.train_fraction and the boosting selection)")
+def steps_per_epoch(train_size: int, batch_size: int) -> int:
+    return -(-train_size // batch_size)
+
+
+def make_trainer(
+    model: nn.Module, train_size: int, recipe: Recipe, device: torch.device, logger: Logger, name: str
+) -> Trainer:
+    """`model` on `device` (channels-last and compiled as the recipe says) with a fresh optimizer, a per-batch
+    schedule over all `recipe.epochs` of `train_size` images and a gradient scaler (float16 on CUDA only)."""
     model.to(device)
     if recipe.channels_last:
         model.to(memory_format=torch.channels_last)
     step_model = torch.compile(model) if recipe.compile else model
     optimizer = make_optimizer(model, recipe)
-    steps_per_epoch = -(-len(train_idx) // recipe.batch_size)
-    schedule = make_schedule(optimizer, recipe, recipe.epochs * steps_per_epoch)
-    scaler = torch.amp.GradScaler(enabled=recipe.amp and device.type == "cuda" and not torch.cuda.is_bf16_supported())
-    generator = torch.Generator().manual_seed(recipe.seed)
-    train_idx_t = torch.as_tensor(train_idx)
-    val_images, val_labels = images[val_idx], labels[val_idx]
+    return Trainer(
+        model=step_model,
+        optimizer=optimizer,
+        schedule=make_schedule(optimizer, recipe, recipe.epochs * steps_per_epoch(train_size, recipe.batch_size)),
+        scaler=torch.amp.GradScaler(
+            enabled=recipe.amp and device.type == "cuda" and not torch.cuda.is_bf16_supported()
+        ),
+        recipe=recipe,
+        device=device,
+        logger=logger,
+        name=name,
+    )
 
+
+def train_one_epoch(trainer: Trainer, data: TrainingData, generator: torch.Generator, epoch: int) -> EpochResult:
+    """One pass over the training images in an order drawn from `generator`, which then augments each batch.
+
+    Batch losses go to the logger at the global batch number: every epoch has the same number of batches.
+    """
+    recipe = trainer.recipe
+    trainer.model.train()
+    train_idx = torch.as_tensor(data.train_idx)
+    order = train_idx[torch.randperm(len(train_idx), generator=generator)]
+    step = (epoch - 1) * steps_per_epoch(len(order), recipe.batch_size)  # batches logged by earlier epochs
+    total_loss, correct = 0.0, 0
+    start = time.perf_counter()
+    bar = tqdm(
+        total=len(order),
+        desc=f"{trainer.name} {epoch}/{recipe.epochs}",
+        unit="img",
+        unit_scale=True,
+        mininterval=2,
+        leave=False,
+    )
+    with bar:
+        for first in range(0, len(order), recipe.batch_size):
+            batch = order[first : first + recipe.batch_size]
+            x = _prepare(data.pipeline.train(data.images[batch], generator), trainer.device, recipe.channels_last)
+            y = data.labels[batch].to(trainer.device, non_blocking=True)
+            with autocast(trainer.device, recipe.amp):
+                logits = trainer.model(x)
+                loss = F.cross_entropy(logits, y, label_smoothing=recipe.label_smoothing)
+            trainer.optimizer.zero_grad(set_to_none=True)
+            trainer.scaler.scale(loss).backward()
+            trainer.scaler.step(trainer.optimizer)
+            trainer.scaler.update()
+            trainer.schedule.step()
+            batch_loss = loss.item()
+            total_loss += batch_loss * len(batch)
+            correct += int((logits.argmax(1) == y).sum())
+            step += 1
+            trainer.logger.batch(step, batch_loss)
+            bar.update(len(batch))
+            bar.set_postfix(loss=f"{batch_loss:.3f}", refresh=False)
+    return EpochResult(total_loss / len(order), correct / len(order), len(order), time.perf_counter() - start)
+
+
+def evaluate(model: nn.Module, data: TrainingData, recipe: Recipe, device: torch.device) -> tuple[float, float]:
+    """Loss and accuracy of `model` on the validation images (eval mode, no test-time flips)."""
+    logits = predict_logits(model, data.images[data.val_idx], data.pipeline, device, recipe)
+    return loss_and_accuracy(logits, data.labels[data.val_idx])
+
+
+def fit(
+    model: nn.Module, data: TrainingData, recipe: Recipe, device: torch.device, logger: Logger, name: str
+) -> FitResult:
+    """Train `model` on images[data.train_idx], keep the state with the best accuracy on images[data.val_idx],
+    stop after `patience` epochs without improvement. Shuffling and augmentation come from a generator seeded with
+    `recipe.seed`, so the same call gives the same result."""
+    if len(data.train_idx) == 0:
+        raise PipelineError(f"{name}: no training images (check cnn.*.train_fraction and the boosting selection)")
+    trainer = make_trainer(model, len(data.train_idx), recipe, device, logger, name)
+    generator = torch.Generator().manual_seed(recipe.seed)
     best_state, best_epoch, best_acc = None, 0, -1.0
-    epochs_run, step, busy_seconds, seen = 0, 0, 0.0, 0
+    epochs: list[EpochResult] = []
     start = time.perf_counter()
     for epoch in range(1, recipe.epochs + 1):
-        model.train()
-        order = train_idx_t[torch.randperm(len(train_idx_t), generator=generator)]
-        total_loss, correct = 0.0, 0
-        epoch_start = time.perf_counter()
-        with tqdm(
-            total=len(order),
-            desc=f"{name} {epoch}/{recipe.epochs}",
-            unit="img",
-            unit_scale=True,
-            mininterval=2,
-            leave=False,
-        ) as bar:
-            for first in range(0, len(order), recipe.batch_size):
-                batch = order[first : first + recipe.batch_size]
-                x = _prepare(pipeline.train(images[batch], generator), device, recipe.channels_last)
-                y = labels[batch].to(device, non_blocking=True)
-                with autocast(device, recipe.amp):
-                    logits = step_model(x)
-                    loss = F.cross_entropy(logits, y, label_smoothing=recipe.label_smoothing)
-                optimizer.zero_grad(set_to_none=True)
-                scaler.scale(loss).backward()
-                scaler.step(optimizer)
-                scaler.update()
-                schedule.step()
-                batch_loss = loss.item()
-                total_loss += batch_loss * len(batch)
-                correct += int((logits.argmax(1) == y).sum())
-                step += 1
-                logger.batch(step, batch_loss)
-                bar.update(len(batch))
-                bar.set_postfix(loss=f"{batch_loss:.3f}", refresh=False)
-        busy_seconds += time.perf_counter() - epoch_start
-        seen += len(order)
-        epochs_run = epoch
-        val_loss, val_acc = loss_and_accuracy(predict_logits(model, val_images, pipeline, device, recipe), val_labels)
+        train = train_one_epoch(trainer, data, generator, epoch)
+        epochs.append(train)
+        val_loss, val_acc = evaluate(model, data, recipe, device)
         values = {
-            "train/loss": total_loss / len(order),
-            "train/acc": correct / len(order),
+            "train/loss": train.loss,
+            "train/acc": train.accuracy,
             "val/loss": val_loss,
             "val/acc": val_acc,
-            "lr": optimizer.param_groups[0]["lr"],
+            "lr": trainer.optimizer.param_groups[0]["lr"],
         }
         logger.epoch(epoch, values)
         log.info(
@@ -232,11 +310,11 @@ def fit(
             name,
             epoch,
             recipe.epochs,
-            values["train/loss"],
-            values["train/acc"],
+            train.loss,
+            train.accuracy,
             val_loss,
             val_acc,
-            len(order) / (time.perf_counter() - epoch_start),
+            train.images / train.busy_seconds,
         )
         if val_acc > best_acc:
             best_acc, best_epoch = val_acc, epoch
@@ -254,9 +332,9 @@ def fit(
         best_state=best_state,
         best_epoch=best_epoch,
         best_val_accuracy=best_acc,
-        epochs_run=epochs_run,
-        train_size=len(train_idx),
+        epochs_run=len(epochs),
+        train_size=len(data.train_idx),
         seconds=time.perf_counter() - start,
-        images_seen=seen,
-        busy_seconds=busy_seconds,
+        images_seen=sum(e.images for e in epochs),
+        busy_seconds=sum(e.busy_seconds for e in epochs),
     )

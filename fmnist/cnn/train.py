@@ -16,7 +16,7 @@ from fmnist.atomic import staged_outputs
 from fmnist.cnn.augment import ImageNetInput, SmallNetInput
 from fmnist.cnn.boosting import MEMBERS, Ensemble, second_net_indices, third_net_indices
 from fmnist.cnn.curves import LiveCurves
-from fmnist.cnn.loop import FitResult, Recipe, fit, predict_logits, seed_everything
+from fmnist.cnn.loop import FitResult, Recipe, TrainingData, fit, predict_logits, seed_everything
 from fmnist.cnn.nets import build_net, count_parameters, is_boosted, uses_imagenet_input
 from fmnist.data import Dataset, load_dataset, stratified_val_indices
 from fmnist.device import resolve_device
@@ -63,44 +63,33 @@ def skeleton(arch: str, settings: dict) -> nn.Module:
 
 
 def train_boosted(
-    arch, settings, images, labels, train_idx, val_idx, pipeline, recipe, device, curves
+    arch: str, settings: dict, data: TrainingData, recipe: Recipe, device: torch.device, curves: LiveCurves
 ) -> tuple[nn.Module, list[FitResult]]:
-    """Seed 001's three boosted networks (fmnist.cnn.boosting), each with its own early stopping.
+    """Course report 001's three boosted networks (fmnist.cnn.boosting), each with its own early stopping.
 
     With `boost_from: net1`, nets 2 and 3 start from net 1's trained weights and fine-tune on their
     (small, hard) sets for `boost_epochs`; from scratch they learn only those sets and end weak.
     """
     selection = torch.Generator().manual_seed(recipe.seed)
-    labels_np = labels.numpy()
+    train_idx = data.train_idx
+    train_images, train_labels = data.images[train_idx], data.labels.numpy()[train_idx]
     later_recipe = dataclasses.replace(recipe, epochs=settings["boost_epochs"] or recipe.epochs)
     nets, fits = [], []
     idx = train_idx
     for member in range(1, MEMBERS + 1):
         if member == 2:
-            pred1 = predict_logits(nets[0], images[train_idx], pipeline, device, recipe).argmax(1).numpy()
-            idx = second_net_indices(train_idx, pred1 == labels_np[train_idx], selection, arch)
+            pred1 = predict_logits(nets[0], train_images, data.pipeline, device, recipe).argmax(1).numpy()
+            idx = second_net_indices(train_idx, pred1 == train_labels, selection, arch)
         elif member == 3:
-            pred2 = predict_logits(nets[1], images[train_idx], pipeline, device, recipe).argmax(1).numpy()
+            pred2 = predict_logits(nets[1], train_images, data.pipeline, device, recipe).argmax(1).numpy()
             idx = third_net_indices(train_idx, pred1, pred2, arch)
         net = build_net(arch, settings)
         if member > 1 and settings["boost_from"] == "net1":
             net.load_state_dict(nets[0].state_dict())
         log.info("%s net %d: training on %d images", arch, member, len(idx))
+        member_data = dataclasses.replace(data, train_idx=idx)
         member_recipe = recipe if member == 1 else later_recipe
-        fits.append(
-            fit(
-                net,
-                images,
-                labels,
-                idx,
-                val_idx,
-                pipeline,
-                member_recipe,
-                device,
-                curves.scope(f"net{member}/"),
-                f"{arch} net {member}",
-            )
-        )
+        fits.append(fit(net, member_data, member_recipe, device, curves.scope(f"net{member}/"), f"{arch} net {member}"))
         nets.append(net)
     return Ensemble(nets), fits
 
@@ -117,27 +106,13 @@ def train_architecture(arch: str, recipe_params: dict, settings: dict, prepared_
     pipeline = input_pipeline(arch, settings, recipe)
     log.info("%s on %s: %d training, %d validation images", arch, device, len(train_idx), len(dataset.val_indices))
 
+    data = TrainingData(images, labels, train_idx, dataset.val_indices, pipeline)
     curves = LiveCurves(paths.curves)
     try:
         if is_boosted(arch, settings):
-            model, fits = train_boosted(
-                arch, settings, images, labels, train_idx, dataset.val_indices, pipeline, recipe, device, curves
-            )
+            model, fits = train_boosted(arch, settings, data, recipe, device, curves)
         else:
-            fits = [
-                fit(
-                    first_net,
-                    images,
-                    labels,
-                    train_idx,
-                    dataset.val_indices,
-                    pipeline,
-                    recipe,
-                    device,
-                    curves.scope(),
-                    arch,
-                )
-            ]
+            fits = [fit(first_net, data, recipe, device, curves.scope(), arch)]
             model = first_net
         with staged_outputs() as staged:
             checkpoint = staged.path(paths.checkpoint)

@@ -45,8 +45,8 @@ def draw_subset(
     for split, labels in zip(SPLITS, (train_labels, test_labels), strict=True):
         if len(arrays[split]) != len(labels):
             raise PipelineError(
-                f"{layout.feature_array(feature, split)} has {len(arrays[split])} rows but the prepared {split} set has "
-                f"{len(labels)} images; re-run its extract_features stage (`dvc repro`)"
+                f"{layout.feature_array(feature, split)} has {len(arrays[split])} rows but the prepared {split} set "
+                f"has {len(labels)} images; re-run its extract_features stage (`dvc repro`)"
             )
     pool_labels = np.concatenate([train_labels, test_labels])
     fraction = min(1.0, n_points / len(pool_labels))

@@ -1,29 +1,19 @@
-"""Pictures of the data: a sample grid of every class, and galleries of misclassified test images."""
+"""Galleries of misclassified test images of the best classifier and the best CNN."""
 
 from __future__ import annotations
 
 import logging
-from pathlib import Path
 
 import numpy as np
 
 from fmnist.atomic import staged_outputs
 from fmnist.classes import CLASS_NAMES
-from fmnist.data import Dataset
 from fmnist.errors import PipelineError
 from fmnist.layout import Layout
 from fmnist.pictures import figures
 from fmnist.runs import best_runs, load_runs, read_predictions
 
 log = logging.getLogger(__name__)
-
-
-def write_class_samples(dataset: Dataset, per_class: int, seed: int, layout: Layout) -> Path:
-    """`per_class` random training images of each class in one grid (the seeds' figure 1)."""
-    path = layout.samples_png
-    with staged_outputs() as staged:
-        figures.class_samples_grid(dataset.train_images, dataset.train_labels, per_class, seed, staged.path(path))
-    return path
 
 
 def misclassified(index: np.ndarray, actual: np.ndarray, predicted: np.ndarray, count: int, seed: int) -> np.ndarray:

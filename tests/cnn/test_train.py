@@ -1,8 +1,7 @@
-"""train_cnn on tiny data: every network's shapes, boosting's data selection, early stopping, the
-checkpoint round trip, determinism, and the clear stop when ImageNet weights are missing."""
+"""train_cnn on tiny data: every network's shapes, boosting's data selection, the checkpoint round trip,
+determinism, and the clear stop when ImageNet weights are missing (the loop itself: test_loop.py)."""
 
 import copy
-import dataclasses
 import json
 import urllib.error
 from pathlib import Path
@@ -14,9 +13,8 @@ import torch
 import yaml
 
 from fmnist.classes import CLASS_NAMES
-from fmnist.cnn.augment import SmallNetInput
 from fmnist.cnn.boosting import Ensemble, second_net_indices, third_net_indices
-from fmnist.cnn.loop import Recipe, fit, predict_logits, seed_everything
+from fmnist.cnn.loop import fit, predict_logits, seed_everything
 from fmnist.cnn.nets import build_net
 from fmnist.cnn.train import effective_recipe, input_pipeline, skeleton, train_architecture
 from fmnist.data.dataset import prepare_dataset
@@ -81,26 +79,6 @@ def test_every_arch_maps_a_batch_to_ten_logits(arch, params):
         assert net(x).shape == (3, 10)
 
 
-def test_flip_tta_scores_the_mean_of_image_and_mirror_for_nets_trained_on_flips(params):
-    recipe = Recipe.from_params({**params["model"], "tta_hflip": True})
-    images = torch.randint(0, 256, (6, 28, 28), dtype=torch.uint8)
-    seed_everything(0)
-    net = build_net("lenet5_bn", params["cnn"]["lenet5_bn"])
-    cpu = torch.device("cpu")
-    trained_on_flips, trained_unflipped = SmallNetInput(0, hflip=True), SmallNetInput(0, hflip=False)
-    own = predict_logits(net, images, trained_on_flips, cpu, recipe)  # tta not asked for: one view
-    mirror = predict_logits(net, images.flip(-1), trained_on_flips, cpu, recipe)
-    assert not torch.allclose(own, mirror)
-    assert torch.allclose(
-        predict_logits(net, images, trained_on_flips, cpu, recipe, tta=True), (own + mirror) / 2, atol=1e-5
-    )
-    assert torch.equal(
-        predict_logits(net, images, trained_unflipped, cpu, recipe, tta=True), own
-    )  # never trained on flips
-    no_tta = dataclasses.replace(recipe, tta_hflip=False)
-    assert torch.equal(predict_logits(net, images, trained_on_flips, cpu, no_tta, tta=True), own)
-
-
 def test_frozen_parts_are_not_trained(params):
     resnet = build_net("resnet18", {**params["cnn"]["resnet18"], "freeze": "backbone"})
     assert {n for n, p in resnet.named_parameters() if p.requires_grad} == {"fc.weight", "fc.bias"}
@@ -150,50 +128,14 @@ def test_degenerate_boosting_stops_with_a_message(call, message):
         call()
 
 
-class Recorder:
-    def __init__(self):
-        self.batches, self.epochs = [], []
-
-    def batch(self, step, loss):
-        self.batches.append(step)
-
-    def epoch(self, epoch, values):
-        self.epochs.append(epoch)
-
-
-def test_early_stopping_keeps_the_best_epoch_and_stops_after_patience(params):
-    # A learning rate of ~0 leaves the validation accuracy where epoch 1 put it: no epoch improves on it.
-    recipe = Recipe.from_params({**params["model"], "lr": 1e-12, "schedule": "constant", "epochs": 6, "patience": 2})
-    seed_everything(0)
-    net = build_net("mlp", params["cnn"]["mlp"])
-    images = torch.randint(0, 256, (60, 28, 28), dtype=torch.uint8)
-    labels = torch.arange(60) % 10
-    recorder = Recorder()
-    result = fit(
-        net,
-        images,
-        labels,
-        np.arange(40),
-        np.arange(40, 60),
-        input_pipeline("mlp", {}, recipe),
-        recipe,
-        torch.device("cpu"),
-        recorder,
-        "mlp",
-    )
-    assert (result.best_epoch, result.epochs_run) == (1, 3)
-    assert recorder.epochs == [1, 2, 3]
-    assert recorder.batches == list(range(1, 3 * 2 + 1))  # 40 images in batches of 32: 2 per epoch
-    assert result.images_seen == 120
-
-
 def test_boosting_from_net1_starts_later_nets_from_its_weights(params, prepared, tmp_path, monkeypatch):
-    starts = []
+    starts, sizes = [], []
     real_fit = fit
 
-    def recording_fit(net, *args, **kwargs):
-        starts.append(({k: v.clone() for k, v in net.state_dict().items()}, args[5].epochs))
-        return real_fit(net, *args, **kwargs)
+    def recording_fit(net, data, recipe, *args):
+        starts.append(({k: v.clone() for k, v in net.state_dict().items()}, recipe.epochs))
+        sizes.append((len(data.train_idx), len(data.val_idx)))
+        return real_fit(net, data, recipe, *args)
 
     monkeypatch.setattr("fmnist.cnn.train.fit", recording_fit)
     settings = copy.deepcopy(params)
@@ -203,6 +145,7 @@ def test_boosting_from_net1_starts_later_nets_from_its_weights(params, prepared,
     net1.load_state_dict(torch.load(Layout(tmp_path).cnn("lenet5_boosted").checkpoint, weights_only=True))
     trained_net1 = net1.members[0].state_dict()
     assert [epochs for _, epochs in starts] == [2, 1, 1]
+    assert sizes[0] == (180, 20) and all(train < 180 and val == 20 for train, val in sizes[1:])
     for state, _ in starts[1:]:
         assert all(torch.equal(state[k], trained_net1[k]) for k in trained_net1)
     assert not all(torch.equal(starts[0][0][k], trained_net1[k]) for k in trained_net1)

@@ -6,7 +6,8 @@ import numpy as np
 
 from fmnist.data.dataset import Dataset
 from fmnist.layout import Layout
-from fmnist.pictures.gallery import misclassified, write_class_samples, write_galleries
+from fmnist.pictures.gallery import misclassified, write_galleries
+from fmnist.pictures.samples import write_class_samples
 from fmnist.report.pipeline_outputs import declared_outputs
 from tests.support.report_fixtures import N_TEST, write_fixture_run
 

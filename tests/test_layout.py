@@ -1,0 +1,85 @@
+"""fmnist/layout.py and dvc.yaml name the same paths: what each stage writes, and the data it reads."""
+
+from pathlib import Path
+
+import pytest
+from dvc.dependency.param import ParamsDependency
+
+from fmnist.layout import Layout
+from tests.test_dvc_graph import STAGES, stage_module_and_fields
+
+LAYOUT = Layout()
+
+
+def written(stage: str, fields: dict) -> set[Path]:
+    """The outputs (outs, metrics, plots) a stage instance writes, by the layout."""
+    if stage == "download":
+        return {LAYOUT.raw_data}
+    if stage == "prepare":
+        return {LAYOUT.prepared}
+    if stage == "extract_features":
+        name = fields["name"]
+        return {LAYOUT.feature_array(name, "train"), LAYOUT.feature_array(name, "test"), LAYOUT.feature_info(name)}
+    if stage == "classify":
+        run = f"{fields['feature']}-{fields['model']}"
+        return {LAYOUT.classify_metrics(run), LAYOUT.classify_predictions(run)}
+    if stage == "classify_summary":
+        return {LAYOUT.classify_summary_dir}
+    if stage == "train_cnn":
+        cnn = LAYOUT.cnn(fields["arch"])
+        # dvclive writes its step series under <curves>/plots/metrics, the folder DVC plots
+        return {cnn.checkpoint, cnn.metrics, cnn.predictions, cnn.curves / "plots" / "metrics"}
+    if stage == "visualize":
+        embedding = LAYOUT.embedding(fields["feature"], fields["method"])
+        return {embedding.png, embedding.csv, embedding.info}
+    if stage == "samples":
+        return {LAYOUT.samples_dir}
+    if stage == "gallery":
+        return {LAYOUT.gallery_dir}
+    if stage == "report":
+        return {LAYOUT.reports_dir}
+    return set()  # check_params writes nothing
+
+
+def read(stage: str, fields: dict) -> set[Path]:
+    """The data (not code) a stage instance depends on, by the layout."""
+    features = fields.get("feature") or fields.get("name")
+    arrays = {LAYOUT.feature_array(features, "train"), LAYOUT.feature_array(features, "test")} if features else set()
+    return {
+        "download": set(),
+        "check_params": set(),
+        "prepare": {LAYOUT.raw_data},
+        "extract_features": {LAYOUT.prepared},
+        "classify": {LAYOUT.prepared, *arrays},
+        "classify_summary": {LAYOUT.runs_metrics_dir("classify")},
+        "train_cnn": {LAYOUT.prepared},
+        "visualize": {LAYOUT.prepared, *arrays},
+        "samples": {LAYOUT.prepared},
+        "gallery": {LAYOUT.prepared, LAYOUT.metrics_dir, LAYOUT.plots_dir},
+        "report": {LAYOUT.metrics_dir, LAYOUT.plots_dir, LAYOUT.figures_dir, LAYOUT.feature_info("resnet18")},
+    }[stage]
+
+
+@pytest.mark.parametrize("stage", STAGES, ids=[s.addressing for s in STAGES])
+def test_stage_outputs_are_the_layouts(stage):
+    _, fields = stage_module_and_fields(stage.cmd)
+    assert {Path(out.def_path) for out in stage.outs} == written(stage.name.partition("@")[0], fields)
+
+
+@pytest.mark.parametrize("stage", STAGES, ids=[s.addressing for s in STAGES])
+def test_stage_data_dependencies_are_the_layouts(stage):
+    _, fields = stage_module_and_fields(stage.cmd)
+    data = {
+        Path(dep.def_path)
+        for dep in stage.deps
+        if not isinstance(dep, ParamsDependency) and not dep.def_path.endswith(".py")
+    }
+    assert data == read(stage.name.partition("@")[0], fields)
+
+
+def test_a_layout_is_rooted_where_it_is_told(tmp_path):
+    layout = Layout(tmp_path)
+    assert layout.cnn("mlp").checkpoint == tmp_path / "models/cnn/mlp.pt"
+    assert layout.embedding("raw", "pca").info == tmp_path / "metrics/visualize/raw-pca.json"
+    assert layout.run_predictions("classify", "raw-lda") == tmp_path / "plots/classify/raw-lda.csv"
+    assert layout.run_predictions("cnn", "mlp") == tmp_path / "plots/cnn/mlp/predictions.csv"
