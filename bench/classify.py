@@ -27,12 +27,12 @@ from pathlib import Path
 
 from dvc.repo import Repo
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the repository root, for `python bench/classify.py`
+
+from fmnist.layout import Layout
+from stages.classify import parse_args as stage_args
+
 REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
-
-from fmnist.layout import Layout  # noqa: E402
-from stages.classify import parse_args as stage_args  # noqa: E402
-
 BUDGET_SECONDS = 30 * 60
 WALL_TIMES = REPO / "bench" / "results" / "classify-wall.json"
 RUNNING = re.compile(r"Running stage '(classify@[^']+)'")
@@ -131,12 +131,14 @@ def print_tables(stages: list[tuple[str, str, str]]) -> None:
     print("\nTest accuracy:\n")
     print(table(features, models, accuracy))
     print(
-        f"\nTotal: {total:.0f} s ({total / 60:.1f} min) for {len(wall)} of {len(stages)} stages; budget {BUDGET_SECONDS / 60:.0f} min: "
+        f"\nTotal: {total:.0f} s ({total / 60:.1f} min) for {len(wall)} of {len(stages)} stages; "
+        f"budget {BUDGET_SECONDS / 60:.0f} min: "
         f"{'within' if total <= BUDGET_SECONDS else 'OVER'} budget"
     )
     if WHOLE_RUN in times:
         print(
-            f"The last run's whole `dvc repro` process, DVC's start-up included: {times[WHOLE_RUN]['seconds']:.0f} s ({times[WHOLE_RUN]['timed']})"
+            "The last run's whole `dvc repro` process, DVC's start-up included: "
+            f"{times[WHOLE_RUN]['seconds']:.0f} s ({times[WHOLE_RUN]['timed']})"
         )
 
 

@@ -1,6 +1,7 @@
 """Speed and memory of the feature extractions on the real prepared dataset (run it under the CPU lock).
 
-    python -m bench.features scatnet            # kymatio plainly (batch 128; NumPy and torch frontends) vs our extraction of all 70,000 images
+    python -m bench.features scatnet            # kymatio plainly (batch 128; NumPy and torch frontends) vs our
+                                                # extraction of all 70,000 images
     python -m bench.features resnet18           # images/s at 32, 64, 112, 224 px, batch 128, channels-last
     python -m bench.features resnet18 --full    # ... and the default 112 px extraction of all 70,000 images
     python -m bench.features profile            # where kymatio's time goes, per backend call, and the primitives
@@ -73,7 +74,8 @@ def bench_scatnet(args: argparse.Namespace) -> None:
         params = {**load_params()["features"][name], "device": "cpu"}
         config = ", ".join(f"{k}={params[k]}" for k in ("J", "L", "max_order", "input_size", "resize"))
         print(
-            f"== {name} ({config}) on {threads} CPU threads; kymatio on the first {args.plain_images:,} images, batch 128"
+            f"== {name} ({config}) on {threads} CPU threads; "
+            f"kymatio on the first {args.plain_images:,} images, batch 128"
         )
         plain = {}
         for label, frontend, torch_threads in (
@@ -89,7 +91,8 @@ def bench_scatnet(args: argparse.Namespace) -> None:
         rate = len(images) / seconds
         versus = ", ".join(f"{rate / value:.1f}x the {label}" for label, value in plain.items())
         print(
-            f"our extraction, batch {params['batch_size']}, all {len(images):,} images: {seconds:.1f} s, {rate:,.0f} images/s = {versus}"
+            f"our extraction, batch {params['batch_size']}, all {len(images):,} images: "
+            f"{seconds:.1f} s, {rate:,.0f} images/s = {versus}"
         )
         print(f"peak RSS so far: {peak_rss_mib():,.0f} MiB")
 
@@ -154,13 +157,15 @@ def bench_resnet18(args: argparse.Namespace) -> None:
         seconds = time_extraction({**base, "input_size": size}, "features.resnet18", images[:count])
         rate = count / seconds
         print(
-            f"{size:4d} px: {rate:8,.1f} images/s on {count} images -> {len(images) / rate / 60:6.1f} min for all {len(images):,}"
+            f"{size:4d} px: {rate:8,.1f} images/s on {count} images -> "
+            f"{len(images) / rate / 60:6.1f} min for all {len(images):,}"
         )
     if args.full:
         params = {**load_params()["features"]["resnet18"], "weights": "random", "device": "cpu"}
         seconds = time_extraction(params, "features.resnet18", images)
         print(
-            f"default extraction ({params['input_size']} px, batch {params['batch_size']}), all {len(images):,} images: "
+            f"default extraction ({params['input_size']} px, batch {params['batch_size']}), "
+            f"all {len(images):,} images: "
             f"{seconds / 60:.1f} min, {len(images) / seconds:,.1f} images/s"
         )
     print(f"peak RSS: {peak_rss_mib():,.0f} MiB")
@@ -269,7 +274,8 @@ def bench_resize(args: argparse.Namespace) -> None:
         model = make_pipeline(StandardScaler(), LogisticRegression(max_iter=2000)).fit(features["train"], labels)
         accuracy = model.score(features["test"], dataset.test_labels)
         print(
-            f"scatnet, resize={resize}: logistic regression on {args.train:,} training images, test accuracy {accuracy:.4f}"
+            f"scatnet, resize={resize}: logistic regression on {args.train:,} training images, "
+            f"test accuracy {accuracy:.4f}"
         )
 
 

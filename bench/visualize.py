@@ -19,10 +19,11 @@ from pathlib import Path
 
 import yaml
 
-REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the repository root, for `python bench/visualize.py`
 
-from fmnist.layout import Layout  # noqa: E402
+from fmnist.layout import Layout
+
+REPO = Path(__file__).resolve().parents[1]
 
 RUN_ONE = """
 import sys

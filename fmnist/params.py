@@ -57,7 +57,7 @@ WEIGHTS = {
 # may switch model.crop_padding / model.hflip augmentation off (dense nets gain nothing from shifts).
 EPOCHS = {"epochs": Nullable(Int(1, 1000)), "augment": Bool()}
 LENET5 = {"activation": Choice("relu", "tanh"), "pool": Choice("avg", "max"), **EPOCHS}
-# Seed 001's boosting (fmnist.cnn.boosting): nets 2 and 3 start from scratch or from net 1's weights, and
+# Report 001's boosting (fmnist.cnn.boosting): nets 2 and 3 start from scratch or from net 1's weights, and
 # train for boost_epochs (null: as many as net 1).
 BOOSTING = {"boost_from": Choice("scratch", "net1"), "boost_epochs": Nullable(Int(1, 1000))}
 # The ImageNet backbones' own training adjustments: their lr is model.lr x lr_scale.

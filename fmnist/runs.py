@@ -37,6 +37,11 @@ class Run:
     def label(self) -> str:
         return f"{self.kind} {self.name}"
 
+    @property
+    def feature(self) -> str:
+        """A classify run's feature set: its metrics' `feature`, else its name up to the first "-"."""
+        return self.metrics.get("feature", self.name.split("-")[0])
+
 
 def read_json(path: Path) -> dict:
     try:

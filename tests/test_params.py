@@ -55,7 +55,8 @@ def test_shipped_params_are_valid(tmp_path, params):
         ),
         (
             lambda p: p["classify"]["svm"].update(max_train={"scatnet_rihc": 100}),
-            r"`classify.svm.max_train` = \{'scatnet_rihc': 100\} is invalid: expected null, a number of rows \(at least 2\), or a mapping from feature sets \(raw, scatnet",
+            r"`classify.svm.max_train` = \{'scatnet_rihc': 100\} is invalid: expected null, "
+            r"a number of rows \(at least 2\), or a mapping from feature sets \(raw, scatnet",
         ),
     ],
     ids=[

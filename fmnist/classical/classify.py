@@ -45,8 +45,8 @@ def load_feature_set(layout: Layout, name: str, train_rows: int, test_rows: int)
             ) from None
         if array.ndim != 2 or array.shape[0] != rows or array.dtype != np.float32:
             raise PipelineError(
-                f"{path}: expected a float32 array of {rows} rows x features, found {array.dtype} of shape {array.shape}; "
-                f"re-run `dvc repro extract_features@{name}`"
+                f"{path}: expected a float32 array of {rows} rows x features, "
+                f"found {array.dtype} of shape {array.shape}; re-run `dvc repro extract_features@{name}`"
             )
         if not np.isfinite(array).all():
             raise PipelineError(f"{path}: contains NaN or infinite values; re-run `dvc repro extract_features@{name}`")

@@ -129,13 +129,15 @@ def check_grid(name: str, grid: dict[str, list], seed: int, where: str) -> None:
             bad = [v for v in values if v not in SCALERS]
             if bad:
                 raise PipelineError(
-                    f"params.yaml: `{where}.scale` has {bad[0]!r}; allowed: {', '.join(SCALERS)}. Fix it in params.yaml."
+                    f"params.yaml: `{where}.scale` has {bad[0]!r}; allowed: {', '.join(SCALERS)}. "
+                    "Fix it in params.yaml."
                 )
         elif key == "pca":
             bad = [v for v in values if v is not None and (isinstance(v, bool) or not isinstance(v, int) or v < 1)]
             if bad:
                 raise PipelineError(
-                    f"params.yaml: `{where}.pca` has {bad[0]!r}; allowed: null or a positive number of components. Fix it in params.yaml."
+                    f"params.yaml: `{where}.pca` has {bad[0]!r}; "
+                    "allowed: null or a positive number of components. Fix it in params.yaml."
                 )
         elif key not in known:
             raise PipelineError(

@@ -1,4 +1,4 @@
-"""Seed 001's boosting of three networks: which training images nets 2 and 3 see, and their sum.
+"""Course report 001's boosting of three networks: which training images nets 2 and 3 see, and their sum.
 
 Net 1 trains on the whole training split. Net 2 trains on an even mixture of images net 1 classifies
 right and images it gets wrong. Net 3 trains on the images where nets 1 and 2 disagree. At test time

@@ -77,7 +77,7 @@ def check_settings(method: str, settings: dict, n_points: int) -> None:
 
 
 def standardised_pca(features: np.ndarray, dims: int, seed: int) -> np.ndarray:
-    """Standardise every feature (as seed 000 does), then project onto the first `dims` principal axes."""
+    """Standardise every feature (as report 000 does), then project onto the first `dims` principal axes."""
     dims = min(dims, *features.shape)
     scaled = StandardScaler().fit_transform(features.astype(np.float64))
     return PCA(n_components=dims, svd_solver="randomized", random_state=seed).fit_transform(scaled)

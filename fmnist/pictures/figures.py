@@ -11,12 +11,12 @@ from pathlib import Path
 import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-from matplotlib.lines import Line2D  # noqa: E402
+import matplotlib.pyplot as plt
+import numpy as np
+from matplotlib.lines import Line2D
 
-from fmnist.classes import CLASS_NAMES  # noqa: E402
-from fmnist.pictures.palette import CLASS_COLORS  # noqa: E402
+from fmnist.classes import CLASS_NAMES
+from fmnist.pictures.palette import CLASS_COLORS
 
 DPI = 110
 
@@ -74,7 +74,7 @@ def image_grid(images: np.ndarray, captions: list[str], title: str, columns: int
 
 
 def class_samples_grid(images: np.ndarray, labels: np.ndarray, per_class: int, seed: int, path: Path) -> None:
-    """`per_class` seeded random images of every class, one class per row (the seeds' figure 1)."""
+    """`per_class` seeded random images of every class, one class per row (the course reports' figure 1)."""
     rng = np.random.default_rng(seed)
     fig, axes = plt.subplots(
         len(CLASS_NAMES), per_class, figsize=(per_class * 0.9 + 1.6, len(CLASS_NAMES) * 0.95), squeeze=False

@@ -1,4 +1,4 @@
-"""One fixed colour per class, everywhere (seed 000's Table 1): the only place the colours live."""
+"""One fixed colour per class, everywhere (report 000's Table 1): the only place the colours live."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from matplotlib.colors import to_hex
 
 from fmnist.classes import CLASS_NAMES
 
-# Seed 000, Table 1 "Color map of the different classes" (matplotlib colour names).
+# Report 000, Table 1 "Color map of the different classes" (matplotlib colour names).
 CLASS_COLORS = {
     "Ankle boot": "green",
     "Bag": "orchid",

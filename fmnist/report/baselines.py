@@ -1,4 +1,5 @@
-"""Every number of ../shared/seeds/README.md as data, each mapped to the metric of ours that answers it.
+"""Every number the course reports give (../shared/seeds/README.md) as data, each mapped to the metric of ours
+that answers it.
 
 One row per reported number. `ours` lists candidate metrics files (stage kind, stage name); the report
 compares with the best of those present. `require` names metric fields that must hold for ours to be a
@@ -12,27 +13,27 @@ from dataclasses import dataclass, field
 
 
 @dataclass(frozen=True)
-class SeedNumber:
+class ReportNumber:
     model: str
     setting: str
     reported: float
-    report: str  # seed report number, 000 ... 004
+    report: str  # the course report giving it, "000" ... "004", or "cited"
     ours: tuple[tuple[str, str], ...]  # ("classify", "<feature>-<model>"), ("cnn", "<arch>"); "*" = any run
     key: str = "test_accuracy"
     require: dict = field(default_factory=dict)
     note: str = ""
 
 
-def _classify(model_label: str, model: str, report: str, numbers: dict[str, float]) -> list[SeedNumber]:
-    """One row per feature set of a 'raw / scattering / ResNet-18' seed line."""
+def _classify(model_label: str, model: str, report: str, numbers: dict[str, float]) -> list[ReportNumber]:
+    """One row per feature set of a 'raw / scattering / ResNet-18' line of the course reports' table."""
     setting = {"raw": "raw pixels", "scatnet": "scattering", "resnet18": "ResNet-18 features"}
     return [
-        SeedNumber(model_label, setting[feature], value, report, (("classify", f"{feature}-{model}"),))
+        ReportNumber(model_label, setting[feature], value, report, (("classify", f"{feature}-{model}"),))
         for feature, value in numbers.items()
     ]
 
 
-SEED_NUMBERS: tuple[SeedNumber, ...] = (
+REPORT_NUMBERS: tuple[ReportNumber, ...] = (
     *_classify("LDA", "lda", "000", {"raw": 0.8151, "resnet18": 0.7708}),
     *_classify("QDA", "qda", "000", {"raw": 0.5680, "resnet18": 0.7661}),
     *_classify("logistic regression", "logreg", "000", {"raw": 0.8016, "resnet18": 0.7771}),
@@ -42,13 +43,13 @@ SEED_NUMBERS: tuple[SeedNumber, ...] = (
     *_classify("LDA", "lda", "002", {"raw": 0.8151, "scatnet": 0.7996, "resnet18": 0.7708}),
     *_classify("SVM", "svm", "002", {"raw": 0.7884, "scatnet": 0.8260, "resnet18": 0.7363}),
     *_classify("random forest", "random_forest", "002", {"raw": 0.8712, "scatnet": 0.8306, "resnet18": 0.5920}),
-    SeedNumber(
+    ReportNumber(
         "ResNet-18 fine-tune", "last layer", 0.8617, "002", (("cnn", "resnet18"),), require={"freeze": "backbone"}
     ),
-    SeedNumber("ResNet-18 fine-tune", "full", 0.9342, "002", (("cnn", "resnet18"),), require={"freeze": "none"}),
-    SeedNumber("LeNet-5", "baseline", 0.8987, "001", (("cnn", "lenet5"),)),
-    SeedNumber("boosted LeNet-5", "3 nets", 0.9082, "001", (("cnn", "lenet5_boosted"),)),
-    SeedNumber(
+    ReportNumber("ResNet-18 fine-tune", "full", 0.9342, "002", (("cnn", "resnet18"),), require={"freeze": "none"}),
+    ReportNumber("LeNet-5", "baseline", 0.8987, "001", (("cnn", "lenet5"),)),
+    ReportNumber("boosted LeNet-5", "3 nets", 0.9082, "001", (("cnn", "lenet5_boosted"),)),
+    ReportNumber(
         "2 conv + 3 FC + BN + dropout + boosting",
         "",
         0.9212,
@@ -56,8 +57,8 @@ SEED_NUMBERS: tuple[SeedNumber, ...] = (
         (("cnn", "convnet_bn"),),
         note="boosted only with `cnn.convnet_bn.boost: true`",
     ),
-    SeedNumber("VGG-16-BN, frozen convs", "7 epochs", 0.9385, "001", (("cnn", "vgg16_bn"),)),
-    SeedNumber(
+    ReportNumber("VGG-16-BN, frozen convs", "7 epochs", 0.9385, "001", (("cnn", "vgg16_bn"),)),
+    ReportNumber(
         "ResNet-18 fine-tune",
         "10% of training data",
         0.9069,
@@ -65,7 +66,7 @@ SEED_NUMBERS: tuple[SeedNumber, ...] = (
         (("cnn", "resnet18"),),
         require={"train_fraction": 0.1},
     ),
-    SeedNumber(
+    ReportNumber(
         "ResNet-18 fine-tune",
         "50% of training data",
         0.9257,
@@ -73,7 +74,7 @@ SEED_NUMBERS: tuple[SeedNumber, ...] = (
         (("cnn", "resnet18"),),
         require={"train_fraction": 0.5},
     ),
-    SeedNumber(
+    ReportNumber(
         "ResNet-18 fine-tune",
         "100% of training data",
         0.9433,
@@ -81,7 +82,7 @@ SEED_NUMBERS: tuple[SeedNumber, ...] = (
         (("cnn", "resnet18"),),
         require={"train_fraction": 1.0},
     ),
-    SeedNumber(
+    ReportNumber(
         "2-layer dense net",
         "5 hidden units",
         0.659,
@@ -89,15 +90,15 @@ SEED_NUMBERS: tuple[SeedNumber, ...] = (
         (("cnn", "dense2"),),
         note="ours uses the width in params.yaml `cnn.dense2`",
     ),
-    SeedNumber("1-conv CNN", "32 filters, kernel 2", 0.890, "003", (("cnn", "cnn1"),)),
-    SeedNumber(
+    ReportNumber("1-conv CNN", "32 filters, kernel 2", 0.890, "003", (("cnn", "cnn1"),)),
+    ReportNumber(
         "MLP 784-512-512-10",
         "lr 0.03, L2 2e-4, dropout 0.3, 30 epochs",
         0.8812,
         "004",
         (("cnn", "mlp"), ("classify", "raw-mlp")),
     ),
-    SeedNumber(
+    ReportNumber(
         "logistic regression",
         "C=0.1, 5-fold CV",
         0.8561,
@@ -106,8 +107,8 @@ SEED_NUMBERS: tuple[SeedNumber, ...] = (
         key="cv_accuracy_mean",
         note="a cross-validation accuracy, compared with our CV accuracy",
     ),
-    # Outside references the seeds cite.
-    SeedNumber(
+    # Outside references the course reports cite.
+    ReportNumber(
         "Zalando benchmark, best scikit-learn model",
         "SVC, polynomial kernel, C=10",
         0.897,
@@ -115,7 +116,7 @@ SEED_NUMBERS: tuple[SeedNumber, ...] = (
         (("classify", "*"),),
         note="our best classical classifier on any feature set",
     ),
-    SeedNumber(
+    ReportNumber(
         "deep nets (low end of the cited range)", "0.95-0.967", 0.95, "cited", (("cnn", "*"),), note="our best CNN"
     ),
 )

@@ -14,6 +14,7 @@ import subprocess
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
+from typing import NamedTuple
 
 from sklearn.metrics import confusion_matrix, f1_score
 
@@ -22,7 +23,7 @@ from fmnist.classes import CLASS_NAMES
 from fmnist.layout import Layout
 from fmnist.names import METHOD_TITLES
 from fmnist.pictures import confusion_heatmap, learning_curves, per_class_f1_bars
-from fmnist.report.baselines import SEED_NUMBERS, SeedNumber
+from fmnist.report.baselines import REPORT_NUMBERS, ReportNumber
 from fmnist.report.document import (
     Block,
     BulletList,
@@ -153,7 +154,7 @@ def classify_table(inputs: Inputs) -> Table:
         cv = m.get("cv_accuracy_mean")
         rows.append(
             (
-                m.get("feature", run.name.split("-")[0]),
+                run.feature,
                 m["model"],
                 fmt(m["test_accuracy"]),
                 fmt(m.get("macro_f1")),
@@ -179,7 +180,8 @@ def classify_table(inputs: Inputs) -> Table:
         tuple(rows),
         numeric=(False, False, True, True, True, True, True, True, False),
         highlight=frozenset({(best, 2)} if best is not None else set()),
-        caption="Classical classifiers: tuned by grid-search CV on the training set, refit, scored once on the test set.",
+        caption="Classical classifiers: tuned by grid-search CV on the training set, refit, "
+        "scored once on the test set.",
     )
 
 
@@ -187,16 +189,12 @@ def accuracy_pivot(inputs: Inputs) -> Table:
     """Test accuracy, one row per model and one column per feature set (the best of each column in bold)."""
     features, models = [], []
     for name in ordered(list(inputs.classify), stage_names(inputs, "classify")):
-        m = inputs.classify[name].metrics
-        feature = m.get("feature", name.split("-")[0])
-        features += [feature] if feature not in features else []
-        models += [m["model"]] if m["model"] not in models else []
-    acc = {
-        (r.metrics.get("feature", r.name.split("-")[0]), r.metrics["model"]): r.accuracy
-        for r in inputs.classify.values()
-    }
+        run = inputs.classify[name]
+        features += [run.feature] if run.feature not in features else []
+        models += [run.metrics["model"]] if run.metrics["model"] not in models else []
+    acc = {(r.feature, r.metrics["model"]): r.accuracy for r in inputs.classify.values()}
     rows, highlight = [], set()
-    for i, model in enumerate(models):
+    for model in models:
         rows.append((model, *(fmt(acc.get((f, model))) if (f, model) in acc else "not run" for f in features)))
     for j, feature in enumerate(features):
         column = [(acc[(feature, model)], i) for i, model in enumerate(models) if (feature, model) in acc]
@@ -272,31 +270,44 @@ def _matches(metrics: dict, require: dict) -> bool:
     return all(k in metrics and metrics[k] == v for k, v in require.items())
 
 
-def seed_row(seed: SeedNumber, inputs: Inputs) -> tuple[str, ...]:
-    """(model, setting, report, reported, ours, difference, ours from) for one seed number."""
+class ReportRow(NamedTuple):
+    """One row of the course reports' table, every cell formatted."""
+
+    model: str
+    setting: str
+    report: str  # "000" ... "004", or "cited"
+    reported: str
+    ours: str  # "not run" when no run of ours answers the number
+    difference: str
+    ours_from: str
+
+
+def report_row(number: ReportNumber, inputs: Inputs) -> ReportRow:
+    """One course report number beside the best run of ours that answers it (or why none does)."""
     present = []
-    for kind, name in seed.ours:
+    for kind, name in number.ours:
         runs = inputs.classify if kind == "classify" else inputs.cnn
         present += list(runs.values()) if name == "*" else [runs[name]] if name in runs else []
-    candidates = [run for run in present if seed.key in run.metrics and _matches(run.metrics, seed.require)]
-    head = (seed.model, seed.setting, seed.report, fmt(seed.reported))
+    candidates = [run for run in present if number.key in run.metrics and _matches(run.metrics, number.require)]
+    head = (number.model, number.setting, number.report, fmt(number.reported))
     if not candidates:
-        if present:  # ran, but not in the setting the seed reports
+        if present:  # ran, but not in the setting the course report gives
             why = "; ".join(
-                f"{r.label} ran with " + ", ".join(f"{k}={r.metrics.get(k, 'unset')}" for k in seed.require)
+                f"{r.label} ran with " + ", ".join(f"{k}={r.metrics.get(k, 'unset')}" for k in number.require)
                 for r in present
             )
-            return (*head, "not run", "", f"not in this setting: {why}")
-        wanted = " or ".join(f"{kind} {'(any)' if name == '*' else name}" for kind, name in seed.ours)
-        return (*head, "not run", "", f"{wanted} not run")
-    best = max(candidates, key=lambda r: r.metrics[seed.key])
-    ours = float(best.metrics[seed.key])
-    note = f" ({seed.note})" if seed.note else ""
-    return (*head, fmt(ours), fmt_diff(ours - seed.reported), run_setting(best) + note)
+            return ReportRow(*head, "not run", "", f"not in this setting: {why}")
+        wanted = " or ".join(f"{kind} {'(any)' if name == '*' else name}" for kind, name in number.ours)
+        return ReportRow(*head, "not run", "", f"{wanted} not run")
+    best = max(candidates, key=lambda r: r.metrics[number.key])
+    ours = float(best.metrics[number.key])
+    note = f" ({number.note})" if number.note else ""
+    return ReportRow(*head, fmt(ours), fmt_diff(ours - number.reported), run_setting(best) + note)
 
 
 def weights_notes(inputs: Inputs) -> list[str]:
-    """Every backbone not run with ImageNet weights (feature sets and CNNs): the seeds' ResNet-18 numbers used them."""
+    """Every backbone not run with ImageNet weights (feature sets and CNNs): the course reports' ResNet-18
+    numbers used them."""
     notes = [
         f"features/{name} extracted with {source} weights"
         for name, source in inputs.feature_weights.items()
@@ -310,14 +321,13 @@ def weights_notes(inputs: Inputs) -> list[str]:
     return notes
 
 
-def seeds_table(inputs: Inputs) -> Table:
-    rows = tuple(seed_row(seed, inputs) for seed in SEED_NUMBERS)
+def course_reports_table(rows: list[ReportRow]) -> Table:
     return Table(
-        ("model", "seed setting", "seed report", "seed's number", "ours", "difference", "ours from"),
-        rows,
+        ("model", "setting", "course report", "reported", "ours", "difference", "ours from"),
+        tuple(rows),
         numeric=(False, False, False, True, True, True, False),
-        caption="Every number of ../shared/seeds/README.md beside ours (test accuracy unless said otherwise); "
-        "difference = ours - theirs.",
+        caption="Every number the course reports give (../shared/seeds/README.md) beside ours (test accuracy "
+        "unless said otherwise); difference = ours - theirs.",
     )
 
 
@@ -361,7 +371,7 @@ def derived_figures(inputs: Inputs, out_dir: Path, staged) -> tuple[dict[str, Pa
 
     best_by_feature: dict[str, Run] = {}
     for run in best_runs(inputs.classify):
-        best_by_feature.setdefault(run.metrics.get("feature", run.name.split("-")[0]), run)
+        best_by_feature.setdefault(run.feature, run)
     confusion_runs = list(best_by_feature.values()) + best_runs(inputs.cnn)[:1]
     f1_runs = [r for r in (best_runs(inputs.classify)[:1] + best_runs(inputs.cnn)[:1]) if r.predictions]
     for run in confusion_runs:
@@ -430,9 +440,10 @@ def provenance(layout: Layout, inputs: Inputs) -> list[str]:
         except metadata.PackageNotFoundError:
             versions.append(f"{package} not installed")
     devices = sorted({str(r.metrics["device"]) for r in inputs.cnn.values() if "device" in r.metrics})
+    params_sha = hashlib.sha256(params.read_bytes()).hexdigest() if params.is_file() else "params.yaml missing"
     return [
         f"git commit: {git_commit(layout.root)}",
-        f"params.yaml SHA-256 when the report was drawn: {hashlib.sha256(params.read_bytes()).hexdigest() if params.is_file() else 'params.yaml missing'}",
+        f"params.yaml SHA-256 when the report was drawn: {params_sha}",
         f"devices the CNNs trained on: {', '.join(devices) if devices else 'no CNN metrics'}",
         f"machine: {cpu_name()}, {os.cpu_count()} logical CPUs, {platform.system()} {platform.machine()}, "
         f"Python {platform.python_version()}",
@@ -483,12 +494,12 @@ def build_blocks(layout: Layout, inputs: Inputs, drawn: dict[str, Path]) -> list
         glance.append(
             f"Best CNN: {best.name}, test accuracy {best.accuracy:.4f} on {best.metrics.get('device', 'n/a')}."
         )
-    seed_rows = [seed_row(s, inputs) for s in SEED_NUMBERS]
-    compared = [r for r in seed_rows if r[4] != "not run"]
-    beaten = sum(1 for r in compared if float(r[4]) >= float(r[3]))
+    report_rows = [report_row(number, inputs) for number in REPORT_NUMBERS]
+    compared = [r for r in report_rows if r.ours != "not run"]
+    beaten = sum(1 for r in compared if float(r.ours) >= float(r.reported))
     glance.append(
-        f"Seed numbers: {len(SEED_NUMBERS)}; we have an answer to {len(compared)}, "
-        f"at or above the seed's number in {beaten}."
+        f"Course report numbers: {len(REPORT_NUMBERS)}; we have an answer to {len(compared)}, "
+        f"at or above the reported number in {beaten}."
     )
     blocks += [
         Paragraph(
@@ -510,18 +521,18 @@ def build_blocks(layout: Layout, inputs: Inputs, drawn: dict[str, Path]) -> list
     if missing:
         blocks.append(BulletList(tuple(missing)))
 
-    blocks.append(Heading(2, "Our numbers beside the seeds'"))
+    blocks.append(Heading(2, "Our numbers beside the course reports'"))
     weights = weights_notes(inputs)
     if weights:
         blocks.append(
             Paragraph(
-                "Not like for like: the seeds' ResNet-18 numbers use ImageNet weights; in this run "
+                "Not like for like: the course reports' ResNet-18 numbers use ImageNet weights; in this run "
                 + "; ".join(weights)
                 + ".",
                 css="warning",
             )
         )
-    blocks.append(seeds_table(inputs))
+    blocks.append(course_reports_table(report_rows))
 
     blocks.append(Heading(2, "Classical classifiers"))
     if inputs.classify:
@@ -582,7 +593,7 @@ def build_blocks(layout: Layout, inputs: Inputs, drawn: dict[str, Path]) -> list
 
     blocks.append(Heading(2, "Images"))
     if inputs.samples:
-        blocks.append(Figure(inputs.samples, "Random training images of each class (the seeds' figure 1)"))
+        blocks.append(Figure(inputs.samples, "Random training images of each class (report 000's figure 1)"))
     for g in inputs.gallery:
         blocks.append(Figure(g["png"], g["caption"]))
     if not inputs.samples and not inputs.gallery:

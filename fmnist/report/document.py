@@ -192,7 +192,8 @@ def to_html(blocks: list[Block], title: str, read_from: dict[Path, Path] | None 
         elif isinstance(block, Figure):
             css = ' class="half"' if block.half else ""
             out.append(
-                f"<figure{css}>{_img(block.path, block.caption, read_from)}<figcaption>{html.escape(block.caption)}</figcaption></figure>"
+                f"<figure{css}>{_img(block.path, block.caption, read_from)}"
+                f"<figcaption>{html.escape(block.caption)}</figcaption></figure>"
             )
         elif isinstance(block, FigureGrid):
             head = "<th></th>" + "".join(f"<th>{html.escape(c)}</th>" for c in block.column_labels)

@@ -137,7 +137,10 @@ def test_checkpoint_checksum_mismatch_stops_the_extraction(dataset, checkpoint):
     bad = section("resnet18", weights="imagenet", weights_file=str(checkpoint), weights_sha256=wrong)
     with pytest.raises(
         PipelineError,
-        match=f"{checkpoint}: checksum mismatch: SHA-256 is {W.sha256_of(checkpoint)}, `features.resnet18.weights_sha256` says {wrong}",
+        match=(
+            f"{checkpoint}: checksum mismatch: SHA-256 is {W.sha256_of(checkpoint)}, "
+            f"`features.resnet18.weights_sha256` says {wrong}"
+        ),
     ):
         build_extractor(bad, "features.resnet18")
 

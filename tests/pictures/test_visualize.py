@@ -38,7 +38,7 @@ def feature_dir(tmp_path_factory):
     return layout, labels["train"], labels["test"]
 
 
-def test_palette_is_seed_000s_table_for_exactly_our_classes():
+def test_palette_is_report_000s_table_for_exactly_our_classes():
     assert set(CLASS_COLORS) == set(CLASS_NAMES)
     assert CLASS_COLORS["Ankle boot"] == "green" and CLASS_COLORS["T-shirt/top"] == "orange"
     assert len(set(class_color_hex().values())) == len(CLASS_NAMES)

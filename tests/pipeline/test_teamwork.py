@@ -124,7 +124,8 @@ def test_teammate_pulls_from_the_local_remote_and_has_nothing_to_run(team):
 def ssh_server(tmp_path_factory):
     if sshd_binary() is None:
         pytest.skip(
-            "OpenSSH server not installed and not installable here: `make test` installs Debian's openssh-server when run as root"
+            "OpenSSH server not installed and not installable here: "
+            "`make test` installs Debian's openssh-server when run as root"
         )
     server = SshServer(tmp_path_factory.mktemp("sshd")).start()
     yield server

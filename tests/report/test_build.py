@@ -6,9 +6,9 @@ import re
 import pytest
 
 from fmnist.layout import Layout
-from fmnist.report.baselines import SEED_NUMBERS
+from fmnist.report.baselines import REPORT_NUMBERS
 from fmnist.report.build import cnn_setting, write_report
-from fmnist.runs import load_runs
+from fmnist.runs import Run, load_runs
 from tests.support.report_fixtures import write_fixture_run
 
 
@@ -41,25 +41,25 @@ def rendered(tmp_path_factory):
     return root, (root / "reports/report.md").read_text(), (root / "reports/report.html").read_text()
 
 
-def test_seed_table_has_every_seed_number_with_ours_and_the_difference(rendered):
+def test_course_reports_table_has_every_reported_number_with_ours_and_the_difference(rendered):
     _, md, _ = rendered
     rows = table_with(markdown_tables(md), "model")
-    seed_rows = [r for r in rows if "seed's number" in r]
-    assert len(seed_rows) == len(SEED_NUMBERS)
-    lda_raw = [r for r in seed_rows if r["model"] == "LDA" and r["seed setting"] == "raw pixels"]
-    assert [r["seed report"] for r in lda_raw] == ["000", "002"]
+    report_rows = [r for r in rows if "reported" in r]
+    assert len(report_rows) == len(REPORT_NUMBERS)
+    lda_raw = [r for r in report_rows if r["model"] == "LDA" and r["setting"] == "raw pixels"]
+    assert [r["course report"] for r in lda_raw] == ["000", "002"]
     for row in lda_raw:
-        assert (row["seed's number"], row["ours"], row["difference"]) == ("0.8151", "0.8400", "+0.0249")
+        assert (row["reported"], row["ours"], row["difference"]) == ("0.8151", "0.8400", "+0.0249")
         assert row["ours from"].startswith("classify raw-lda: solver=svd; train 60,000")
-    lenet = next(r for r in seed_rows if r["model"] == "LeNet-5")
+    lenet = next(r for r in report_rows if r["model"] == "LeNet-5")
     assert (lenet["ours"], lenet["difference"]) == ("0.9000", "+0.0013")
-    qda = next(r for r in seed_rows if r["model"] == "QDA" and r["seed setting"] == "raw pixels")
+    qda = next(r for r in report_rows if r["model"] == "QDA" and r["setting"] == "raw pixels")
     assert (qda["ours"], qda["difference"], qda["ours from"]) == ("not run", "", "classify raw-qda not run")
 
 
-def test_seed_table_warns_when_a_backbone_did_not_use_imagenet_weights(rendered):
+def test_course_reports_table_warns_when_a_backbone_did_not_use_imagenet_weights(rendered):
     _, md, _ = rendered
-    section = md.split("## Our numbers beside the seeds'")[1]
+    section = md.split("## Our numbers beside the course reports'")[1]
     assert (
         section.lstrip().startswith("> Not like for like")
         and "features/resnet18 extracted with random weights" in section
@@ -91,6 +91,20 @@ def test_mlp_row_takes_the_best_candidate_and_requirements_are_checked(rendered)
     assert resnet and all(r["ours"] == "not run" for r in resnet)
 
 
+def test_glance_counts_the_numbers_answered_and_met(rendered):
+    _, md, _ = rendered
+    assert (
+        f"Course report numbers: {len(REPORT_NUMBERS)}; we have an answer to 6, at or above the reported number in 3."
+        in md
+    )
+    assert "seed" not in md.lower().replace("shared/seeds/", "").replace("a seeded,", "")
+
+
+def test_a_classify_runs_feature_set_comes_from_its_metrics_or_its_name():
+    assert Run("classify", "raw-lda", {"feature": "scatnet_rich"}, None).feature == "scatnet_rich"
+    assert Run("classify", "scatnet_rich-lda", {}, None).feature == "scatnet_rich"
+
+
 def test_ours_from_says_whether_a_cnn_was_boosted():
     assert (
         cnn_setting({"weights": "random", "members": [{"net": 1}, {"net": 2}, {"net": 3}]})
@@ -102,7 +116,7 @@ def test_ours_from_says_whether_a_cnn_was_boosted():
 def test_classify_and_cnn_tables(rendered):
     _, md, _ = rendered
     tables = markdown_tables(md)
-    pivot = table_with(tables, "model")  # the first table starting with "model" is the seeds' one
+    pivot = table_with(tables, "model")  # the first table starting with "model" is the course reports' one
     assert pivot
     assert tables["model | raw"][1:] == [["lda", "**0.8400**"]]
     classify = table_with(tables, "feature set")
@@ -154,7 +168,7 @@ def test_report_renders_with_nothing_run(tmp_path):
     md = (tmp_path / "reports/report.md").read_text()
     assert blocks and "No classify metrics" in md and "No CNN metrics" in md
     rows = table_with(markdown_tables(md), "model")
-    assert len(rows) == len(SEED_NUMBERS) and {r["ours"] for r in rows} == {"not run"}
+    assert len(rows) == len(REPORT_NUMBERS) and {r["ours"] for r in rows} == {"not run"}
     assert "stage `classify` is not in this pipeline's dvc.yaml yet" in md
     assert "Not like for like" not in md  # no backbone ran: nothing to warn about
 

@@ -287,15 +287,15 @@ def kill_stage_half_way(
         "FMNIST_PAUSE_STAGE": module,
         "FMNIST_PAUSE_MARKER": str(marker),
     }
-    log = open(hook_dir / "repro.log", "wb")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "dvc", "repro", "-f", "-s", stage],
-        cwd=project.root,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
+    with open(hook_dir / "repro.log", "wb") as log:  # the child writes through its own copy of the descriptor
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "dvc", "repro", "-f", "-s", stage],
+            cwd=project.root,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
     try:
         wait_for(
             lambda: marker.exists() and marker.read_text() or proc.poll() is not None,
@@ -314,5 +314,4 @@ def kill_stage_half_way(
         if proc.poll() is None:
             os.killpg(proc.pid, signal.SIGKILL)
             proc.wait(timeout=30)
-        log.close()
     return stage_pid
