@@ -30,6 +30,7 @@ from dvc.repo import Repo
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the repository root, for `python bench/classify.py`
 
 from fmnist.layout import Layout
+from fmnist.records import load_record
 from stages.classify import parse_args as stage_args
 
 REPO = Path(__file__).resolve().parents[1]
@@ -93,7 +94,6 @@ def run_stages(stages: list[tuple[str, str, str]]) -> None:
     if started:
         save_wall_time(started[0], time.perf_counter() - started[1])
     save_wall_time(WHOLE_RUN, time.perf_counter() - process_start)
-    subprocess.run([sys.executable, "-m", "dvc", "repro", "--single-item", "classify_summary"], cwd=REPO, check=True)
 
 
 def print_tables(stages: list[tuple[str, str, str]]) -> None:
@@ -101,9 +101,9 @@ def print_tables(stages: list[tuple[str, str, str]]) -> None:
     times = load_wall_times()
     wall = {(f, m): times[name]["seconds"] for name, f, m in stages if name in times}
     metrics = {
-        (f, m): json.loads(path.read_text())
+        (f, m): load_record(record)
         for _, f, m in stages
-        if (path := Layout(REPO).classify_metrics(f"{f}-{m}")).is_file()
+        if (record := Layout(REPO).record("classify", f"{f}-{m}")).metrics.is_file()
     }
     features = list(dict.fromkeys(f for _, f, _ in stages))
     models = list(dict.fromkeys(m for _, _, m in stages))

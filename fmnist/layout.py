@@ -12,11 +12,19 @@ from pathlib import Path
 
 
 @dataclass(frozen=True)
+class RecordPaths:
+    """A run's record in two files: the headline metrics (in git) and the details (a cached output)."""
+
+    metrics: Path
+    details: Path
+
+
+@dataclass(frozen=True)
 class CnnOutputs:
     """What train_cnn@<arch> writes."""
 
     checkpoint: Path
-    metrics: Path
+    record: RecordPaths
     predictions: Path
     curves: Path  # a dvclive directory
 
@@ -27,7 +35,7 @@ class EmbeddingOutputs:
 
     png: Path
     csv: Path
-    info: Path
+    record: RecordPaths
 
 
 @dataclass(frozen=True)
@@ -59,34 +67,34 @@ class Layout:
     def feature_info(self, name: str) -> Path:
         return self.features(name) / "info.json"
 
-    # ---- metrics, plots, models (one folder per family under each)
+    # ---- records (headline metrics + details), plots, models; one folder per family under each
     @property
     def metrics_dir(self) -> Path:
         return self.root / "metrics"
 
     @property
+    def details_dir(self) -> Path:
+        return self.root / "details"
+
+    @property
     def plots_dir(self) -> Path:
         return self.root / "plots"
 
-    def runs_metrics_dir(self, kind: str) -> Path:
-        """metrics/classify or metrics/cnn: one JSON per run."""
+    def records_dir(self, kind: str) -> Path:
+        """metrics/<kind>: one headline-metrics JSON per run of kind classify, cnn or visualize."""
         return self.metrics_dir / kind
 
-    def classify_metrics(self, run: str) -> Path:
-        return self.runs_metrics_dir("classify") / f"{run}.json"
+    def record(self, kind: str, run: str) -> RecordPaths:
+        return RecordPaths(self.records_dir(kind) / f"{run}.json", self.details_dir / kind / f"{run}.json")
 
     def classify_predictions(self, run: str) -> Path:
         return self.plots_dir / "classify" / f"{run}.csv"
-
-    @property
-    def classify_summary_dir(self) -> Path:
-        return self.metrics_dir / "classify_summary"
 
     def cnn(self, arch: str) -> CnnOutputs:
         plots = self.plots_dir / "cnn" / arch
         return CnnOutputs(
             checkpoint=self.root / "models" / "cnn" / f"{arch}.pt",
-            metrics=self.runs_metrics_dir("cnn") / f"{arch}.json",
+            record=self.record("cnn", arch),
             predictions=plots / "predictions.csv",
             curves=plots / "live",
         )
@@ -99,16 +107,12 @@ class Layout:
     def figures_dir(self) -> Path:
         return self.root / "figures"
 
-    @property
-    def embedding_metrics_dir(self) -> Path:
-        return self.metrics_dir / "visualize"
-
     def embedding(self, feature: str, method: str) -> EmbeddingOutputs:
         name = f"{feature}-{method}"
         return EmbeddingOutputs(
             png=self.figures_dir / "visualize" / f"{name}.png",
             csv=self.plots_dir / "visualize" / f"{name}.csv",
-            info=self.embedding_metrics_dir / f"{name}.json",
+            record=self.record("visualize", name),
         )
 
     @property

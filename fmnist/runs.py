@@ -7,7 +7,6 @@ and plots/cnn/<arch>/live/ (dvclive).
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -17,11 +16,12 @@ import pandas as pd
 from fmnist.classes import CLASS_NAMES
 from fmnist.errors import PipelineError
 from fmnist.layout import Layout
+from fmnist.records import load_record
 
 
 @dataclass
 class Run:
-    """One trained model: its metrics, and where its test predictions and curves are."""
+    """One trained model: its record (headline metrics and details), and where its test predictions and curves are."""
 
     kind: str  # "classify" or "cnn"
     name: str  # "<feature>-<model>" or "<arch>"
@@ -43,13 +43,6 @@ class Run:
         return self.metrics.get("feature", self.name.split("-")[0])
 
 
-def read_json(path: Path) -> dict:
-    try:
-        return json.loads(path.read_text())
-    except json.JSONDecodeError as exc:
-        raise PipelineError(f"{path}: not valid JSON ({exc}); re-run the stage that writes it") from None
-
-
 def read_curves(live_dir: Path) -> dict[str, tuple[np.ndarray, np.ndarray]]:
     """dvclive's per-step TSV files under `live_dir`/plots/metrics: series name -> (steps, values)."""
     curves = {}
@@ -66,12 +59,10 @@ def read_curves(live_dir: Path) -> dict[str, tuple[np.ndarray, np.ndarray]]:
 
 
 def load_runs(layout: Layout, kind: str) -> dict[str, Run]:
-    """Every run of `kind` ("classify" or "cnn") whose metrics file exists, by name."""
+    """Every run of `kind` ("classify" or "cnn") whose metrics file exists, by name, with its whole record."""
     runs = {}
-    for path in sorted(layout.runs_metrics_dir(kind).glob("*.json")):
-        data = read_json(path)
-        if "test_accuracy" not in data:  # a summary file beside the runs is not one run
-            continue
+    for path in sorted(layout.records_dir(kind).glob("*.json")):
+        data = load_record(layout.record(kind, path.stem))
         predictions = layout.run_predictions(kind, path.stem)
         curves = read_curves(layout.cnn(path.stem).curves) if kind == "cnn" else {}
         runs[path.stem] = Run(kind, path.stem, data, predictions if predictions.is_file() else None, curves)

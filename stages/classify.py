@@ -3,13 +3,14 @@
 import argparse
 
 from fmnist.atomic import staged_outputs
-from fmnist.classical.classify import classify, load_feature_set
+from fmnist.classical.classify import HEADLINE, classify, load_feature_set
 from fmnist.classical.models import check_grid
 from fmnist.cli import matrix_args, run_stage, stage_params
 from fmnist.data import load_dataset
 from fmnist.evaluation import write_predictions
 from fmnist.layout import Layout
 from fmnist.names import CLASSIFY_MODELS, FEATURE_SETS
+from fmnist.records import save_record
 
 PARAMS_READ = ("classify.search", "classify.{model}")
 
@@ -26,7 +27,7 @@ def main() -> None:
     layout = Layout()
     data = load_dataset(layout.prepared)
     train_x, test_x = load_feature_set(layout, args.feature, len(data.train_labels), len(data.test_labels))
-    metrics, predicted = classify(
+    record, predicted = classify(
         args.feature,
         args.model,
         model_params,
@@ -36,7 +37,7 @@ def main() -> None:
     )
     run = f"{args.feature}-{args.model}"
     with staged_outputs() as staged:
-        staged.save_json(layout.classify_metrics(run), metrics)
+        save_record(staged, layout.record("classify", run), record, HEADLINE)
         write_predictions(staged.path(layout.classify_predictions(run)), data.test_labels, predicted)
 
 

@@ -22,16 +22,21 @@ def written(stage: str, fields: dict) -> set[Path]:
         return {LAYOUT.feature_array(name, "train"), LAYOUT.feature_array(name, "test"), LAYOUT.feature_info(name)}
     if stage == "classify":
         run = f"{fields['feature']}-{fields['model']}"
-        return {LAYOUT.classify_metrics(run), LAYOUT.classify_predictions(run)}
-    if stage == "classify_summary":
-        return {LAYOUT.classify_summary_dir}
+        record = LAYOUT.record("classify", run)
+        return {record.metrics, record.details, LAYOUT.classify_predictions(run)}
     if stage == "train_cnn":
         cnn = LAYOUT.cnn(fields["arch"])
         # dvclive writes its step series under <curves>/plots/metrics, the folder DVC plots
-        return {cnn.checkpoint, cnn.metrics, cnn.predictions, cnn.curves / "plots" / "metrics"}
+        return {
+            cnn.checkpoint,
+            cnn.record.metrics,
+            cnn.record.details,
+            cnn.predictions,
+            cnn.curves / "plots" / "metrics",
+        }
     if stage == "visualize":
         embedding = LAYOUT.embedding(fields["feature"], fields["method"])
-        return {embedding.png, embedding.csv, embedding.info}
+        return {embedding.png, embedding.csv, embedding.record.metrics, embedding.record.details}
     if stage == "samples":
         return {LAYOUT.samples_dir}
     if stage == "gallery":
@@ -51,12 +56,17 @@ def read(stage: str, fields: dict) -> set[Path]:
         "prepare": {LAYOUT.raw_data},
         "extract_features": {LAYOUT.prepared},
         "classify": {LAYOUT.prepared, *arrays},
-        "classify_summary": {LAYOUT.runs_metrics_dir("classify")},
         "train_cnn": {LAYOUT.prepared},
         "visualize": {LAYOUT.prepared, *arrays},
         "samples": {LAYOUT.prepared},
-        "gallery": {LAYOUT.prepared, LAYOUT.metrics_dir, LAYOUT.plots_dir},
-        "report": {LAYOUT.metrics_dir, LAYOUT.plots_dir, LAYOUT.figures_dir, LAYOUT.feature_info("resnet18")},
+        "gallery": {LAYOUT.prepared, LAYOUT.metrics_dir, LAYOUT.details_dir, LAYOUT.plots_dir},
+        "report": {
+            LAYOUT.metrics_dir,
+            LAYOUT.details_dir,
+            LAYOUT.plots_dir,
+            LAYOUT.figures_dir,
+            LAYOUT.feature_info("resnet18"),
+        },
     }[stage]
 
 
@@ -80,6 +90,7 @@ def test_stage_data_dependencies_are_the_layouts(stage):
 def test_a_layout_is_rooted_where_it_is_told(tmp_path):
     layout = Layout(tmp_path)
     assert layout.cnn("mlp").checkpoint == tmp_path / "models/cnn/mlp.pt"
-    assert layout.embedding("raw", "pca").info == tmp_path / "metrics/visualize/raw-pca.json"
+    assert layout.embedding("raw", "pca").record.metrics == tmp_path / "metrics/visualize/raw-pca.json"
+    assert layout.record("cnn", "mlp").details == tmp_path / "details/cnn/mlp.json"
     assert layout.run_predictions("classify", "raw-lda") == tmp_path / "plots/classify/raw-lda.csv"
     assert layout.run_predictions("cnn", "mlp") == tmp_path / "plots/cnn/mlp/predictions.csv"

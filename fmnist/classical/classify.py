@@ -31,6 +31,9 @@ from fmnist.layout import Layout
 
 log = logging.getLogger(__name__)
 
+# The numbers of a classify run that `dvc metrics` shows; the rest of its record goes to its details.
+HEADLINE = ("test_accuracy", "macro_f1", "cv_accuracy_mean")
+
 
 def load_feature_set(layout: Layout, name: str, train_rows: int, test_rows: int) -> tuple[np.ndarray, np.ndarray]:
     """features/<name>/{train,test}.npy, checked: 2-D float32, one row per image, all values finite."""
@@ -178,7 +181,8 @@ def classify(
     train: tuple[np.ndarray, np.ndarray],
     test: tuple[np.ndarray, np.ndarray],
 ) -> tuple[dict, np.ndarray]:
-    """Tune and fit on `train` (features, labels), then score once on `test`: the metrics and test predictions."""
+    """Tune and fit on `train` (features, labels), then score once on `test`: the run's record (HEADLINE
+    metrics and details) and the test predictions."""
     fitted = tune_and_fit(
         model, {**model_params, "max_train": refit_rows(model_params["max_train"], feature)}, search_params, *train
     )

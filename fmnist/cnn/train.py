@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-import platform
 from pathlib import Path
 
 import numpy as np
@@ -19,11 +18,15 @@ from fmnist.cnn.curves import LiveCurves
 from fmnist.cnn.loop import FitResult, Recipe, TrainingData, fit, predict_logits, seed_everything
 from fmnist.cnn.nets import build_net, count_parameters, is_boosted, uses_imagenet_input
 from fmnist.data import Dataset, load_dataset, stratified_val_indices
-from fmnist.device import resolve_device
+from fmnist.device import describe, resolve_device
 from fmnist.evaluation import classification_metrics, write_predictions
 from fmnist.layout import CnnOutputs
+from fmnist.records import save_record
 
 log = logging.getLogger(__name__)
+
+# The numbers of a CNN run that `dvc metrics` shows; the rest of its record goes to its details.
+HEADLINE = ("test_accuracy", "macro_f1", "val_accuracy", "epochs_run")
 
 
 def effective_recipe(arch: str, recipe_params: dict, settings: dict) -> Recipe:
@@ -135,7 +138,7 @@ def train_architecture(arch: str, recipe_params: dict, settings: dict, prepared_
                 "train_seconds": round(sum(f.seconds for f in fits), 1),
                 "images_per_second": round(sum(f.images_seen for f in fits) / sum(f.busy_seconds for f in fits), 1),
                 "train_size": len(train_idx),
-                "device": device_name(device),
+                "device": describe(device),
                 "torch_threads": torch.get_num_threads(),
             }
             if uses_imagenet_input(arch):
@@ -144,7 +147,7 @@ def train_architecture(arch: str, recipe_params: dict, settings: dict, prepared_
                 metrics["members"] = member_summaries(
                     scored, fits, test_images, dataset.test_labels, pipeline, device, recipe
                 )
-            staged.save_json(paths.metrics, metrics)
+            save_record(staged, paths.record, metrics, HEADLINE)
             write_predictions(staged.path(paths.predictions), dataset.test_labels, predicted)
         curves.publish()
     except BaseException:
@@ -171,9 +174,3 @@ def member_summaries(
             }
         )
     return summaries
-
-
-def device_name(device: torch.device) -> str:
-    if device.type == "cuda":
-        return f"cuda ({torch.cuda.get_device_name(device)})"
-    return f"cpu ({platform.processor() or platform.machine()}, {torch.get_num_threads()} threads)"

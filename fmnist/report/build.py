@@ -23,6 +23,7 @@ from fmnist.classes import CLASS_NAMES
 from fmnist.layout import Layout
 from fmnist.names import METHOD_TITLES
 from fmnist.pictures import confusion_heatmap, learning_curves, per_class_f1_bars
+from fmnist.records import load_record, read_json
 from fmnist.report.baselines import REPORT_NUMBERS, ReportNumber
 from fmnist.report.document import (
     Block,
@@ -36,7 +37,7 @@ from fmnist.report.document import (
     to_markdown,
 )
 from fmnist.report.pipeline_outputs import declared_outputs
-from fmnist.runs import Run, best_runs, load_runs, read_json, read_predictions
+from fmnist.runs import Run, best_runs, load_runs, read_predictions
 
 log = logging.getLogger(__name__)
 
@@ -82,8 +83,8 @@ def feature_weights(layout: Layout) -> dict[str, str]:
 def load_inputs(layout: Layout) -> Inputs:
     classify, cnn = load_runs(layout, "classify"), load_runs(layout, "cnn")
     embeddings = {}
-    for path in sorted(layout.embedding_metrics_dir.glob("*.json")):
-        data = read_json(path)
+    for path in sorted(layout.records_dir("visualize").glob("*.json")):
+        data = load_record(layout.record("visualize", path.stem))
         png = layout.root / data["png"]
         if png.is_file():
             embeddings[path.stem] = {**data, "png": png}

@@ -101,7 +101,9 @@ def test_write_embedding_writes_png_csv_and_info(feature_dir):
     dataset = Dataset(empty, train_labels, empty, test_labels, train_labels[:0])
     info = write_embedding(dataset, layout, "toy", "pca", {"n_points": 60}, 0)
     assert (info["feature"], info["method"], info["n_points"], info["input_dims"]) == ("toy", "pca", 60, 20)
-    assert json.loads((layout.root / "metrics/visualize/toy-pca.json").read_text()) == info
+    metrics = json.loads((layout.root / "metrics/visualize/toy-pca.json").read_text())
+    details = json.loads((layout.root / "details/visualize/toy-pca.json").read_text())
+    assert metrics == {"knn5_accuracy_2d": info["knn5_accuracy_2d"]} and {**details, **metrics} == info
     assert (layout.root / info["png"]).read_bytes().startswith(b"\x89PNG")
     lines = (layout.root / "plots/visualize/toy-pca.csv").read_text().splitlines()
     assert lines[0] == "split,index,class,x,y" and len(lines) == 61

@@ -92,7 +92,8 @@ def test_dvc_plots_show_draws_the_cnn_learning_curves(project, tmp_path):
 def test_pictures_and_report_from_the_tiny_run(project):
     root = project.root
     for method in ("pca", "tsne", "umap", "lle"):
-        info = json.loads((root / f"metrics/visualize/raw-{method}.json").read_text())
+        assert sorted(json.loads((root / f"metrics/visualize/raw-{method}.json").read_text())) == ["knn5_accuracy_2d"]
+        info = json.loads((root / f"details/visualize/raw-{method}.json").read_text())
         assert info["n_points"] == 200 and (root / info["png"]).is_file()
         assert len((root / f"plots/visualize/raw-{method}.csv").read_text().splitlines()) == 201
     assert (root / "figures/samples/classes.png").is_file()
@@ -105,3 +106,17 @@ def test_pictures_and_report_from_the_tiny_run(project):
 def test_changing_tsne_params_reruns_only_the_tsne_picture(project):
     with project.edited_params(lambda p: p["visualize"]["tsne"].update(perplexity=12)):
         assert project.stages_that_would_run() == ["check_params", "visualize@raw-tsne"]
+
+
+def test_metrics_are_headline_numbers_in_git_and_a_reproducing_rerun_diffs_nothing(project):
+    tracked = project.run("git", "ls-files", "metrics").stdout.split()
+    assert "metrics/classify/raw-lda.json" in tracked and "metrics/cnn/lenet5.json" in tracked
+    show = project.dvc("metrics", "show", "--md").stdout
+    assert "test_accuracy" in show and not any(word in show for word in ("seconds", "per_class", "device"))
+    try:
+        project.dvc("repro", "--force", "--single-item", "classify@raw-lda")
+        assert project.dvc("metrics", "diff").stdout.strip() == ""  # same predictions, same metrics
+    finally:  # the forced run re-wrote the details (their timings): back to the committed run
+        project.run("git", "checkout", "dvc.lock")
+        project.dvc("checkout", "--force")
+    assert project.stages_that_would_run() == []

@@ -71,6 +71,7 @@ def test_imagenet_backbones_raise_no_warning(tmp_path):
     root = write_fixture_run(tmp_path)
     (root / "features/resnet18/info.json").write_text('{"weights": {"source": "imagenet"}}')
     (root / "metrics/cnn/resnet18.json").unlink()
+    (root / "details/cnn/resnet18.json").unlink()
     write_report(Layout(root), root / "reports")
     assert "Not like for like" not in (root / "reports/report.md").read_text()
 
@@ -186,4 +187,4 @@ def test_learning_curves_are_read_from_dvclive_files(rendered):
     steps, values = curves["val/acc"]
     assert steps.tolist() == [0, 1, 2] and values.tolist() == [0.7, 0.8, 0.86]
     assert load_runs(Layout(root), "cnn")["lenet5"].curves == {}
-    assert sorted(load_runs(Layout(root), "classify")) == ["raw-lda"]  # summary.json is not a run
+    assert sorted(load_runs(Layout(root), "classify")) == ["raw-lda"]

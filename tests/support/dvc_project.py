@@ -76,7 +76,9 @@ def tracked_files() -> list[str]:
     return [
         line
         for line in out.stdout.splitlines()
-        if not line.startswith(("dvc.lock", "data/", "features/", "metrics/", "models/", "plots/", "reports/"))
+        if not line.startswith(
+            ("dvc.lock", "data/", "features/", "metrics/", "details/", "models/", "plots/", "reports/")
+        )
     ]
 
 

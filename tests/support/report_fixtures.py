@@ -7,8 +7,14 @@ from pathlib import Path
 
 import numpy as np
 
+from fmnist.atomic import staged_outputs
 from fmnist.classes import CLASS_NAMES
+from fmnist.classical.classify import HEADLINE as CLASSIFY_HEADLINE
+from fmnist.cnn.train import HEADLINE as CNN_HEADLINE
+from fmnist.layout import Layout
 from fmnist.pictures import figures
+from fmnist.pictures.visualize import HEADLINE as EMBEDDING_HEADLINE
+from fmnist.records import save_record
 
 DVC_YAML = """
 stages:
@@ -70,13 +76,21 @@ def write_json(path: Path, data: dict) -> None:
     path.write_text(json.dumps(data))
 
 
+def write_record(root: Path, kind: str, run: str, record: dict, headline: tuple[str, ...]) -> None:
+    """A run's record as its stage writes it: headline metrics and details."""
+    with staged_outputs() as staged:
+        save_record(staged, Layout(root).record(kind, run), record, headline)
+
+
 def write_fixture_run(root: Path) -> Path:
     """raw-lda (0.84), lenet5 (0.90), mlp (0.86, with curves) and resnet18 (0.80, random weights) ran;
     raw-logreg is declared but absent."""
     (root / "dvc.yaml").write_text(DVC_YAML)
     (root / "params.yaml").write_text("data:\n  seed: 42\n")
-    write_json(
-        root / "metrics/classify/raw-lda.json",
+    write_record(
+        root,
+        "classify",
+        "raw-lda",
         {
             "feature": "raw",
             "model": "lda",
@@ -91,12 +105,14 @@ def write_fixture_run(root: Path) -> Path:
             "train_size": 60000,
             "notes": "",
         },
+        CLASSIFY_HEADLINE,
     )
     predictions_csv(root / "plots/classify/raw-lda.csv", 0.84, 0)
-    write_json(root / "metrics/classify/summary.json", {"raw": {"lda": 0.84}})  # not a run: skipped
     for arch, accuracy, extra in (("lenet5", 0.90, {}), ("mlp", 0.86, {}), ("resnet18", 0.80, {"weights": "random"})):
-        write_json(
-            root / f"metrics/cnn/{arch}.json",
+        write_record(
+            root,
+            "cnn",
+            arch,
             {
                 "arch": arch,
                 "test_accuracy": accuracy,
@@ -106,9 +122,11 @@ def write_fixture_run(root: Path) -> Path:
                 "params_count": 61706,
                 "train_seconds": 95.5,
                 "images_per_second": 3400.0,
+                "val_accuracy": accuracy + 0.01,
                 "device": "cpu",
                 **extra,
             },
+            CNN_HEADLINE,
         )
         predictions_csv(root / f"plots/cnn/{arch}/predictions.csv", accuracy, 1)
     # The extraction records the weights it used: random for the ResNet-18 set, none for scattering.
@@ -130,8 +148,10 @@ def write_fixture_run(root: Path) -> Path:
     png.parent.mkdir(parents=True, exist_ok=True)
     labels = np.arange(40) % len(CLASS_NAMES)
     figures.embedding_scatter(np.random.default_rng(0).normal(size=(40, 2)), labels, "PCA of raw", "PC", png)
-    write_json(
-        root / "metrics/visualize/raw-pca.json",
+    write_record(
+        root,
+        "visualize",
+        "raw-pca",
         {
             "feature": "raw",
             "method": "pca",
@@ -141,5 +161,6 @@ def write_fixture_run(root: Path) -> Path:
             "seconds": 0.5,
             "png": "figures/visualize/raw-pca.png",
         },
+        EMBEDDING_HEADLINE,
     )
     return root
