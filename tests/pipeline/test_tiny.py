@@ -71,12 +71,13 @@ def test_classify_outputs_for_every_feature_and_model(project):
     features, models = project.params()["classify"]["features"], project.params()["classify"]["models"]
     assert len(features) == 4
     for feature in features:
-        row = json.loads((project.root / "metrics" / "classify_summary" / f"{feature}.json").read_text())
-        assert sorted(row) == sorted(models)
         for model in models:
             metrics = json.loads((project.root / "metrics" / "classify" / f"{feature}-{model}.json").read_text())
-            assert (metrics["feature"], metrics["model"], metrics["train_size"]) == (feature, model, 200)
-            assert row[model] == metrics["test_accuracy"]
+            assert sorted(metrics) == ["cv_accuracy_mean", "macro_f1", "test_accuracy"]
+            details = json.loads((project.root / "details" / "classify" / f"{feature}-{model}.json").read_text())
+            assert (details["feature"], details["model"], details["train_size"]) == (feature, model, 200)
+            assert {"per_class", "confusion_matrix", "best_params", "fit_seconds"} <= set(details)
+            assert not set(details) & set(metrics)
             lines = (project.root / "plots" / "classify" / f"{feature}-{model}.csv").read_text().splitlines()
             assert lines[0] == "index,actual,predicted" and len(lines) == 51
 
