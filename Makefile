@@ -5,15 +5,16 @@ BIN := $(abspath $(VENV))/bin
 STAMP := $(VENV)/.installed
 # Stages run `python -m stages.X`: the venv must come first on PATH for dvc and its commands.
 export PATH := $(BIN):$(PATH)
+# Paths in recipes are quoted: the checkout's folder may have a space in its name (tests/test_makefile.py).
 
 .PHONY: setup dataset sshd repro test
 
 setup: $(STAMP)
 
 $(STAMP): requirements.txt requirements-dev.txt
-	test -x $(BIN)/python || python3 -m venv $(VENV)
-	$(BIN)/python -m pip install -q -r requirements-dev.txt
-	touch $(STAMP)
+	test -x "$(BIN)/python" || python3 -m venv "$(VENV)"
+	"$(BIN)/python" -m pip install -q -r requirements-dev.txt
+	touch "$(STAMP)"
 
 dataset:
 	scripts/install_dataset.sh

@@ -1,9 +1,12 @@
-"""What every stage script shares: logging set-up and turning a PipelineError into one message."""
+"""What every stage script shares: logging set-up and turning a PipelineError (or a full disk, or a checkout it
+cannot write) into one message."""
 
 from __future__ import annotations
 
 import argparse
+import errno
 import logging
+import os
 import signal
 import sys
 from collections.abc import Callable, Iterable
@@ -33,6 +36,28 @@ def stage_params(templates: tuple[str, ...], **fields: str) -> dict:
     return select(load_params(), declared_keys(templates, **fields))
 
 
+# errno -> what went wrong and the fix, for the OSErrors a user can fix.
+WRITE_PROBLEMS = {
+    errno.ENOSPC: ("no space left on the device", "free some disk space"),
+    errno.EDQUOT: ("disk quota exceeded", "free some disk space (or raise the quota)"),
+    errno.EROFS: ("the file system is read-only", "make the checkout writable (or work in a writable clone)"),
+    errno.EACCES: ("permission denied", "make the checkout writable (`chmod -R u+w` on it, or fix its owner)"),
+    errno.EPERM: ("operation not permitted", "make the checkout writable (`chmod -R u+w` on it, or fix its owner)"),
+}
+
+
+def write_error(exc: OSError, path: str | os.PathLike | None, writing: bool = True) -> PipelineError | None:
+    """One message for an OSError a user can fix (a full disk, a read-only or unwritable checkout), naming
+    `path` (by default the exception's own file); None for any other OSError."""
+    if exc.errno not in WRITE_PROBLEMS:
+        return None
+    what, fix = WRITE_PROBLEMS[exc.errno]
+    where = path if path is not None else exc.filename
+    subject = f"{where}: " if where is not None else ""
+    action = "cannot write it: " if writing and where is not None else ""
+    return PipelineError(f"{subject}{action}{what}; {fix}, then re-run `dvc repro`.")
+
+
 def _exit_on_sigterm(signum: int, frame: object) -> None:
     """SIGTERM (a scheduler, `kill`, `dvc queue kill`) ends the stage like Ctrl-C: `staged_outputs`
     then removes its temporary files instead of leaving them behind."""
@@ -46,4 +71,10 @@ def run_stage(main: Callable[[], None]) -> None:
         main()
     except PipelineError as exc:
         print(f"error: {exc}", file=sys.stderr)
+        sys.exit(1)
+    except OSError as exc:  # a full disk or an unwritable checkout outside `staged_outputs` (dvclive's curves, say)
+        error = write_error(exc, None, writing=False)
+        if error is None:
+            raise
+        print(f"error: {error}", file=sys.stderr)
         sys.exit(1)

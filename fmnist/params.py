@@ -4,14 +4,43 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
+from ruamel.yaml import YAML
+from ruamel.yaml.constructor import DuplicateKeyError
+from ruamel.yaml.error import YAMLError
+from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from fmnist.errors import PipelineError
 from fmnist.names import ARCHS, CLASSIFY_MODELS, FEATURE_SETS, METHODS
-from fmnist.schema import Bool, Choice, Float, Int, ListOf, MapOf, Nullable, OneOf, Section, Str
+from fmnist.schema import Bool, Choice, Float, Int, ListOf, MapOf, Nullable, OneOf, Section, Spec, Str
+
+# Fashion-MNIST's training set holds 6,000 images of every class, and prepare holds out
+# round(val_fraction x 6,000) of each (fmnist.data.dataset.stratified_val_indices; Python rounds half to even,
+# so 0.5 / 6,000 = 8.33e-05 holds out none). MIN_VAL_FRACTION: the smallest three-digit value holding out one.
+TRAIN_IMAGES_PER_CLASS = 6000
+MIN_VAL_FRACTION = 8.34e-05
+
+
+@dataclass(frozen=True)
+class ValFraction(Spec):
+    """`data.val_fraction`: in (0, 0.5], and large enough to hold out at least one image of every class (an
+    empty validation split would pass prepare and crash train_cnn later, far from its cause)."""
+
+    bounds: Spec = Float(0.0, 0.5, lo_open=True)
+
+    def validate(self, key: str, value: Any) -> None:
+        self.bounds.validate(key, value)
+        if round(value * TRAIN_IMAGES_PER_CLASS) < 1:
+            raise PipelineError(
+                f"params.yaml: `{key}` = {value!r} holds out no validation image: {value!r} x "
+                f"{TRAIN_IMAGES_PER_CLASS:,} training images per class rounds to 0, so the validation split would "
+                f"be empty. Use at least {MIN_VAL_FRACTION:g}, the smallest value that holds out one image of every "
+                "class. Fix it in params.yaml (or in your `dvc exp run -S` override)."
+            )
+
 
 DEVICE = Choice("auto", "cpu", "cuda")
 
@@ -33,7 +62,7 @@ SCATTERING = Section(
 GRID_VALUE = Nullable(
     OneOf(
         (Bool(), Float(), Str(), ListOf(Int(1), min_len=1)),
-        "null, true/false, a number, a string, or a list of positive integers (layer sizes)",
+        "null, true/false, a finite number, a string, or a list of positive integers (layer sizes)",
     )
 )
 CLASSIFY_MODEL = Section(
@@ -80,7 +109,7 @@ SCHEMA = Section(
         ),
         "data": Section(
             {
-                "val_fraction": Float(0.0, 0.5, lo_open=True),
+                "val_fraction": ValFraction(),
                 "seed": Int(0, 2**32 - 1),
             }
         ),
@@ -213,15 +242,62 @@ SCHEMA = Section(
 )
 
 
-def load_params(path: str | Path = "params.yaml") -> dict[str, Any]:
-    """Read and validate the whole params file; raise PipelineError with one clear message if it is wrong."""
+def _duplicate_key(node: Node, where: str = "") -> tuple[str, int, int] | None:
+    """The first key set twice in one mapping under `node`: its dotted name and both (1-based) lines."""
+    if isinstance(node, MappingNode):
+        first_lines: dict[str, int] = {}
+        for key_node, value_node in node.value:
+            name = key_node.value if isinstance(key_node, ScalarNode) else "?"
+            dotted = f"{where}.{name}" if where else name
+            line = key_node.start_mark.line + 1
+            if name in first_lines:
+                return dotted, first_lines[name], line
+            first_lines[name] = line
+            if found := _duplicate_key(value_node, dotted):
+                return found
+    elif isinstance(node, SequenceNode):
+        for i, item in enumerate(node.value):
+            if found := _duplicate_key(item, f"{where}[{i}]"):
+                return found
+    return None
+
+
+def read_yaml(path: str | Path) -> Any:
+    """The file's content exactly as DVC reads it (`dvc.utils.serialize.parse_yaml`: ruamel.yaml, YAML 1.2),
+    so that the stages and DVC's params records agree: `1e-4` is a number, `yes` a string, and a duplicate
+    key (which PyYAML would settle silently, the last one winning) an error."""
     path = Path(path)
     try:
-        params = yaml.safe_load(path.read_text())
+        text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise PipelineError(f"{path}: not found; run the stage from the repository root.") from None
-    except yaml.YAMLError as exc:
-        raise PipelineError(f"{path}: not valid YAML: {exc}") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise PipelineError(f"{path}: cannot be read as UTF-8 text ({exc}); check the file.") from None
+    yaml = YAML(typ="safe")
+    try:
+        return yaml.load(text)
+    except DuplicateKeyError as exc:
+        found = _duplicate_key(yaml.compose(text))
+        if found is None:  # keys equal as values but written differently (say 1 and 1.0): ruamel.yaml's words
+            where = f" on line {exc.problem_mark.line + 1}" if exc.problem_mark is not None else ""
+            problem = f"{exc.problem}{where}"
+        else:
+            dotted, first, line = found
+            problem = f"duplicate key `{dotted}` on line {line} (first on line {first})"
+        raise PipelineError(f"{path}: {problem}; DVC refuses such a file: keep one of the two lines.") from None
+    except YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark is not None else ""
+        problem = getattr(exc, "problem", None) or str(exc).strip().splitlines()[-1]
+        raise PipelineError(
+            f"{path}: not valid YAML: {problem}{where}. Fix it there (`git diff {path}` shows what changed)."
+        ) from None
+
+
+def load_params(path: str | Path = "params.yaml") -> dict[str, Any]:
+    """Read (as DVC does) and validate the whole params file; raise PipelineError with one clear message if it
+    is wrong."""
+    params = read_yaml(path)
     SCHEMA.validate("", params)
     return params
 

@@ -6,6 +6,7 @@ allowed, and where to fix it.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -35,7 +36,11 @@ def _range_text(lo: float | None, hi: float | None, lo_open: bool, hi_open: bool
 
 @dataclass(frozen=True)
 class Number(Spec):
-    """An int, or a float when `integer` is False (ints are accepted for floats: YAML writes 1 for 1.0)."""
+    """An int, or a float when `integer` is False (ints are accepted for floats: YAML writes 1 for 1.0).
+
+    Always finite: `dvc exp run -S model.lr=nan` writes `.nan`, which YAML reads as a float, and NaN fails
+    every comparison with a bound (an unbounded side would let infinities through as well).
+    """
 
     lo: float | None = None
     hi: float | None = None
@@ -49,6 +54,8 @@ class Number(Spec):
         types = (int,) if self.integer else (int, float)
         if isinstance(value, bool) or not isinstance(value, types):
             raise _fail(key, value, allowed)
+        if isinstance(value, float) and not math.isfinite(value):  # ints are finite (and may not fit a float)
+            raise _fail(key, value, "a finite number" + _range_text(self.lo, self.hi, self.lo_open, self.hi_open))
         too_low = self.lo is not None and (value <= self.lo if self.lo_open else value < self.lo)
         too_high = self.hi is not None and (value >= self.hi if self.hi_open else value > self.hi)
         if too_low or too_high:

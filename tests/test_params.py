@@ -1,11 +1,14 @@
 import copy
+import math
 from pathlib import Path
 
+import numpy as np
 import pytest
 import yaml
 
+from fmnist.data.dataset import stratified_val_indices
 from fmnist.errors import PipelineError
-from fmnist.params import load_params, select
+from fmnist.params import MIN_VAL_FRACTION, TRAIN_IMAGES_PER_CLASS, load_params, read_yaml, select
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -58,6 +61,40 @@ def test_shipped_params_are_valid(tmp_path, params):
             r"`classify.svm.max_train` = \{'scatnet_rihc': 100\} is invalid: expected null, "
             r"a number of rows \(at least 2\), or a mapping from feature sets \(raw, scatnet",
         ),
+        # `dvc exp run -S model.lr=nan` writes `.nan`, which YAML reads as a float; NaN fails no comparison.
+        (
+            lambda p: p["model"].update(lr=math.nan),
+            r"`model.lr` = nan is invalid: expected a finite number in \(0.0, 10.0\]",
+        ),
+        (
+            lambda p: p["data"].update(val_fraction=math.nan),
+            r"`data.val_fraction` = nan is invalid: expected a finite number in \(0.0, 0.5\]",
+        ),
+        (
+            lambda p: p["model"].update(weight_decay=math.inf),
+            r"`model.weight_decay` = inf is invalid: expected a finite",
+        ),
+        (
+            lambda p: p["cnn"]["mlp"].update(dropout=-math.inf),
+            r"`cnn.mlp.dropout` = -inf is invalid: expected a finite",
+        ),
+        (lambda p: p["model"].update(epochs=math.inf), r"`model.epochs` = inf is invalid: expected an integer"),
+        (
+            lambda p: p["classify"]["svm"]["grid"].update(C=[3.0, math.nan]),
+            r"`classify.svm.grid.C\[1\]` = nan is invalid: expected null, true/false, a finite number",
+        ),
+        # Open bounds: a learning rate of 0, an empty validation split, momentum 1 (never decays).
+        (lambda p: p["model"].update(lr=0), r"`model.lr` = 0 is invalid: expected a number in \(0.0, 10.0\]"),
+        (lambda p: p["model"].update(lr=0.0), r"`model.lr` = 0.0 is invalid: expected a number in \(0.0"),
+        (
+            lambda p: p["data"].update(val_fraction=0.0),
+            r"`data.val_fraction` = 0.0 is invalid: expected a number in \(0.0, 0.5\]",
+        ),
+        (
+            lambda p: p["model"].update(momentum=1),
+            r"`model.momentum` = 1 is invalid: expected a number in \[0.0, 1.0\)",
+        ),
+        (lambda p: p["model"].update(momentum=1.0), r"`model.momentum` = 1.0 is invalid: expected a number in \[0.0"),
     ],
     ids=[
         "unknown-leaf",
@@ -71,6 +108,17 @@ def test_shipped_params_are_valid(tmp_path, params):
         "unknown-model",
         "repeated-feature-set",
         "max-train-unknown-feature-set",
+        "nan-lr",
+        "nan-val-fraction",
+        "inf-weight-decay",
+        "minus-inf-dropout",
+        "inf-for-int",
+        "nan-in-grid",
+        "zero-lr",
+        "zero-float-lr",
+        "zero-val-fraction",
+        "momentum-one",
+        "momentum-one-float",
     ],
 )
 def test_invalid_params_stop_with_one_message_naming_the_key(tmp_path, params, edit, message):
@@ -78,6 +126,102 @@ def test_invalid_params_stop_with_one_message_naming_the_key(tmp_path, params, e
     edit(bad)
     with pytest.raises(PipelineError, match=message):
         check(tmp_path, bad)
+
+
+def test_val_fraction_too_small_for_one_validation_image_per_class_is_rejected(tmp_path, params):
+    # 5e-5 x 6,000 images per class rounds to 0: prepare would write an empty split and train_cnn crash later.
+    params["data"]["val_fraction"] = 5e-5
+    with pytest.raises(PipelineError) as error:
+        check(tmp_path, params)
+    message = str(error.value)
+    assert "`data.val_fraction` = 5e-05" in message
+    assert "no validation image" in message and "6,000 training images per class" in message
+    assert f"at least {MIN_VAL_FRACTION:g}" in message and "Fix it in params.yaml" in message
+
+
+def test_the_smallest_val_fraction_named_holds_out_one_image_of_every_class(tmp_path, params):
+    labels = np.repeat(np.arange(10), TRAIN_IMAGES_PER_CLASS)  # Fashion-MNIST's training set: 6,000 per class
+    assert len(stratified_val_indices(labels, MIN_VAL_FRACTION, seed=0)) == 10
+    just_below = 0.5 / TRAIN_IMAGES_PER_CLASS  # rounds to 0 images (round half to even)
+    assert len(stratified_val_indices(labels, just_below, seed=0)) == 0
+    params["data"]["val_fraction"] = MIN_VAL_FRACTION
+    assert check(tmp_path, params)["data"]["val_fraction"] == MIN_VAL_FRACTION
+    params["data"]["val_fraction"] = just_below
+    with pytest.raises(PipelineError, match=r"`data.val_fraction` = 8.33\d*e-05 holds out no validation image"):
+        check(tmp_path, params)
+
+
+def shipped_text_with(old: str, new: str) -> str:
+    text = (REPO / "params.yaml").read_text()
+    assert text.count(old) == 1
+    return text.replace(old, new)
+
+
+@pytest.mark.parametrize(
+    "written, value",
+    [("1e-4", 0.0001), ("1E-4", 0.0001), ("+1e-3", 0.001), ("1.e-3", 0.001), (".5e-2", 0.005), ("5E0", 5.0)],
+)
+def test_yaml_1_2_floats_are_numbers_as_for_dvc(tmp_path, written, value):
+    # PyYAML (YAML 1.1) reads `1e-4` as a string; DVC (ruamel.yaml, YAML 1.2) as a number.
+    path = tmp_path / "params.yaml"
+    path.write_text(shipped_text_with("  lr: 0.002 ", f"  lr: {written} "))
+    assert load_params(path)["model"]["lr"] == value
+
+
+def test_duplicate_key_is_one_message_naming_the_key_and_its_lines(tmp_path):
+    # PyYAML keeps the last value silently; DVC refuses the file.
+    path = tmp_path / "params.yaml"
+    text = shipped_text_with("  val_fraction: 0.1\n", "  val_fraction: 0.1\n  val_fraction: 0.2\n")
+    path.write_text(text)
+    first = text.splitlines().index("  val_fraction: 0.1") + 1
+    with pytest.raises(PipelineError) as error:
+        load_params(path)
+    assert str(error.value) == (
+        f"{path}: duplicate key `data.val_fraction` on line {first + 1} (first on line {first}); "
+        "DVC refuses such a file: keep one of the two lines."
+    )
+
+
+def test_duplicate_key_in_a_nested_mapping_names_its_dotted_key(tmp_path):
+    path = tmp_path / "params.yaml"
+    path.write_text("a:\n  b: {c: 1, d: 2}\n  e:\n    - {f: 1, f: 2}\n")
+    with pytest.raises(PipelineError, match=r"duplicate key `a.e\[0\].f` on line 4 \(first on line 4\)"):
+        load_params(path)
+
+
+DVC_CASES = [
+    "a: 1e-4",
+    "a: 1E5",
+    "a: .5",
+    "a: -.5e+3",
+    "a: 1_000",
+    "a: 0x1F",
+    "a: 0o17",
+    "a: 017",
+    "a: yes",
+    "a: on",
+    "a: No",
+    "a: 1:20",
+    "a: .nan",
+    "a: .inf",
+    "a: -.Inf",
+    "a: nan",
+    "a: ~",
+    "a: Null",
+    "a: TRUE",
+    "a: [1, 2.5, x, null]",
+    "a: {b: 1e3}",
+]
+
+
+@pytest.mark.parametrize("text", DVC_CASES)
+def test_params_are_read_as_dvc_reads_them(tmp_path, text):
+    from dvc.utils.serialize import parse_yaml
+
+    path = tmp_path / "params.yaml"
+    path.write_text(text)
+    ours, dvcs = read_yaml(path), parse_yaml(text, str(path))
+    assert repr(ours) == repr(dvcs)  # repr: nan == nan is False, and True == 1
 
 
 def test_unparsable_yaml_names_the_file(tmp_path):

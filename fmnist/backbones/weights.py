@@ -9,8 +9,9 @@ to provide them; `random` is an explicit, recorded choice, never a silent fallba
 from __future__ import annotations
 
 import hashlib
+import pickle
 import urllib.error
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 import torch
@@ -52,7 +53,8 @@ def how_to_provide(arch: str, param_prefix: str) -> str:
     )
 
 
-def load_weights_file(path: Path, expected_sha256: str | None, param_prefix: str) -> dict[str, torch.Tensor]:
+def load_weights_file(path: Path, expected_sha256: str | None, param_prefix: str, arch: str) -> dict[str, torch.Tensor]:
+    """The state_dict in `path`, verified by its SHA-256, loaded as tensors only (never arbitrary objects)."""
     if not path.is_file():
         raise PipelineError(
             f"{path}: weights file not found (`{param_prefix}.weights_file`); fix the path or set it to null."
@@ -68,13 +70,32 @@ def load_weights_file(path: Path, expected_sha256: str | None, param_prefix: str
             f"{path}: checksum mismatch: SHA-256 is {actual}, `{param_prefix}.weights_sha256` says {expected_sha256}. "
             "Replace the file or correct the checksum."
         )
-    return torch.load(path, map_location="cpu", weights_only=True)
+    fix = (
+        f"point `{param_prefix}.weights_file` at a state_dict of torchvision's {arch} saved with "
+        f"`torch.save(model.state_dict(), path)` (a training checkpoint holding one under a key: save that entry "
+        f"alone), and set `{param_prefix}.weights_sha256` to its SHA-256."
+    )
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=True)
+    except (pickle.UnpicklingError, EOFError, RuntimeError, ValueError):
+        raise PipelineError(
+            f"{path}: not a state_dict of torchvision's {arch}: it cannot be read as a file of named tensors "
+            f"(it holds other Python objects, such as a whole model, or it is damaged or truncated); {fix}"
+        ) from None
+    if not isinstance(state, Mapping) or not all(
+        isinstance(key, str) and isinstance(value, torch.Tensor) for key, value in state.items()
+    ):
+        raise PipelineError(
+            f"{path}: not a state_dict of torchvision's {arch}: it holds a {type(state).__name__}, "
+            f"not a mapping of parameter names to tensors; {fix}"
+        )
+    return state
 
 
 def imagenet_state_dict(arch: str, weights_file: str | None, weights_sha256: str | None, param_prefix: str) -> dict:
     """The ImageNet state_dict of `arch`, from `weights_file` if given, else through torchvision's cache."""
     if weights_file:
-        return load_weights_file(Path(weights_file), weights_sha256, param_prefix)
+        return load_weights_file(Path(weights_file).expanduser(), weights_sha256, param_prefix, arch)
     _, weights = BACKBONES[arch]
     try:
         return weights.get_state_dict(progress=True, check_hash=True)
@@ -87,7 +108,7 @@ def imagenet_state_dict(arch: str, weights_file: str | None, weights_sha256: str
 
 def imagenet_weights_available(arch: str, weights_file: str | None) -> bool:
     """Whether ImageNet weights for `arch` are on this machine already (no download attempted)."""
-    return Path(weights_file).is_file() if weights_file else torchvision_cache_file(arch).is_file()
+    return Path(weights_file).expanduser().is_file() if weights_file else torchvision_cache_file(arch).is_file()
 
 
 def build_backbone(

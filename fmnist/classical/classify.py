@@ -16,6 +16,7 @@ import numpy as np
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.pipeline import Pipeline
 
+from fmnist.atomic import load_npy
 from fmnist.classical.gridsearch import grid_search, set_n_jobs, stratified_subset
 from fmnist.classical.models import (
     THREADED,
@@ -41,7 +42,10 @@ def load_feature_set(layout: Layout, name: str, train_rows: int, test_rows: int)
     for split, rows in (("train", train_rows), ("test", test_rows)):
         path = layout.feature_array(name, split)
         try:
-            array = np.load(path, allow_pickle=False)
+            array = load_npy(
+                path,
+                f"restore it with `dvc checkout {path}` or re-create it with `dvc repro extract_features@{name}`",
+            )
         except FileNotFoundError:
             raise PipelineError(
                 f"{path}: not found; run its feature stage first (`dvc repro extract_features@{name}`)"

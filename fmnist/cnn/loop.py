@@ -4,6 +4,7 @@ split, the best state by validation accuracy, and seeded, deterministic runs on 
 from __future__ import annotations
 
 import logging
+import math
 import os
 import time
 from dataclasses import dataclass
@@ -231,10 +232,20 @@ def make_trainer(
     )
 
 
+def diverged(trainer: Trainer, what: str, loss: float) -> PipelineError:
+    """The message for a loss that became inf or NaN: the weights are lost, and no metrics may follow."""
+    return PipelineError(
+        f"{trainer.name}: the {what} became {loss}: training diverged. Set a lower `model.lr` in params.yaml or "
+        f"your `dvc exp run -S` override (this net's learning rate: {trainer.recipe.lr}, that is `model.lr`, "
+        "times `lr_scale` for an ImageNet backbone)."
+    )
+
+
 def train_one_epoch(trainer: Trainer, data: TrainingData, generator: torch.Generator, epoch: int) -> EpochResult:
     """One pass over the training images in an order drawn from `generator`, which then augments each batch.
 
     Batch losses go to the logger at the global batch number: every epoch has the same number of batches.
+    A non-finite batch loss (a diverged run) stops training with a PipelineError.
     """
     recipe = trainer.recipe
     trainer.model.train()
@@ -265,6 +276,10 @@ def train_one_epoch(trainer: Trainer, data: TrainingData, generator: torch.Gener
             trainer.scaler.update()
             trainer.schedule.step()
             batch_loss = loss.item()
+            if not math.isfinite(batch_loss):
+                batches = steps_per_epoch(len(order), recipe.batch_size)
+                where = f"epoch {epoch} (batch {first // recipe.batch_size + 1} of {batches})"
+                raise diverged(trainer, f"training loss in {where}", batch_loss)
             total_loss += batch_loss * len(batch)
             correct += int((logits.argmax(1) == y).sum())
             step += 1
@@ -297,6 +312,8 @@ def fit(
         train = train_one_epoch(trainer, data, generator, epoch)
         epochs.append(train)
         val_loss, val_acc = evaluate(model, data, recipe, device)
+        if not math.isfinite(val_loss):  # the epoch's last steps broke the weights after its last batch loss
+            raise diverged(trainer, f"validation loss after epoch {epoch}", val_loss)
         values = {
             "train/loss": train.loss,
             "train/acc": train.accuracy,

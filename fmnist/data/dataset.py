@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
-from fmnist.atomic import staged_outputs
+from fmnist.atomic import load_npy, staged_outputs
 from fmnist.data.idx import load_split
 from fmnist.errors import PipelineError
 
@@ -62,12 +62,34 @@ def prepare_dataset(raw_dir: Path, out_dir: Path, val_fraction: float, seed: int
 
 
 def load_dataset(prepared_dir: Path) -> Dataset:
-    """The arrays the prepare stage wrote, with a clear message if they are missing."""
+    """The arrays the prepare stage wrote, with a clear message if they are missing, damaged or do not agree."""
+    remedy = f"restore it with `dvc checkout {prepared_dir}` or re-create it with `dvc repro prepare`"
     arrays = {}
     for name in ARRAY_NAMES:
         path = prepared_dir / f"{name}.npy"
         try:
-            arrays[name] = np.load(path, allow_pickle=False)
+            arrays[name] = load_npy(path, remedy)
         except FileNotFoundError:
             raise PipelineError(f"{path}: not found; run the prepare stage first (`dvc repro prepare`)") from None
+    check_agreement(prepared_dir, arrays)
     return Dataset(**arrays)
+
+
+def check_agreement(prepared_dir: Path, arrays: dict[str, np.ndarray]) -> None:
+    """One label per image in each split, and validation indices into the training set: files from one prepare run."""
+    remedy = f"restore them with `dvc checkout {prepared_dir}` or re-create them with `dvc repro prepare`"
+    for split in ("train", "test"):
+        images, labels = arrays[f"{split}_images"], arrays[f"{split}_labels"]
+        if labels.ndim != 1 or images.ndim != 3 or len(images) != len(labels):
+            raise PipelineError(
+                f"{prepared_dir / f'{split}_images.npy'} (shape {images.shape}) and "
+                f"{prepared_dir / f'{split}_labels.npy'} (shape {labels.shape}) do not agree: one label per image "
+                f"expected, so they are not from one prepare run; {remedy}"
+            )
+    val, n_train = arrays["val_indices"], len(arrays["train_labels"])
+    indices = val.ndim == 1 and val.dtype.kind in "iu"
+    if not indices or (val.size and (val.min() < 0 or val.max() >= n_train)):
+        raise PipelineError(
+            f"{prepared_dir / 'val_indices.npy'}: expected indices into the {n_train} training images, "
+            f"found {val.dtype} of shape {val.shape}; {remedy}"
+        )

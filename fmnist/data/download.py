@@ -56,7 +56,7 @@ def verify_payload(name: str, gz_bytes: bytes, origin: str) -> None:
 
 
 def read_mirror(mirror: str, name: str) -> tuple[bytes, str]:
-    path = Path(mirror) / gz_name(name)
+    path = Path(mirror).expanduser() / gz_name(name)
     if not path.is_file():
         raise SourceMissing(f"{path}: not present")
     return path.read_bytes(), str(path)

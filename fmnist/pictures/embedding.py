@@ -10,6 +10,7 @@ from sklearn.model_selection import StratifiedKFold, cross_val_score
 from sklearn.neighbors import KNeighborsClassifier
 from sklearn.preprocessing import StandardScaler
 
+from fmnist.atomic import load_npy
 from fmnist.data import stratified_val_indices
 from fmnist.errors import PipelineError
 from fmnist.layout import Layout
@@ -39,7 +40,11 @@ def draw_subset(
     for split in SPLITS:
         path = layout.feature_array(feature, split)
         try:
-            arrays[split] = np.load(path, mmap_mode="r", allow_pickle=False)
+            arrays[split] = load_npy(
+                path,
+                f"restore it with `dvc checkout {path}` or re-create it with `dvc repro extract_features@{feature}`",
+                mmap_mode="r",
+            )
         except FileNotFoundError:
             raise PipelineError(f"{path}: not found; run its extract_features stage first (`dvc repro`)") from None
     for split, labels in zip(SPLITS, (train_labels, test_labels), strict=True):

@@ -11,9 +11,8 @@ import re
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from fmnist.errors import PipelineError
+from fmnist.params import read_yaml
 
 _VARIABLE = re.compile(r"\$\{\s*([\w.]+)\s*\}")
 _OUTPUT_KEYS = ("outs", "metrics", "plots")
@@ -72,12 +71,9 @@ def declared_outputs(dvc_yaml: Path) -> dict[str, list[str]]:
     """Stage name -> the output paths it declares (outs, metrics and plots), in dvc.yaml order.
 
     Matrix and foreach lists may come from params.yaml beside dvc.yaml (`${section.key}`)."""
-    try:
-        stages = (yaml.safe_load(dvc_yaml.read_text()) or {}).get("stages", {})
-    except FileNotFoundError:
-        raise PipelineError(f"{dvc_yaml}: not found; run the report from the repository root") from None
+    stages = (read_yaml(dvc_yaml) or {}).get("stages", {})  # read as DVC reads it (YAML 1.2)
     params_file = dvc_yaml.with_name("params.yaml")
-    params = (yaml.safe_load(params_file.read_text()) or {}) if params_file.is_file() else {}
+    params = (read_yaml(params_file) or {}) if params_file.is_file() else {}
     result: dict[str, list[str]] = {}
     for name, stage in stages.items():
         body = stage.get("do", stage)

@@ -1,3 +1,5 @@
+import pickle
+
 import pytest
 import torch
 
@@ -66,3 +68,38 @@ def test_state_dict_of_another_architecture_is_rejected(tmp_path):
     torch.save({"weight": torch.zeros(2)}, path)
     with pytest.raises(PipelineError, match="do not fit torchvision's resnet18"):
         W.build_backbone("resnet18", "imagenet", str(path), W.sha256_of(path), PREFIX)
+
+
+def test_a_weights_file_under_the_home_folder_may_be_written_with_a_tilde(checkpoint, monkeypatch):
+    path, sha, state = checkpoint
+    monkeypatch.setenv("HOME", str(path.parent))
+    assert W.imagenet_weights_available("resnet18", f"~/{path.name}")
+    model = W.build_backbone("resnet18", "imagenet", f"~/{path.name}", sha, PREFIX)
+    assert torch.equal(model.conv1.weight, state["conv1.weight"])
+
+
+def truncated_checkpoint(path):
+    torch.save({"conv1.weight": torch.zeros(3)}, path)
+    path.write_bytes(path.read_bytes()[:50])
+
+
+NOT_STATE_DICTS = {
+    "whole-module": lambda path: torch.save(W.BACKBONES["resnet18"][0](weights=None), path),
+    "a-tensor": lambda path: torch.save(torch.zeros(3), path),
+    "a-list": lambda path: torch.save([torch.zeros(3)], path),
+    "plain-pickle": lambda path: path.write_bytes(pickle.dumps({"conv1.weight": [0.0, 1.0]}, protocol=2)),
+    "truncated": truncated_checkpoint,
+    "empty": lambda path: path.write_bytes(b""),
+}
+
+
+@pytest.mark.parametrize("write", NOT_STATE_DICTS.values(), ids=NOT_STATE_DICTS.keys())
+def test_a_weights_file_that_is_not_a_state_dict_is_named_without_advising_an_unsafe_load(tmp_path, write):
+    path = tmp_path / "resnet18.pth"
+    write(path)
+    with pytest.raises(PipelineError) as caught:
+        W.build_backbone("resnet18", "imagenet", str(path), W.sha256_of(path), PREFIX)
+    message = str(caught.value)
+    assert message.startswith(f"{path}: ")
+    assert "not a state_dict of torchvision's resnet18" in message and f"`{PREFIX}.weights_file`" in message
+    assert "weights_only" not in message and "pickle" not in message.lower()

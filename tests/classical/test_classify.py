@@ -245,3 +245,24 @@ def test_a_single_forest_setting_runs_its_folds_one_at_a_time_on_all_workers(mon
     assert seen == {"forest_jobs": 2, "fold_jobs": 1}
     grid_search(forest, pipeline_grid({"n_estimators": [5, 6]}, 6, 0), x, y, 3, 0, 2)
     assert seen == {"forest_jobs": 1, "fold_jobs": 2}
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [lambda data: b"garbage" * 10, lambda data: data[: len(data) // 2], lambda data: b""],
+    ids=["garbage", "truncated", "empty"],
+)
+def test_a_corrupt_feature_file_names_the_file_and_the_fix(tmp_path, damage):
+    layout = Layout(tmp_path)
+    folder = layout.features("scatnet")
+    folder.mkdir(parents=True)
+    np.save(folder / "train.npy", np.zeros((4, 3), dtype=np.float32))
+    np.save(folder / "test.npy", np.zeros((2, 3), dtype=np.float32))
+    target = folder / "test.npy"
+    target.write_bytes(damage(target.read_bytes()))
+    with pytest.raises(PipelineError) as caught:
+        load_feature_set(layout, "scatnet", 4, 2)
+    message = str(caught.value)
+    assert message.startswith(f"{target}: ")
+    assert f"`dvc checkout {target}`" in message and "`dvc repro extract_features@scatnet`" in message
+    assert "allow_pickle" not in message

@@ -2,6 +2,8 @@
 the best state, and flip test-time augmentation."""
 
 import dataclasses
+import math
+import re
 from pathlib import Path
 
 import numpy as np
@@ -127,3 +129,48 @@ def test_fit_with_no_training_images_stops_with_a_message(params):
     data = dataclasses.replace(tiny_data(recipe), train_idx=np.arange(0))
     with pytest.raises(PipelineError, match="mlp net 2: no training images"):
         fit(build_net("mlp", params["cnn"]["mlp"]), data, recipe, CPU, Recorder(), "mlp net 2")
+
+
+def test_a_diverging_run_stops_with_a_message_naming_the_net_and_the_epoch(params):
+    # Plain SGD at lr 10 on random images: the training loss grows to NaN (in epoch 7 here). Once the validation
+    # accuracy of a NaN net no longer changed the best epoch, and the run ended "normally" with its metrics.
+    recipe = Recipe.from_params(
+        {**params["model"], "optimizer": "sgd", "lr": 10.0, "schedule": "constant", "epochs": 10, "patience": 10}
+    )
+    seed_everything(0)
+    recorder = Recorder()
+    with pytest.raises(PipelineError) as error:
+        fit(build_net("mlp", params["cnn"]["mlp"]), tiny_data(recipe), recipe, CPU, recorder, "mlp net 1")
+    message = str(error.value)
+    found = re.match(r"mlp net 1: the training loss in epoch (\d+) \(batch [12] of 2\) became (nan|inf): ", message)
+    assert found, message
+    assert "training diverged. Set a lower `model.lr`" in message and "(this net's learning rate: 10.0," in message
+    assert recorder.epochs == list(range(1, int(found[1])))  # nothing reported for the diverged epoch
+
+
+def test_a_non_finite_training_loss_is_caught_in_the_batch_it_appears(params):
+    recipe = Recipe.from_params({**params["model"], "epochs": 3})
+    data = tiny_data(recipe)
+    seed_everything(0)
+    net = build_net("mlp", params["cnn"]["mlp"])
+    with torch.no_grad():
+        next(net.parameters()).fill_(math.inf)  # every logit inf or NaN from the first batch on
+    recorder = Recorder()
+    trainer = make_trainer(net, len(data.train_idx), recipe, CPU, recorder, "mlp")
+    with pytest.raises(PipelineError, match=r"^mlp: the training loss in epoch 2 \(batch 1 of 2\) became nan: "):
+        train_one_epoch(trainer, data, torch.Generator().manual_seed(0), epoch=2)
+    assert recorder.batches == []
+
+
+def test_a_non_finite_validation_loss_stops_the_run_before_reporting_the_epoch(params):
+    # Batch norm trains on batch statistics but validates with its running ones: a NaN running mean (as a
+    # step that overflows after the epoch's last batch loss would leave it) breaks validation only.
+    recipe = Recipe.from_params({**params["model"], "epochs": 3})
+    seed_everything(0)
+    net = build_net("lenet5_bn", params["cnn"]["lenet5_bn"])
+    bn = next(m for m in net.modules() if isinstance(m, torch.nn.BatchNorm2d))
+    bn.running_mean.fill_(math.nan)
+    recorder = Recorder()
+    with pytest.raises(PipelineError, match=r"^lenet5_bn: the validation loss after epoch 1 became nan: "):
+        fit(net, tiny_data(recipe), recipe, CPU, recorder, "lenet5_bn")
+    assert recorder.batches == [1, 2] and recorder.epochs == []

@@ -73,3 +73,9 @@ def test_bad_file_stops_with_its_name_and_leaves_no_output(tmp_path, mirror, cor
 def test_no_sources_at_all_is_a_clear_error(tmp_path, mirror):
     with pytest.raises(PipelineError, match="download.mirrors and download.urls are empty"):
         run(tmp_path / "out", [])
+
+
+def test_a_mirror_under_the_home_folder_may_be_written_with_a_tilde(tmp_path, mirror, monkeypatch):
+    monkeypatch.setenv("HOME", str(mirror.parent))
+    sources = run(tmp_path / "out", [f"~/{mirror.name}"])
+    assert sources[NAME] == str(mirror / f"{NAME}.gz")

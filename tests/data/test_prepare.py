@@ -40,3 +40,47 @@ def test_missing_prepared_arrays_say_which_stage_to_run(tmp_path):
 
 def test_array_names_cover_the_dataset_fields():
     assert set(ARRAY_NAMES) == {"train_images", "train_labels", "test_images", "test_labels", "val_indices"}
+
+
+DAMAGE = {
+    "garbage": lambda data: b"not an array at all",
+    "truncated": lambda data: data[: len(data) // 2],
+    "header-only": lambda data: data[:60],
+    "empty": lambda data: b"",
+}
+
+
+@pytest.mark.parametrize("damage", DAMAGE.values(), ids=DAMAGE.keys())
+def test_a_corrupt_prepared_array_names_the_file_and_the_fix(tmp_path, raw_dir, damage):
+    out = tmp_path / "prepared"
+    prepare_dataset(raw_dir, out, val_fraction=0.1, seed=0)
+    target = out / "test_images.npy"
+    target.write_bytes(damage(target.read_bytes()))
+    with pytest.raises(PipelineError) as caught:
+        load_dataset(out)
+    message = str(caught.value)
+    assert message.startswith(f"{target}: ")
+    assert f"`dvc checkout {out}`" in message and "`dvc repro prepare`" in message
+    assert "allow_pickle" not in message and "pickle" not in message
+
+
+@pytest.mark.parametrize("labels", ["test_labels", "train_labels"])
+def test_labels_of_another_split_name_both_prepared_files(tmp_path, raw_dir, labels):
+    out = tmp_path / "prepared"
+    prepare_dataset(raw_dir, out, val_fraction=0.1, seed=0)
+    other = "train_labels" if labels == "test_labels" else "test_labels"
+    (out / f"{labels}.npy").write_bytes((out / f"{other}.npy").read_bytes())
+    images = labels.replace("labels", "images")
+    with pytest.raises(PipelineError) as caught:
+        load_dataset(out)
+    message = str(caught.value)
+    assert f"{out / labels}.npy" in message and f"{out / images}.npy" in message
+    assert "`dvc repro prepare`" in message
+
+
+def test_validation_indices_outside_the_training_set_are_refused(tmp_path, raw_dir):
+    out = tmp_path / "prepared"
+    prepare_dataset(raw_dir, out, val_fraction=0.1, seed=0)
+    np.save(out / "val_indices.npy", np.array([0, 5000], dtype=np.int64))
+    with pytest.raises(PipelineError, match=r"val_indices\.npy: .*`dvc repro prepare`"):
+        load_dataset(out)
