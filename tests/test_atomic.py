@@ -21,6 +21,18 @@ def test_outputs_appear_only_on_success(tmp_path):
     assert [p.name for p in tmp_path.iterdir()] == ["a"]
 
 
+def test_temporaries_are_created_beside_their_destination(tmp_path):
+    # Same folder, hence the same file system: the final rename is atomic (across file systems it is a copy).
+    destination = tmp_path / "features" / "raw" / "train.npy"
+    with staged_outputs() as staged:
+        temporary = staged.path(destination)
+        assert temporary.parent == destination.parent
+        assert temporary.name.startswith(".train.npy.") and temporary.name.endswith(".tmp")
+        assert temporary.is_file() and temporary.stat().st_dev == destination.parent.stat().st_dev
+        temporary.write_text("rows")
+    assert [p.name for p in destination.parent.iterdir()] == ["train.npy"]
+
+
 def test_an_interrupt_during_commit_removes_the_temporaries_not_yet_renamed(tmp_path, monkeypatch):
     real_replace = atomic.os.replace
     calls = []

@@ -1,7 +1,9 @@
 """Stage scripts as DVC runs them: a bad param or input ends in one `error:` line and no output."""
 
+import hashlib
 import math
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -233,3 +235,54 @@ def test_an_unwritable_path_outside_staged_outputs_is_one_message(capsys):
     err = capsys.readouterr().err
     assert err.startswith("error: plots/cnn/mlp/.live.partial: permission denied; make the checkout writable")
     assert len(err.splitlines()) == 1
+
+
+# --- determinism across processes ---------------------------------------------------------------------------
+
+# One process of a repro on tiny data: a feature stage with seeded random weights, then a CNN stage, each as
+# `python -m stages.<name>` runs it.
+TWO_STAGES = """
+import runpy
+import sys
+
+for argv in (["extract_features", "--name", "resnet18"], ["train_cnn", "--arch", "mlp"]):
+    sys.argv = argv
+    runpy.run_module(f"stages.{argv[0]}", run_name="__main__")
+"""
+SAME_BYTES = (
+    "features/resnet18/train.npy",
+    "features/resnet18/test.npy",
+    "models/cnn/mlp.pt",
+    "metrics/cnn/mlp.json",
+    "plots/cnn/mlp/predictions.csv",
+)
+
+
+@pytest.mark.e2e  # two stages end to end in fresh interpreters: 10-30 s, mostly importing torch
+def test_a_feature_stage_and_a_cnn_stage_give_the_same_bytes_in_separate_processes(tmp_path):
+    from tests.support.tiny_params import tiny_cnn, tiny_features
+
+    first = prepared_workdir(tmp_path)
+    write_params(first, lambda p: (tiny_features(p), tiny_cnn(p)))
+    second = tmp_path / "second"
+    shutil.copytree(first, second)
+    # Two processes at once, with different string-hash seeds: nothing may depend on set order or hash().
+    runs = [
+        subprocess.Popen(
+            [sys.executable, "-c", TWO_STAGES],
+            cwd=work,
+            env={**os.environ, "PYTHONPATH": str(REPO), "PYTHONHASHSEED": hash_seed},
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        for work, hash_seed in ((first, "1"), (second, "2"))
+    ]
+    outputs = [run.communicate(timeout=300)[0] for run in runs]
+    assert [run.returncode for run in runs] == [0, 0], outputs
+    for name in SAME_BYTES:
+        digests = [hashlib.sha256((work / name).read_bytes()).hexdigest() for work in (first, second)]
+        assert digests[0] == digests[1], name
+    curve = "plots/cnn/mlp/live/plots/metrics/val/loss.tsv"  # its rows carry a timestamp: compare steps and values
+    rows = [[line.split("\t")[1:] for line in (work / curve).read_text().splitlines()] for work in (first, second)]
+    assert rows[0] == rows[1] and len(rows[0]) == 3  # header + 2 epochs

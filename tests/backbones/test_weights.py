@@ -55,12 +55,16 @@ def test_unavailable_imagenet_weights_say_how_to_provide_them(offline, arch):
     assert not W.imagenet_weights_available(arch, None)
 
 
-def test_random_weights_are_an_explicit_seeded_choice(offline):
-    torch.manual_seed(1)
-    a = W.build_backbone("resnet18", "random", None, None, PREFIX)
-    torch.manual_seed(1)
-    b = W.build_backbone("resnet18", "random", None, None, PREFIX)
-    assert torch.equal(a.conv1.weight, b.conv1.weight)
+def test_random_weights_follow_the_callers_seed_and_never_load_a_weights_file(offline, checkpoint):
+    # `random` draws from torch's global generator, which the stages seed from params: another seed must give
+    # other weights (the builder does not fix its own), and a weights file left in params is not loaded.
+    path, sha, state = checkpoint
+    drawn = {}
+    for seed in (1, 2):
+        torch.manual_seed(seed)
+        drawn[seed] = W.build_backbone("resnet18", "random", str(path), sha, PREFIX).conv1.weight
+    assert not torch.equal(drawn[1], drawn[2])
+    assert not torch.equal(drawn[1], state["conv1.weight"]) and not torch.equal(drawn[2], state["conv1.weight"])
 
 
 def test_state_dict_of_another_architecture_is_rejected(tmp_path):

@@ -139,17 +139,34 @@ def test_real_model_metrics_follow_the_shared_schema():
     assert metrics["train_size"] == 200 and metrics["test_accuracy"] == np.mean(predicted == test[1]) >= 0.9
 
 
-def test_confusion_matrix_is_ten_by_ten_rows_actual_in_class_order(tmp_path):
+def test_metrics_match_hand_computed_ones_and_the_matrix_has_actual_classes_in_rows(tmp_path):
     actual = np.array([0, 0, 6, 6, 6, 9])
     predicted = np.array([0, 6, 6, 6, 2, 9])
     metrics = classification_metrics(actual, predicted)
-    matrix = np.array(metrics["confusion_matrix"])
     assert metrics["class_order"] == list(CLASS_NAMES)
-    assert matrix.shape == (10, 10) and matrix.sum() == 6
-    assert matrix[0, 6] == 1 and matrix[6, 2] == 1 and matrix[6, 6] == 2 and matrix[9, 9] == 1
-    assert metrics["per_class"]["Shirt"]["support"] == 3
-    assert metrics["per_class"]["Shirt"]["recall"] == pytest.approx(2 / 3)
-    assert metrics["per_class"]["Trouser"] == {"precision": 0.0, "recall": 0.0, "f1": 0.0, "support": 0}
+    expected_matrix = np.zeros((10, 10), dtype=int)  # [actual][predicted]
+    for a, p in [(0, 0), (0, 6), (6, 6), (6, 6), (6, 2), (9, 9)]:
+        expected_matrix[a, p] += 1
+    assert metrics["confusion_matrix"] == expected_matrix.tolist()
+    # By hand: T-shirt/top (0): 1 of 2 found, nothing wrongly called one -> precision 1, recall 1/2, F1 2/3.
+    # Shirt (6): 2 of 3 found, 1 of its 3 predictions wrong -> 2/3 each. Pullover (2): predicted once, wrongly -> 0.
+    # Ankle boot (9): 1 / 1. The other six classes: never seen nor predicted -> 0 (zero_division=0).
+    scores = {name: (s["precision"], s["recall"], s["f1"], s["support"]) for name, s in metrics["per_class"].items()}
+    expected = {name: (0.0, 0.0, 0.0, 0) for name in CLASS_NAMES}
+    expected.update(
+        {
+            "T-shirt/top": (1.0, 0.5, 2 / 3, 2),
+            "Shirt": (2 / 3, 2 / 3, 2 / 3, 3),
+            "Pullover": (0.0, 0.0, 0.0, 0),
+            "Ankle boot": (1.0, 1.0, 1.0, 1),
+        }
+    )
+    assert list(scores) == list(CLASS_NAMES)
+    for name in CLASS_NAMES:
+        assert scores[name] == pytest.approx(expected[name]), name
+    # Macro F1: the plain mean over all ten classes (not over the four that occur, not weighted by support).
+    assert metrics["macro_f1"] == pytest.approx((2 / 3 + 2 / 3 + 1.0) / 10)
+    assert metrics["test_accuracy"] == pytest.approx(4 / 6)
 
     path = tmp_path / "predictions.csv"
     write_predictions(path, actual, predicted)

@@ -1,8 +1,20 @@
-"""fmnist.cnn.curves: learning curves appear complete or not at all, and a killed run's leftovers go away."""
+"""fmnist.cnn.curves: learning curves appear complete or not at all, a killed run's leftovers go away, and the
+series of a real training run are indexed by epoch and by batch."""
 
+import csv
+import math
 from pathlib import Path
 
+import torch
+import yaml
+
 from fmnist.cnn.curves import LiveCurves
+from fmnist.cnn.loop import Recipe, fit, seed_everything
+from fmnist.cnn.nets import build_net
+from tests.cnn.test_loop import tiny_data
+from tests.support.tiny_params import tiny_cnn
+
+REPO = Path(__file__).resolve().parents[2]
 
 
 def files_under(folder: Path) -> list[str]:
@@ -40,3 +52,29 @@ def test_a_failed_run_leaves_no_partial_curves(tmp_path):
     curves.scope().batch(1, 2.3)
     curves.discard()
     assert list(tmp_path.iterdir()) == []
+
+
+def series(folder: Path, name: str) -> tuple[list[int], list[float]]:
+    """The steps and values of one published dvclive series (a TSV: timestamp, step, value)."""
+    with open(folder / f"{name}.tsv", newline="") as f:
+        rows = list(csv.DictReader(f, delimiter="\t"))
+    return [int(row["step"]) for row in rows], [float(row[name.rsplit("/", 1)[-1]]) for row in rows]
+
+
+def test_epoch_values_are_indexed_by_epoch_and_batch_losses_by_batch(tmp_path):
+    params = yaml.safe_load((REPO / "params.yaml").read_text())
+    tiny_cnn(params)
+    # 40 training images in batches of 32: 2 batches per epoch; 3 epochs, patience never reached.
+    recipe = Recipe.from_params({**params["model"], "epochs": 3, "patience": 3})
+    seed_everything(0)
+    curves = LiveCurves(tmp_path / "live")
+    net = build_net("mlp", params["cnn"]["mlp"])
+    fit(net, tiny_data(recipe), recipe, torch.device("cpu"), curves.scope("net2/"), "mlp net 2")
+    curves.publish()
+    metrics = tmp_path / "live" / "plots" / "metrics" / "net2"
+    for name in ("train/loss", "train/acc", "val/loss", "val/acc", "lr"):
+        steps, values = series(metrics, name)
+        assert steps == [1, 2, 3], name
+        assert all(math.isfinite(v) and v >= 0 for v in values), name
+    steps, losses = series(metrics, "train/batch_loss")
+    assert steps == [1, 2, 3, 4, 5, 6] and all(loss > 0 for loss in losses)

@@ -11,6 +11,7 @@ import pytest
 import torch
 import yaml
 
+from fmnist.cnn import loop
 from fmnist.cnn.augment import SmallNetInput
 from fmnist.cnn.loop import (
     Recipe,
@@ -122,6 +123,27 @@ def test_early_stopping_keeps_the_best_epoch_and_stops_after_patience(params):
     assert recorder.batches == list(range(1, 3 * 2 + 1))  # 40 images in batches of 32: 2 per epoch
     assert result.images_seen == 120 and result.train_size == 40
     assert all(torch.equal(v, result.best_state[k]) for k, v in net.state_dict().items())
+
+
+def test_early_stopping_restores_the_best_epochs_weights_not_the_last_ones(params, monkeypatch):
+    # Scripted validation accuracies: epoch 2 is the best, 3 and 4 do worse, and patience 2 stops the run after 4.
+    # A real learning rate moves the weights every epoch, so the best epoch's state is not the last one's.
+    accuracies, states = iter([0.3, 0.8, 0.5, 0.7]), []
+
+    def scripted_evaluate(model, data, recipe, device):
+        states.append({k: v.detach().clone() for k, v in model.state_dict().items()})  # the epoch's weights
+        return 1.0, next(accuracies)
+
+    monkeypatch.setattr(loop, "evaluate", scripted_evaluate)
+    recipe = Recipe.from_params({**params["model"], "schedule": "constant", "epochs": 6, "patience": 2})
+    seed_everything(0)
+    net = build_net("mlp", params["cnn"]["mlp"])
+    result = fit(net, tiny_data(recipe), recipe, CPU, Recorder(), "mlp")
+    assert (result.best_epoch, result.epochs_run, result.best_val_accuracy) == (2, 4, 0.8)
+    best, last = states[1], states[3]
+    assert not all(torch.equal(best[k], last[k]) for k in best)
+    for kept in (result.best_state, net.state_dict()):  # what fit returns, and the net it leaves behind
+        assert kept.keys() == best.keys() and all(torch.equal(kept[k], best[k]) for k in best)
 
 
 def test_fit_with_no_training_images_stops_with_a_message(params):

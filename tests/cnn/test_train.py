@@ -13,6 +13,7 @@ import torch
 import yaml
 
 from fmnist.classes import CLASS_NAMES
+from fmnist.cnn import loop
 from fmnist.cnn.boosting import Ensemble, second_net_indices, third_net_indices
 from fmnist.cnn.loop import fit, predict_logits, seed_everything
 from fmnist.cnn.nets import build_net
@@ -106,6 +107,26 @@ def test_second_net_with_more_wrong_than_right_takes_all_right_ones():
     assert len(chosen) == 4 and {0, 1} <= set(chosen)
 
 
+@pytest.mark.parametrize("wrong_count", [20, 80], ids=["fewer-wrong", "more-wrong"])
+def test_second_nets_pick_from_the_larger_group_is_drawn_at_random_under_the_seed(wrong_count):
+    train_idx = np.arange(100, 200)
+    correct = np.ones(100, dtype=bool)
+    correct[np.random.default_rng(5).permutation(100)[:wrong_count]] = False
+    larger = train_idx[correct] if wrong_count < 50 else train_idx[~correct]  # the group only 20 are taken from
+
+    def picked_from_larger(seed: int) -> list[int]:
+        chosen = second_net_indices(train_idx, correct, torch.Generator().manual_seed(seed), "lenet5_boosted")
+        assert len(chosen) == 40
+        return sorted(set(chosen) & set(larger))
+
+    first = picked_from_larger(0)
+    assert len(first) == 20
+    assert picked_from_larger(0) == first  # the same seed, the same images
+    assert picked_from_larger(1) != first  # another seed, others
+    assert first != sorted(larger[:20]) and first != sorted(larger[-20:])  # not the first (or last) ones
+    assert max(first) > larger[40] and min(first) < larger[-40]  # spread over the whole group
+
+
 def test_third_net_sees_where_nets_one_and_two_disagree():
     train_idx = np.array([3, 5, 7, 9])
     assert third_net_indices(train_idx, np.array([1, 2, 3, 4]), np.array([1, 0, 3, 0]), "x").tolist() == [5, 9]
@@ -193,6 +214,22 @@ def test_unboosted_convnet_is_one_net_that_round_trips(params, prepared, tmp_pat
     model, curves = assert_checkpoint_scores_as_reported("convnet_bn", settings, prepared, tmp_path, metrics)
     assert not isinstance(model, Ensemble)
     assert (curves / "val" / "acc.tsv").is_file() and not (curves / "net1").exists()
+
+
+def test_the_checkpoint_is_the_best_epochs_state_not_the_last_ones(params, prepared, tmp_path, monkeypatch):
+    accuracies, states = iter([0.3, 0.8, 0.5, 0.7]), []  # epoch 2 best; patience 2 stops after epoch 4
+
+    def scripted_evaluate(model, data, recipe, device):
+        states.append({k: v.detach().clone() for k, v in model.state_dict().items()})
+        return 1.0, next(accuracies)
+
+    monkeypatch.setattr(loop, "evaluate", scripted_evaluate)
+    metrics = train("mlp", params, prepared, tmp_path, epochs=6, patience=2, schedule="constant")
+    assert (metrics["best_epoch"], metrics["epochs_run"]) == (2, 4)
+    saved = torch.load(Layout(tmp_path).cnn("mlp").checkpoint, weights_only=True)
+    best, last = states[1], states[3]
+    assert saved.keys() == best.keys() and all(torch.equal(saved[k], best[k]) for k in best)
+    assert not all(torch.equal(saved[k], last[k]) for k in last)
 
 
 def test_same_params_give_the_same_model_and_metrics(params, prepared, tmp_path):

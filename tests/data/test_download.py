@@ -14,10 +14,23 @@ def run(dest: Path, mirrors, urls=(), retries=1):
     return download_dataset(dest, [str(m) for m in mirrors], list(urls), retries, timeout_s=5)
 
 
-def test_all_four_files_come_from_the_mirror(tmp_path, mirror):
+def test_all_four_files_come_from_the_mirror_byte_for_byte(tmp_path, mirror):
     sources = run(tmp_path / "out", [mirror])
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == sorted(f"{n}.gz" for n in PAYLOAD_SHA256)
     assert all(src.startswith(str(mirror)) for src in sources.values())
+    for name in PAYLOAD_SHA256:  # the verified .gz as it is: not re-compressed, not decompressed
+        assert (tmp_path / "out" / f"{name}.gz").read_bytes() == (mirror / f"{name}.gz").read_bytes(), name
+
+
+def test_a_corrupt_copy_in_the_first_mirror_falls_through_to_a_good_second_mirror(tmp_path, mirror):
+    first = tmp_path / "corrupt"
+    first.mkdir()
+    good = (mirror / f"{NAME}.gz").read_bytes()
+    bad = gzip.compress(gzip.decompress(good)[:-1] + b"\x01")  # a valid gzip stream, the wrong payload
+    (first / f"{NAME}.gz").write_bytes(bad)
+    sources = run(tmp_path / "out", [first, mirror])
+    assert sources[NAME] == str(mirror / f"{NAME}.gz")
+    assert (tmp_path / "out" / f"{NAME}.gz").read_bytes() == good
 
 
 def test_mirror_lacking_a_file_falls_through_to_the_next(tmp_path, mirror):

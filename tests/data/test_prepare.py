@@ -1,7 +1,9 @@
+import dataclasses
+
 import numpy as np
 import pytest
 
-from fmnist.data.dataset import ARRAY_NAMES, load_dataset, prepare_dataset, stratified_val_indices
+from fmnist.data.dataset import ARRAY_NAMES, Dataset, load_dataset, prepare_dataset, stratified_val_indices
 from fmnist.errors import PipelineError
 
 
@@ -38,8 +40,15 @@ def test_missing_prepared_arrays_say_which_stage_to_run(tmp_path):
         load_dataset(tmp_path)
 
 
-def test_array_names_cover_the_dataset_fields():
-    assert set(ARRAY_NAMES) == {"train_images", "train_labels", "test_images", "test_labels", "val_indices"}
+def test_prepare_writes_one_file_per_dataset_field_and_loads_them_back_by_name(tmp_path, raw_dir):
+    out = tmp_path / "prepared"
+    written = prepare_dataset(raw_dir, out, val_fraction=0.1, seed=0)
+    assert tuple(field.name for field in dataclasses.fields(Dataset)) == ARRAY_NAMES
+    assert sorted(p.name for p in out.iterdir()) == sorted(f"{name}.npy" for name in ARRAY_NAMES)
+    loaded = load_dataset(out)
+    for name in ARRAY_NAMES:  # each array under its own name: no two swapped
+        assert np.array_equal(getattr(loaded, name), getattr(written, name)), name
+        assert np.array_equal(np.load(out / f"{name}.npy"), getattr(written, name)), name
 
 
 DAMAGE = {

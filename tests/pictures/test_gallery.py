@@ -1,8 +1,10 @@
 """Sample grid and misclassified galleries; dvc.yaml expansion used by the report's missing list."""
 
 import json
+from pathlib import Path
 
 import numpy as np
+from matplotlib.image import imread
 
 from fmnist.data.dataset import Dataset
 from fmnist.layout import Layout
@@ -41,11 +43,29 @@ def test_no_predictions_gives_an_empty_gallery_list(tmp_path):
     assert manifest == {"galleries": []} and (tmp_path / "figures/gallery/gallery.json").is_file()
 
 
-def test_class_samples_grid(tmp_path):
+def solid_dark_blocks(png: Path) -> tuple[list[int], int]:
+    """The tenths of the picture (0 = top) holding solid dark areas (drawn images: no glyph is that thick), and how
+    many of them stand side by side."""
+    picture = imread(png)
+    dark = picture[..., :3].mean(axis=2) < 0.25
+    counts = np.pad(dark, ((1, 0), (1, 0))).cumsum(axis=0).cumsum(axis=1)  # summed-area table
+    solid = counts[20:, 20:] - counts[:-20, 20:] - counts[20:, :-20] + counts[:-20, :-20] == 400  # 20 x 20 all dark
+    rows = np.nonzero(solid)[0]
+    tenths = sorted(set((rows * 10 // dark.shape[0]).tolist()))
+    edges = np.diff(np.concatenate([[0], solid.any(axis=0).astype(int), [0]]))
+    return tenths, int((edges == 1).sum())
+
+
+def test_class_samples_grid_has_one_row_per_class_in_label_order(tmp_path):
+    # Only the images of Trouser (1) and Ankle boot (9) are dark (gray_r: 255 is black, 0 the white background):
+    # they must fill the second and the last of the ten rows, three images side by side.
     labels = np.arange(40) % 10
-    dataset = Dataset(np.zeros((40, 28, 28), np.uint8), labels, np.zeros((0, 28, 28), np.uint8), labels[:0], labels[:0])
+    images = np.zeros((40, 28, 28), np.uint8)
+    images[np.isin(labels, [1, 9])] = 255
+    empty = np.zeros((0, 28, 28), np.uint8)
+    dataset = Dataset(images, labels, empty, labels[:0], labels[:0])
     path = write_class_samples(dataset, 3, seed=0, layout=Layout(tmp_path))
-    assert path.read_bytes().startswith(b"\x89PNG")
+    assert solid_dark_blocks(path) == ([1, 9], 3)
 
 
 def test_declared_outputs_expand_matrix_and_foreach(tmp_path):

@@ -5,6 +5,8 @@ import json
 import numpy as np
 import pytest
 
+from tests.support.dvc_project import stages_run
+
 UPSTREAM_OF_CNN = ("download", "prepare", "extract_features", "classify", "visualize")
 
 
@@ -28,6 +30,24 @@ def test_changing_the_split_seed_reruns_prepare_and_not_download(project):
 def test_changing_scatnet_params_reruns_only_the_scatnet_extraction(project):
     with project.edited_params(lambda p: p["features"]["scatnet"].update(J=3)):
         assert project.stages_that_would_run() == ["check_params", "extract_features@scatnet"]
+
+
+def test_a_real_repro_after_a_scatnet_change_runs_its_feature_set_and_what_reads_it_and_nothing_else(project):
+    # Unlike the dry runs here, a real run sees that the new features differ, so the stages reading them run too.
+    params = project.params()
+    readers = [f"classify@scatnet-{model}" for model in params["classify"]["models"]]
+    if "scatnet" in params["visualize"]["features"]:  # not in the tiny project (its pictures are of raw only)
+        readers += [f"visualize@scatnet-{method}" for method in params["visualize"]["methods"]]
+    try:
+        project.edit_params(lambda p: p["features"]["scatnet"].update(J=3))
+        # --no-run-cache: every stage that must run does, rather than being restored from an earlier run's cache.
+        ran = stages_run(project.dvc("repro", "--no-run-cache").stdout)
+        assert sorted(ran) == sorted(["check_params", "extract_features@scatnet", *readers, "gallery", "report"])
+        assert np.load(project.root / "features" / "scatnet" / "test.npy").shape[1] != 176  # J=3 was used
+    finally:  # back to the committed run: params, lock file and metrics from git, the other outputs from the cache
+        project.run("git", "checkout", "--", "params.yaml", "dvc.lock", "metrics")
+        project.dvc("checkout", "--force")
+    assert project.run("git", "status", "--porcelain").stdout == ""
 
 
 def test_cnn_lr_reruns_every_cnn_stage_and_no_feature_or_classify_stage(project):
@@ -98,7 +118,9 @@ def test_pictures_and_report_from_the_tiny_run(project):
         assert info["n_points"] == 200 and (root / info["png"]).is_file()
         assert len((root / f"plots/visualize/raw-{method}.csv").read_text().splitlines()) == 201
     assert (root / "figures/samples/classes.png").is_file()
-    assert json.loads((root / "figures/gallery/gallery.json").read_text())["galleries"] is not None
+    galleries = json.loads((root / "figures/gallery/gallery.json").read_text())["galleries"]
+    assert [g["kind"] for g in galleries] == ["classify", "cnn"]  # the best classifier's and the best CNN's
+    assert all((root / g["png"]).is_file() for g in galleries)
     report = (root / "reports/report.md").read_text()
     assert "## Embeddings" in report and "| **raw** |" in report
     assert (root / "reports/report.html").read_text().count("data:image/png;base64,") >= 5
