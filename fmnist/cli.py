@@ -20,9 +20,16 @@ def declared_keys(templates: tuple[str, ...], **fields: str) -> list[str]:
     return [template.format(**fields) for template in templates]
 
 
+class _StageArgumentParser(argparse.ArgumentParser):
+    """A bad flag is a user error like any other: one `error:` line and exit code 1 (through run_stage)."""
+
+    def error(self, message: str):
+        raise PipelineError(f"{self.prog}: {message}; the stage matrix in dvc.yaml passes the valid values")
+
+
 def matrix_args(description: str, argv: list[str] | None, **choices: Iterable[str]) -> argparse.Namespace:
     """The `--<name> <value>` flags of one matrix stage instance, each required and checked against its choices."""
-    parser = argparse.ArgumentParser(description=description)
+    parser = _StageArgumentParser(description=description)
     for name, allowed in choices.items():
         parser.add_argument(f"--{name}", required=True, choices=tuple(allowed))
     return parser.parse_args(argv)
