@@ -20,7 +20,7 @@ import yaml
 
 from fmnist.cnn.loop import Recipe, TrainingData, fit, seed_everything
 from fmnist.cnn.nets import build_net, count_parameters
-from fmnist.cnn.train import effective_recipe, input_pipeline
+from fmnist.cnn.recipes import effective_recipe, input_pipeline
 from fmnist.data.dataset import load_dataset
 
 REPO = Path(__file__).resolve().parents[1]

@@ -6,6 +6,8 @@
     python -m bench.features resnet18 --full    # ... and the default 112 px extraction of all 70,000 images
     python -m bench.features profile            # where kymatio's time goes, per backend call, and the primitives
     python -m bench.features resize             # ScatNet-176 on zero-padded vs bilinear-resized 64 x 64 input
+    python -m bench.features lite0              # EfficientNet-Lite0 (ImageNet): linear-probe accuracy and
+                                                # extraction time against input size
 
 Each figure is printed; peak memory is this process's maximum resident set size (getrusage).
 """
@@ -25,9 +27,10 @@ import torch
 from kymatio import Scattering2D
 from kymatio.scattering2d.backend.torch_backend import TorchBackend2D
 
+from fmnist.backbones import BACKBONES
 from fmnist.backbones.weights import build_backbone
 from fmnist.data.dataset import load_dataset
-from fmnist.features.backbone import GrayToImageNet, feature_extractor
+from fmnist.features.backbone import GrayToBackboneInput, feature_extractor
 from fmnist.features.extract import build_extractor, extract_into, use_all_cores
 from fmnist.features.scattering import ComplexBackend, build_scattering, to_input_size
 from fmnist.params import load_params
@@ -116,7 +119,7 @@ def rate_of(model, images: torch.Tensor, batch_size: int, workers: int) -> float
     return len(images) / seconds
 
 
-class GrayToNCHW(GrayToImageNet):
+class GrayToNCHW(GrayToBackboneInput):
     """The same preprocessing, left in torch's default (NCHW) layout."""
 
     def forward(self, images: torch.Tensor) -> torch.Tensor:
@@ -126,13 +129,13 @@ class GrayToNCHW(GrayToImageNet):
 def compare_resnet18_cpu_options(images: np.ndarray, size: int) -> None:
     """Layout, batch-norm folding and threading of ResNet-18 at one size, batch 128, on 512 images."""
     x = torch.from_numpy(images[:512])
-    fused = feature_extractor("random", None, None, "features.resnet18", size, 0)
+    fused = feature_extractor("resnet18", "random", None, None, "features.resnet18", size, 0)
     torch.manual_seed(0)
     plain = build_backbone("resnet18", "random", None, None, "features.resnet18")
     plain.fc = torch.nn.Identity()
-    nchw = torch.nn.Sequential(GrayToNCHW(size), plain.eval())
+    nchw = torch.nn.Sequential(GrayToNCHW(BACKBONES["resnet18"], size), plain.eval())
     channels_last = torch.nn.Sequential(
-        GrayToImageNet(size), copy.deepcopy(plain).to(memory_format=torch.channels_last)
+        GrayToBackboneInput(BACKBONES["resnet18"], size), copy.deepcopy(plain).to(memory_format=torch.channels_last)
     )
     threads = torch.get_num_threads()
     print(f"== resnet18 CPU options at {size} px, batch 128, 512 images, {threads} cores")
@@ -256,27 +259,51 @@ def bench_profile(args: argparse.Namespace) -> None:
         print(f"{label}: {a:.2f} / {b:.2f} ({a / b:.1f}x)")
 
 
-def bench_resize(args: argparse.Namespace) -> None:
-    """Test accuracy of logistic regression (standardised features, first `--train` training images)."""
+def probe(params: dict, prefix: str, train: int, test: int) -> tuple[float, float]:
+    """Test accuracy of logistic regression (standardised features) on the first `train` training images,
+    scored on the first `test` test images, and the extraction's images/s."""
     from sklearn.linear_model import LogisticRegression
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import StandardScaler
 
     dataset = load_dataset(Path("data/prepared"))
-    train, labels = dataset.train_images[: args.train], dataset.train_labels[: args.train]
+    extractor = build_extractor(params, prefix)
+    splits = {"train": dataset.train_images[:train], "test": dataset.test_images[:test]}
+    features = {}
+    start = time.perf_counter()
+    for split, images in splits.items():
+        features[split] = np.empty((len(images), extractor.dim), dtype=np.float32)
+        extract_into(extractor, images, features[split], params["batch_size"], f"{prefix} {split}")
+    rate = (train + test) / (time.perf_counter() - start)
+    model = make_pipeline(StandardScaler(), LogisticRegression(max_iter=2000))
+    model.fit(features["train"], dataset.train_labels[:train])
+    return model.score(features["test"], dataset.test_labels[:test]), rate
+
+
+def bench_resize(args: argparse.Namespace) -> None:
     for resize in ("pad", "bilinear"):
         params = {**load_params()["features"]["scatnet"], "resize": resize, "device": "cpu"}
-        extractor = build_extractor(params, "features.scatnet")
-        features = {}
-        for split, images in (("train", train), ("test", dataset.test_images)):
-            features[split] = np.empty((len(images), extractor.dim), dtype=np.float32)
-            extract_into(extractor, images, features[split], params["batch_size"], f"{resize} {split}")
-        model = make_pipeline(StandardScaler(), LogisticRegression(max_iter=2000)).fit(features["train"], labels)
-        accuracy = model.score(features["test"], dataset.test_labels)
+        accuracy, _ = probe(params, "features.scatnet", args.train, 10000)
         print(
             f"scatnet, resize={resize}: logistic regression on {args.train:,} training images, "
             f"test accuracy {accuracy:.4f}"
         )
+
+
+def bench_lite0(args: argparse.Namespace) -> None:
+    print(
+        f"== efficientnet_lite0, ImageNet weights, {torch.get_num_threads()} CPU threads: logistic regression on "
+        f"{args.train:,} training images, test accuracy on {args.test:,}; minutes for all 70,000 at that rate"
+    )
+    for weights in args.weights:
+        for size in args.sizes:
+            params = {**load_params()["features"]["efficientnet_lite0"], "weights": weights, "device": "cpu"}
+            accuracy, rate = probe({**params, "input_size": size}, "features.efficientnet_lite0", args.train, args.test)
+            print(
+                f"{weights:8s} {size:4d} px: probe accuracy {accuracy:.4f}, {rate:7,.0f} images/s -> "
+                f"{70000 / rate / 60:5.1f} min",
+                flush=True,
+            )
 
 
 def main() -> None:
@@ -293,11 +320,21 @@ def main() -> None:
     prof.add_argument("--images", type=int, default=1024)
     size = sub.add_parser("resize")
     size.add_argument("--train", type=int, default=10000)
+    lite0 = sub.add_parser("lite0")
+    lite0.add_argument("--sizes", type=int, nargs="+", default=[32, 64, 96, 128])
+    lite0.add_argument("--weights", nargs="+", default=["imagenet"], help="imagenet and/or random")
+    lite0.add_argument("--train", type=int, default=6000)
+    lite0.add_argument("--test", type=int, default=2000)
     args = parser.parse_args()
     use_all_cores()
-    {"scatnet": bench_scatnet, "resnet18": bench_resnet18, "profile": bench_profile, "resize": bench_resize}[
-        args.which
-    ](args)
+    benches = {
+        "scatnet": bench_scatnet,
+        "resnet18": bench_resnet18,
+        "profile": bench_profile,
+        "resize": bench_resize,
+        "lite0": bench_lite0,
+    }
+    benches[args.which](args)
 
 
 if __name__ == "__main__":

@@ -5,12 +5,12 @@ listed here, and each family checks at import that its own registry covers them 
 Kept free of heavy imports so that params validation stays light.
 """
 
-FEATURE_SETS = ("raw", "scatnet", "scatnet_rich", "resnet18")
+FEATURE_SETS = ("raw", "scatnet", "scatnet_rich", "resnet18", "efficientnet_lite0")
 
 CLASSIFY_MODELS = ("lda", "qda", "logreg", "linear_svc", "svm", "random_forest", "knn", "mlp", "hgb")
 
 SMALL_ARCHS = ("mlp", "dense2", "cnn1", "lenet5", "lenet5_bn", "lenet5_boosted", "convnet_bn")
-IMAGENET_ARCHS = ("resnet18", "vgg16_bn")
+IMAGENET_ARCHS = ("resnet18", "vgg16_bn", "efficientnet_lite0")
 ARCHS = SMALL_ARCHS + IMAGENET_ARCHS
 
 # The visualize stage's embedding methods, by param name, with their display titles.

@@ -96,6 +96,34 @@ BACKBONE_TRAINING = {
     "lr_scale": Float(0.0, 100.0, lo_open=True),
     **EPOCHS,
 }
+# Fine-tuning a whole backbone or its new head only (`freeze: backbone`, report 002), on a seeded stratified
+# share of the training split (`train_fraction`, report 001's 10% / 50% / 100%).
+FINE_TUNING = Section(
+    {
+        **WEIGHTS,
+        **BACKBONE_TRAINING,
+        "freeze": Choice("none", "backbone"),
+        "train_fraction": Float(0.0, 1.0, lo_open=True),
+    }
+)
+
+
+def backbone_features(kind: str, stages: int = 0) -> Section:
+    """A feature set of a pretrained backbone's global-pool output (fmnist/features/backbone.py); where the backbone
+    exposes its `stages` block stages, `pooled_stages` of them may be pooled in front."""
+    return Section(
+        {
+            "kind": Choice(kind),
+            **WEIGHTS,
+            "seed": Int(0, 2**32 - 1),
+            "input_size": Int(32, 1024),
+            "batch_size": Int(1, 65536),
+            "device": DEVICE,
+            "amp": Bool(),
+            **({"pooled_stages": Int(0, stages)} if stages else {}),
+        }
+    )
+
 
 SCHEMA = Section(
     {
@@ -153,17 +181,8 @@ SCHEMA = Section(
                 "raw": Section({"kind": Choice("raw"), "batch_size": Int(1, 1_000_000)}),
                 "scatnet": SCATTERING,
                 "scatnet_rich": SCATTERING,
-                "resnet18": Section(
-                    {
-                        "kind": Choice("resnet18"),
-                        **WEIGHTS,
-                        "seed": Int(0, 2**32 - 1),
-                        "input_size": Int(32, 1024),
-                        "batch_size": Int(1, 65536),
-                        "device": DEVICE,
-                        "amp": Bool(),
-                    }
-                ),
+                "resnet18": backbone_features("resnet18"),
+                "efficientnet_lite0": backbone_features("efficientnet_lite0", stages=7),
             }
         ),
         "classify": Section(
@@ -227,15 +246,9 @@ SCHEMA = Section(
                         **EPOCHS,
                     }
                 ),
-                "resnet18": Section(
-                    {
-                        **WEIGHTS,
-                        **BACKBONE_TRAINING,
-                        "freeze": Choice("none", "backbone"),
-                        "train_fraction": Float(0.0, 1.0, lo_open=True),
-                    }
-                ),
+                "resnet18": FINE_TUNING,
                 "vgg16_bn": Section({**WEIGHTS, **BACKBONE_TRAINING}),
+                "efficientnet_lite0": FINE_TUNING,
             }
         ),
     }

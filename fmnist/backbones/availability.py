@@ -1,8 +1,8 @@
 """Before `make repro`: which backbone sections ask for ImageNet weights this machine does not have.
 
 Every params section with a `weights` key (features.resnet18, cnn.resnet18, cnn.vgg16_bn, ...) names
-a torchvision backbone (the section's own name, or its `arch` / `kind` value). Where such a section says
-`imagenet` and the weights are neither in torchvision's cache nor in its `weights_file`, the run must
+a backbone of fmnist.backbones.registry (the section's own name, or its `arch` / `kind` value). Where such a
+section says `imagenet` and the weights are neither where its source keeps them nor in its `weights_file`, the run must
 set `<section>.weights=random` explicitly, and say so, instead of failing (or silently substituting).
 """
 
@@ -13,7 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from fmnist.backbones.weights import BACKBONES, how_to_provide, imagenet_weights_available, torchvision_cache_file
+from fmnist.backbones.registry import BACKBONES
+from fmnist.backbones.weights import default_weights_file, how_to_provide, imagenet_weights_available
 from fmnist.errors import PipelineError
 
 
@@ -21,7 +22,7 @@ from fmnist.errors import PipelineError
 class MissingWeights:
     prefix: str  # dotted params section, say "features.resnet18"
     arch: str
-    looked_at: Path
+    looked_at: Path | str
 
 
 def backbone_sections(params: dict[str, Any], prefix: str = "") -> Iterator[tuple[str, dict]]:
@@ -52,7 +53,8 @@ def missing_imagenet_weights(params: dict[str, Any]) -> list[MissingWeights]:
         arch = section_arch(dotted, section)
         weights_file = section.get("weights_file")
         if not imagenet_weights_available(arch, weights_file):
-            looked_at = Path(weights_file) if weights_file else torchvision_cache_file(arch)
+            default = default_weights_file(arch) or f"the package {BACKBONES[arch].source.requirement}"
+            looked_at = Path(weights_file).expanduser() if weights_file else default
             missing.append(MissingWeights(dotted, arch, looked_at))
     return missing
 

@@ -1,9 +1,11 @@
 """Batched input pipelines: uint8 images in, normalised float tensors out, augmentation drawn from an
-explicit torch.Generator so every epoch's crops and flips are reproducible.
+explicit torch.Generator so every epoch's crops and flips are reproducible. The draws are made on the CPU
+(the generator's device) and applied to the images wherever they are, so on CUDA the resizing, cropping and
+normalising run on the GPU, with the same draws as on the CPU.
 
 Small nets see 1 x 28 x 28 images normalised with the Fashion-MNIST mean and standard deviation, and
 train on random crops of the zero-padded image plus horizontal flips. The ImageNet backbones see the
-image resized to `input_size`, replicated to three channels and normalised as ImageNet was, and train
+image resized to `input_size`, replicated to three channels and normalised as the backbone expects, and train
 on torchvision-style random-resized crops plus flips (seed 001).
 """
 
@@ -17,15 +19,13 @@ import torch.nn.functional as F
 from torchvision.ops import roi_align
 
 FMNIST_MEAN, FMNIST_STD = 0.2860, 0.3530
-IMAGENET_MEAN = (0.485, 0.456, 0.406)
-IMAGENET_STD = (0.229, 0.224, 0.225)
 RRC_RATIO = (3 / 4, 4 / 3)  # torchvision RandomResizedCrop's default aspect-ratio range
 RRC_TRIES = 10
 
 
 def random_flip(x: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
     """Flip each image of N x ... x W left-right with probability 1/2."""
-    flip = torch.rand(x.shape[0], generator=generator) < 0.5
+    flip = (torch.rand(x.shape[0], generator=generator) < 0.5).to(x.device)
     return torch.where(flip.view(-1, *([1] * (x.dim() - 1))), x.flip(-1), x)
 
 
@@ -39,7 +39,7 @@ def random_crop(x: torch.Tensor, padding: int, generator: torch.Generator) -> to
     dx = torch.randint(0, 2 * padding + 1, (n,), generator=generator)
     rows = (dy[:, None] + torch.arange(h))[:, :, None]
     cols = (dx[:, None] + torch.arange(w))[:, None, :]
-    return padded[torch.arange(n)[:, None, None], rows, cols]
+    return padded[torch.arange(n)[:, None, None].to(x.device), rows.to(x.device), cols.to(x.device)]
 
 
 def random_resized_boxes(n: int, side: int, scale_min: float, generator: torch.Generator) -> torch.Tensor:
@@ -88,18 +88,21 @@ class SmallNetInput:
 
 @dataclass(frozen=True)
 class ImageNetInput:
-    """Grayscale resized to `size`, replicated to 3 channels, ImageNet-normalised; training uses
-    random-resized crops (area fraction >= `crop_scale_min`; 1.0 turns them off) and flips."""
+    """Grayscale resized to `size` (bilinear, as the crops are), replicated to 3 channels, normalised with the
+    backbone's `mean` and `std`; training uses random-resized crops (area fraction >= `crop_scale_min`; 1.0
+    turns them off) and flips."""
 
     size: int
     crop_scale_min: float
     hflip: bool
+    mean: tuple[float, float, float]
+    std: tuple[float, float, float]
 
     def train(self, images: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
         x = to_unit(images)
         if self.crop_scale_min < 1.0:
             boxes = random_resized_boxes(len(x), x.shape[-1], self.crop_scale_min, generator)
-            indexed = torch.cat([torch.arange(len(x), dtype=x.dtype)[:, None], boxes], dim=1)
+            indexed = torch.cat([torch.arange(len(x), dtype=x.dtype)[:, None], boxes], dim=1).to(x.device)
             x = roi_align(x, indexed, output_size=self.size, spatial_scale=1.0, sampling_ratio=2, aligned=True)
         else:
             x = F.interpolate(x, size=self.size, mode="bilinear", align_corners=False)
@@ -110,8 +113,7 @@ class ImageNetInput:
     def eval(self, images: torch.Tensor) -> torch.Tensor:
         return self._normalise(F.interpolate(to_unit(images), size=self.size, mode="bilinear", align_corners=False))
 
-    @staticmethod
-    def _normalise(x: torch.Tensor) -> torch.Tensor:
-        mean = torch.tensor(IMAGENET_MEAN).view(1, 3, 1, 1)
-        std = torch.tensor(IMAGENET_STD).view(1, 3, 1, 1)
+    def _normalise(self, x: torch.Tensor) -> torch.Tensor:
+        mean = torch.tensor(self.mean, device=x.device).view(1, 3, 1, 1)
+        std = torch.tensor(self.std, device=x.device).view(1, 3, 1, 1)
         return (x.expand(-1, 3, -1, -1) - mean) / std

@@ -191,7 +191,7 @@ def predict_logits(
     mirrored = tta and recipe.tta_hflip and pipeline.hflip
     out = []
     for start in range(0, len(images), EVAL_BATCH):
-        x = pipeline.eval(images[start : start + EVAL_BATCH])
+        x = pipeline.eval(images[start : start + EVAL_BATCH].to(device, non_blocking=True))
         with autocast(device, recipe.amp):
             logits = model(_prepare(x, device, recipe.channels_last)).float()
             if mirrored:
@@ -265,7 +265,8 @@ def train_one_epoch(trainer: Trainer, data: TrainingData, generator: torch.Gener
     with bar:
         for first in range(0, len(order), recipe.batch_size):
             batch = order[first : first + recipe.batch_size]
-            x = _prepare(data.pipeline.train(data.images[batch], generator), trainer.device, recipe.channels_last)
+            images = data.images[batch].to(trainer.device, non_blocking=True)
+            x = _prepare(data.pipeline.train(images, generator), trainer.device, recipe.channels_last)
             y = data.labels[batch].to(trainer.device, non_blocking=True)
             with autocast(trainer.device, recipe.amp):
                 logits = trainer.model(x)

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import torch
 from torch import nn
 
-from fmnist.backbones import build_backbone
+from fmnist.backbones import BACKBONES, build_backbone, head_in_features, set_head
 from fmnist.classes import NUM_CLASSES
 from fmnist.names import IMAGENET_ARCHS
 
@@ -85,26 +86,46 @@ def convnet_bn(channels: list[int], convs_per_block: int, kernel: int, fc: list[
     return nn.Sequential(*layers)
 
 
-def resnet18(settings: dict, param_prefix: str) -> nn.Module:
-    """torchvision ResNet-18 (ImageNet or random weights) with a new 10-way head; `freeze: backbone`
-    trains only that head (seed 002's last-layer fine-tune), `none` fine-tunes everything."""
-    model = build_backbone(
-        "resnet18", settings["weights"], settings["weights_file"], settings["weights_sha256"], param_prefix
-    )
-    if settings["freeze"] == "backbone":
-        model.requires_grad_(False)
-    model.fc = nn.Linear(model.fc.in_features, NUM_CLASSES)
+class TrainOnly(nn.Module):
+    """A network of which only one part (the submodule at attribute path `trainable`) trains: the rest keeps its
+    weights and, unlike with a plain `requires_grad_(False)`, its batch-norm statistics, since `train()` leaves it
+    in eval mode."""
+
+    def __init__(self, net: nn.Module, trainable: str) -> None:
+        super().__init__()
+        self.net, self.trainable = net, trainable
+        net.requires_grad_(False)
+        net.get_submodule(trainable).requires_grad_(True)
+
+    def train(self, mode: bool = True) -> TrainOnly:
+        super().train(mode)
+        self.net.eval()
+        self.net.get_submodule(self.trainable).train(mode)
+        return self
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.net(x)
+
+
+def with_new_head(arch: str, settings: dict, param_prefix: str) -> nn.Module:
+    """A pretrained backbone (ImageNet or random weights) with a new 10-way head in place of ImageNet's."""
+    backbone = BACKBONES[arch]
+    weights, weights_file, weights_sha256 = settings["weights"], settings["weights_file"], settings["weights_sha256"]
+    model = build_backbone(arch, weights, weights_file, weights_sha256, param_prefix)
+    set_head(model, backbone, nn.Linear(head_in_features(model, backbone), NUM_CLASSES))
     return model
+
+
+def fine_tuned(arch: str, settings: dict, param_prefix: str) -> nn.Module:
+    """ResNet-18 or EfficientNet-Lite0 with a new head; `freeze: backbone` trains only that head (report 002's
+    last-layer fine-tune), `none` fine-tunes everything."""
+    model = with_new_head(arch, settings, param_prefix)
+    return TrainOnly(model, BACKBONES[arch].head) if settings["freeze"] == "backbone" else model
 
 
 def vgg16_bn(settings: dict, param_prefix: str) -> nn.Module:
-    """torchvision VGG-16-BN with frozen convolutions and its last FC layer replaced (seed 001)."""
-    model = build_backbone(
-        "vgg16_bn", settings["weights"], settings["weights_file"], settings["weights_sha256"], param_prefix
-    )
-    model.features.requires_grad_(False)
-    model.classifier[-1] = nn.Linear(model.classifier[-1].in_features, NUM_CLASSES)
-    return model
+    """torchvision VGG-16-BN with frozen convolutions, its classifier trained with a new last layer (report 001)."""
+    return TrainOnly(with_new_head("vgg16_bn", settings, param_prefix), "classifier")
 
 
 def build_net(arch: str, settings: dict) -> nn.Module:
@@ -123,8 +144,8 @@ def build_net(arch: str, settings: dict) -> nn.Module:
         return convnet_bn(
             settings["channels"], settings["convs_per_block"], settings["kernel"], settings["fc"], settings["dropout"]
         )
-    if arch == "resnet18":
-        return resnet18(settings, prefix)
+    if arch in ("resnet18", "efficientnet_lite0"):
+        return fine_tuned(arch, settings, prefix)
     if arch == "vgg16_bn":
         return vgg16_bn(settings, prefix)
     raise ValueError(f"unknown architecture {arch!r}")

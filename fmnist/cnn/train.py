@@ -7,17 +7,16 @@ import dataclasses
 import logging
 from pathlib import Path
 
-import numpy as np
 import torch
 from torch import nn
 
 from fmnist.atomic import staged_outputs
-from fmnist.cnn.augment import ImageNetInput, SmallNetInput
 from fmnist.cnn.boosting import MEMBERS, Ensemble, second_net_indices, third_net_indices
 from fmnist.cnn.curves import LiveCurves
 from fmnist.cnn.loop import FitResult, Recipe, TrainingData, fit, predict_logits, seed_everything
 from fmnist.cnn.nets import build_net, count_parameters, is_boosted, uses_imagenet_input
-from fmnist.data import Dataset, load_dataset, stratified_val_indices
+from fmnist.cnn.recipes import effective_recipe, input_pipeline, training_indices
+from fmnist.data import load_dataset
 from fmnist.device import describe, resolve_device
 from fmnist.evaluation import classification_metrics, write_predictions
 from fmnist.layout import CnnOutputs
@@ -27,34 +26,6 @@ log = logging.getLogger(__name__)
 
 # The numbers of a CNN run that `dvc metrics` shows; the rest of its record goes to its details.
 HEADLINE = ("test_accuracy", "macro_f1", "val_accuracy", "epochs_run")
-
-
-def effective_recipe(arch: str, recipe_params: dict, settings: dict) -> Recipe:
-    """The shared recipe with the arch's own `epochs` (when set) and, for ImageNet backbones, `lr_scale`."""
-    recipe = dict(recipe_params)
-    recipe["epochs"] = settings.get("epochs") or recipe["epochs"]
-    if uses_imagenet_input(arch):
-        recipe["lr"] = recipe["lr"] * settings["lr_scale"]
-    return Recipe.from_params(recipe)
-
-
-def input_pipeline(arch: str, settings: dict, recipe: Recipe):
-    """The arch's input pipeline; `augment: false` in its settings turns crops and flips off."""
-    augment = settings.get("augment", True)
-    if uses_imagenet_input(arch):
-        return ImageNetInput(
-            settings["input_size"], settings["crop_scale_min"] if augment else 1.0, recipe.hflip and augment
-        )
-    return SmallNetInput(recipe.crop_padding if augment else 0, recipe.hflip and augment)
-
-
-def training_indices(arch: str, dataset: Dataset, settings: dict, seed: int) -> np.ndarray:
-    """The training split (validation held out), or a seeded stratified `train_fraction` of it."""
-    train_idx = dataset.fit_indices()
-    fraction = settings.get("train_fraction", 1.0)
-    if fraction < 1.0:
-        train_idx = train_idx[stratified_val_indices(dataset.train_labels[train_idx], fraction, seed)]
-    return train_idx
 
 
 def skeleton(arch: str, settings: dict) -> nn.Module:

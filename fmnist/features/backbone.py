@@ -1,9 +1,10 @@
-"""ResNet-18 image features: the 512-d output of the global average pool of torchvision's ResNet-18.
+"""ImageNet-backbone image features: the global-average-pool output of a pretrained network
+(ResNet-18: 512-d, EfficientNet-Lite0: 1280-d; fmnist.backbones knows each one).
 
-Fashion-MNIST's 28 x 28 grayscale images are resized (bilinear) to `input_size`, normalised with the
-ImageNet mean/std of each colour channel (the grayscale value replicated to 3 channels), and fed in
-channels-last layout under inference mode, batch norms folded into the convolutions; on CUDA, mixed precision
-(`amp`) is an option.
+Fashion-MNIST's 28 x 28 grayscale images are resized to `input_size` (the backbone's own interpolation),
+replicated to 3 channels and normalised as the backbone's weights expect, and fed in channels-last layout under
+inference mode (batch norms folded into the convolutions where torch.fx can trace the network); on CUDA, mixed
+precision (`amp`) is an option.
 """
 
 from __future__ import annotations
@@ -13,57 +14,89 @@ import torch.nn.functional as F
 from torch import nn
 from torch.fx.experimental.optimization import fuse
 
-from fmnist.backbones import build_backbone
+from fmnist.backbones import BACKBONES, Backbone, build_backbone, set_head
 from fmnist.device import autocast, resolve_device
 from fmnist.features.extractor import Extractor
 
-IMAGENET_MEAN = (0.485, 0.456, 0.406)
-IMAGENET_STD = (0.229, 0.224, 0.225)
-FEATURE_DIM = 512
 
+class GrayToBackboneInput(nn.Module):
+    """uint8 N x H x W grayscale -> float N x 3 x size x size, normalised for `backbone`, channels-last."""
 
-class GrayToImageNet(nn.Module):
-    """uint8 N x H x W grayscale -> float N x 3 x size x size, ImageNet-normalised, channels-last."""
-
-    def __init__(self, input_size: int) -> None:
+    def __init__(self, backbone: Backbone, input_size: int) -> None:
         super().__init__()
         self.input_size = input_size
-        self.register_buffer("mean", torch.tensor(IMAGENET_MEAN).view(1, 3, 1, 1))
-        self.register_buffer("std", torch.tensor(IMAGENET_STD).view(1, 3, 1, 1))
+        self.interpolation = backbone.interpolation
+        self.register_buffer("mean", torch.tensor(backbone.mean).view(1, 3, 1, 1))
+        self.register_buffer("std", torch.tensor(backbone.std).view(1, 3, 1, 1))
 
     def forward(self, images: torch.Tensor) -> torch.Tensor:
         x = images.float().div_(255.0)[:, None]
         if x.shape[-1] != self.input_size:
-            x = F.interpolate(x, size=(self.input_size, self.input_size), mode="bilinear", align_corners=False)
+            size = (self.input_size, self.input_size)
+            x = F.interpolate(x, size=size, mode=self.interpolation, align_corners=False)
         x = (x - self.mean) / self.std
         return x.contiguous(memory_format=torch.channels_last)
 
 
+class WithPooledStages(nn.Module):
+    """The global-average-pooled maps of the last `count` block stages, then the pooled head features:
+    earlier stages keep the texture and shape detail that the last one abstracts away for ImageNet's classes
+    (measured: docs/BENCHMARKS.md)."""
+
+    def __init__(self, network: nn.Module, backbone: Backbone, count: int) -> None:
+        super().__init__()
+        self.network, self.stage_outputs, self.count = network, backbone.stage_outputs, count
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        maps = self.stage_outputs(self.network, x)
+        return torch.cat([m.mean((2, 3)) for m in maps[len(maps) - 1 - self.count :]], dim=1)
+
+
+def feature_dim(backbone: Backbone, pooled_stages: int) -> int:
+    return sum(backbone.stage_channels[len(backbone.stage_channels) - pooled_stages :]) + backbone.feature_dim
+
+
 def feature_extractor(
-    weights: str, weights_file: str | None, weights_sha256: str | None, param_prefix: str, input_size: int, seed: int
+    arch: str,
+    weights: str,
+    weights_file: str | None,
+    weights_sha256: str | None,
+    param_prefix: str,
+    input_size: int,
+    seed: int,
+    pooled_stages: int = 0,
 ) -> nn.Sequential:
-    """Preprocessing + ResNet-18 up to its global average pool (classifier head removed), in eval mode.
+    """Preprocessing + the backbone up to its global average pool (classifier head removed), in eval mode,
+    with the pooled outputs of its last `pooled_stages` block stages in front.
 
     `seed` fixes the initialisation of `random` weights (and is harmless for ImageNet ones).
     """
+    backbone = BACKBONES[arch]
     torch.manual_seed(seed)
-    backbone = build_backbone("resnet18", weights, weights_file, weights_sha256, param_prefix)
-    backbone.fc = nn.Identity()
-    # Folding each batch norm into the convolution before it: one pass fewer per layer at inference.
-    model = nn.Sequential(GrayToImageNet(input_size), fuse(backbone.eval())).eval()
+    network = build_backbone(arch, weights, weights_file, weights_sha256, param_prefix)
+    set_head(network, backbone, nn.Identity())
+    network.eval()
+    if pooled_stages:
+        network = WithPooledStages(network, backbone, pooled_stages)
+    elif backbone.fx_traceable:
+        network = fuse(network)  # one pass fewer per layer at inference
+    model = nn.Sequential(GrayToBackboneInput(backbone, input_size), network).eval()
     return model.to(memory_format=torch.channels_last)
 
 
 def build(params: dict, param_prefix: str) -> Extractor:
-    """The `resnet18` feature kind; `amp` (mixed precision) applies on CUDA only."""
+    """A backbone feature kind (`resnet18`, `efficientnet_lite0`); `amp` (mixed precision) applies on CUDA only."""
+    arch = params["kind"]
     device = resolve_device(params["device"], f"{param_prefix}.device")
     model = feature_extractor(
+        arch,
         params["weights"],
         params["weights_file"],
         params["weights_sha256"],
         param_prefix,
         params["input_size"],
         params["seed"],
+        params.get("pooled_stages", 0),
     ).to(device)
     amp = params["amp"] and device.type == "cuda"
 
@@ -76,4 +109,5 @@ def build(params: dict, param_prefix: str) -> Extractor:
         weights["note"] = (
             f"randomly initialised (torch seed {params['seed']}): a pipeline smoke run, not ImageNet features"
         )
-    return Extractor(FEATURE_DIM, device, featurize, weights=weights, notes={"amp": amp}, parallel_batches=True)
+    dim = feature_dim(BACKBONES[arch], params.get("pooled_stages", 0))
+    return Extractor(dim, device, featurize, weights=weights, notes={"amp": amp}, parallel_batches=True)

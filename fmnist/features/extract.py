@@ -1,6 +1,6 @@
 """Turning the prepared images into one feature set: features/<name>/{train,test}.npy and info.json.
 
-Each feature kind (`raw`, `scattering`, `resnet18`; one module each) builds an Extractor, a function from a
+Each feature kind (`raw`, `scattering`, a pretrained backbone; one module each) builds an Extractor, a function from a
 batch of uint8 images to a float32 torch tensor of one row per image. The images stream through it in batches
 and the rows go straight into the .npy files on disk (memory-mapped), so memory stays flat however large the set.
 """
@@ -36,6 +36,7 @@ KIND_MODULES = {
     "raw": "fmnist.features.raw",
     "scattering": "fmnist.features.scattering",
     "resnet18": "fmnist.features.backbone",
+    "efficientnet_lite0": "fmnist.features.backbone",
 }
 
 

@@ -24,7 +24,7 @@ from fmnist.cnn.loop import (
     train_one_epoch,
 )
 from fmnist.cnn.nets import build_net
-from fmnist.cnn.train import input_pipeline
+from fmnist.cnn.recipes import input_pipeline
 from fmnist.errors import PipelineError
 from tests.support.tiny_params import tiny_cnn
 

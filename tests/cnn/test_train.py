@@ -1,5 +1,5 @@
-"""train_cnn on tiny data: every network's shapes, boosting's data selection, the checkpoint round trip,
-determinism, and the clear stop when ImageNet weights are missing (the loop itself: test_loop.py)."""
+"""train_cnn on tiny data: boosting's data selection, the checkpoint round trip, determinism, and the clear stop
+when ImageNet weights are missing (the networks: test_nets.py; the loop itself: test_loop.py)."""
 
 import copy
 import json
@@ -15,13 +15,12 @@ import yaml
 from fmnist.classes import CLASS_NAMES
 from fmnist.cnn import loop
 from fmnist.cnn.boosting import Ensemble, second_net_indices, third_net_indices
-from fmnist.cnn.loop import fit, predict_logits, seed_everything
-from fmnist.cnn.nets import build_net
-from fmnist.cnn.train import HEADLINE, effective_recipe, input_pipeline, skeleton, train_architecture
+from fmnist.cnn.loop import fit, predict_logits
+from fmnist.cnn.recipes import effective_recipe, input_pipeline
+from fmnist.cnn.train import HEADLINE, skeleton, train_architecture
 from fmnist.data.dataset import prepare_dataset
 from fmnist.errors import PipelineError
 from fmnist.layout import Layout
-from fmnist.names import ARCHS
 from fmnist.records import load_record
 from tests.support.tiny_params import tiny_cnn
 
@@ -67,26 +66,6 @@ def prepared(tmp_path_factory):
 def train(arch, params, prepared, root, **recipe_changes):
     recipe = {**params["model"], **recipe_changes}
     return train_architecture(arch, recipe, params["cnn"][arch], prepared, Layout(root).cnn(arch))
-
-
-@pytest.mark.parametrize("arch", ARCHS)
-def test_every_arch_maps_a_batch_to_ten_logits(arch, params):
-    settings = params["cnn"][arch]
-    recipe = effective_recipe(arch, params["model"], settings)
-    pipeline = input_pipeline(arch, settings, recipe)
-    images = torch.randint(0, 256, (3, 28, 28), dtype=torch.uint8)
-    seed_everything(0)
-    net = build_net(arch, settings).eval()
-    for x in (pipeline.train(images, torch.Generator().manual_seed(0)), pipeline.eval(images)):
-        assert net(x).shape == (3, 10)
-
-
-def test_frozen_parts_are_not_trained(params):
-    resnet = build_net("resnet18", {**params["cnn"]["resnet18"], "freeze": "backbone"})
-    assert {n for n, p in resnet.named_parameters() if p.requires_grad} == {"fc.weight", "fc.bias"}
-    vgg = build_net("vgg16_bn", params["cnn"]["vgg16_bn"])
-    assert not any(p.requires_grad for p in vgg.features.parameters())
-    assert all(p.requires_grad for p in vgg.classifier.parameters())
 
 
 def test_second_net_sees_half_right_half_wrong():

