@@ -7,7 +7,8 @@
     python -m bench.features profile            # where kymatio's time goes, per backend call, and the primitives
     python -m bench.features resize             # ScatNet-176 on zero-padded vs bilinear-resized 64 x 64 input
     python -m bench.features lite0              # EfficientNet-Lite0 (ImageNet): linear-probe accuracy and
-                                                # extraction time against input size
+                                                # extraction time against input size, with and without the
+                                                # pooled block stages
 
 Each figure is printed; peak memory is this process's maximum resident set size (getrusage).
 """
@@ -296,14 +297,16 @@ def bench_lite0(args: argparse.Namespace) -> None:
         f"{args.train:,} training images, test accuracy on {args.test:,}; minutes for all 70,000 at that rate"
     )
     for weights in args.weights:
-        for size in args.sizes:
-            params = {**load_params()["features"]["efficientnet_lite0"], "weights": weights, "device": "cpu"}
-            accuracy, rate = probe({**params, "input_size": size}, "features.efficientnet_lite0", args.train, args.test)
-            print(
-                f"{weights:8s} {size:4d} px: probe accuracy {accuracy:.4f}, {rate:7,.0f} images/s -> "
-                f"{70000 / rate / 60:5.1f} min",
-                flush=True,
-            )
+        for stages in args.pooled_stages:
+            for size in args.sizes:
+                params = {**load_params()["features"]["efficientnet_lite0"], "weights": weights, "device": "cpu"}
+                params |= {"input_size": size, "pooled_stages": stages}
+                accuracy, rate = probe(params, "features.efficientnet_lite0", args.train, args.test)
+                print(
+                    f"{weights:8s} pooled_stages {stages} {size:4d} px: probe accuracy {accuracy:.4f}, "
+                    f"{rate:7,.0f} images/s -> {70000 / rate / 60:5.1f} min",
+                    flush=True,
+                )
 
 
 def main() -> None:
@@ -323,6 +326,7 @@ def main() -> None:
     lite0 = sub.add_parser("lite0")
     lite0.add_argument("--sizes", type=int, nargs="+", default=[32, 64, 96, 128])
     lite0.add_argument("--weights", nargs="+", default=["imagenet"], help="imagenet and/or random")
+    lite0.add_argument("--pooled-stages", type=int, nargs="+", default=[0, 7], help="block stages pooled in front")
     lite0.add_argument("--train", type=int, default=6000)
     lite0.add_argument("--test", type=int, default=2000)
     args = parser.parse_args()

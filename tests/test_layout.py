@@ -66,6 +66,7 @@ def read(stage: str, fields: dict) -> set[Path]:
             LAYOUT.plots_dir,
             LAYOUT.figures_dir,
             LAYOUT.feature_info("resnet18"),
+            LAYOUT.feature_info("efficientnet_lite0"),
         },
     }[stage]
 

@@ -14,7 +14,15 @@ import torch
 from torch import nn
 from torchvision import models
 
-from fmnist.backbones import lite0
+from fmnist.backbones.lite0 import (
+    REQUIREMENT,
+    SHA256,
+    STAGE_CHANNELS,
+    efficientnet_lite0,
+    packaged_file,
+    stage_outputs,
+    to_timm_names,
+)
 
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
@@ -59,6 +67,7 @@ class Backbone:
 
     name: str
     title: str
+    library: str  # whose network it is: "torchvision" or "timm"
     construct: Callable[[], nn.Module]
     source: TorchvisionWeights | PackagedWeights
     head: str  # attribute path of the final Linear layer, replaced for fine-tuning, removed for features
@@ -81,6 +90,7 @@ BACKBONES: dict[str, Backbone] = {
     "resnet18": Backbone(
         name="resnet18",
         title="ResNet-18",
+        library="torchvision",
         construct=lambda: models.resnet18(weights=None),
         source=TorchvisionWeights(models.ResNet18_Weights.IMAGENET1K_V1),
         head="fc",
@@ -92,6 +102,7 @@ BACKBONES: dict[str, Backbone] = {
     "vgg16_bn": Backbone(
         name="vgg16_bn",
         title="VGG-16-BN",
+        library="torchvision",
         construct=lambda: models.vgg16_bn(weights=None),
         source=TorchvisionWeights(models.VGG16_BN_Weights.IMAGENET1K_V1),
         head="classifier.6",
@@ -103,8 +114,9 @@ BACKBONES: dict[str, Backbone] = {
     "efficientnet_lite0": Backbone(
         name="efficientnet_lite0",
         title="EfficientNet-Lite0",
-        construct=lite0.efficientnet_lite0,
-        source=PackagedWeights(lite0.REQUIREMENT, lite0.packaged_file, lite0.SHA256),
+        library="timm",
+        construct=efficientnet_lite0,
+        source=PackagedWeights(REQUIREMENT, packaged_file, SHA256),
         head="classifier",
         feature_dim=1280,
         # timm's preprocessing for the TensorFlow-trained Lite0 weights.
@@ -112,9 +124,9 @@ BACKBONES: dict[str, Backbone] = {
         std=(0.5, 0.5, 0.5),
         interpolation="bicubic",
         fx_traceable=False,
-        stage_outputs=lite0.stage_outputs,
-        stage_channels=lite0.STAGE_CHANNELS,
-        rename=lite0.to_timm_names,
+        stage_outputs=stage_outputs,
+        stage_channels=STAGE_CHANNELS,
+        rename=to_timm_names,
     ),
 }
 

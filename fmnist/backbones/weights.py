@@ -31,6 +31,10 @@ def sha256_of(path: Path) -> str:
     return digest.hexdigest()
 
 
+def network_name(arch: str) -> str:
+    return f"{BACKBONES[arch].library}'s {arch}"
+
+
 def default_weights_file(arch: str) -> Path | None:
     """Where `arch`'s ImageNet weights are looked for when params name no file (None: package not installed)."""
     return BACKBONES[arch].source.default_file()
@@ -56,18 +60,19 @@ def verify_checksum(path: Path, expected_sha256: str, whose: str) -> None:
 
 def read_state_dict(path: Path, arch: str, fix: str) -> dict[str, torch.Tensor]:
     """The named tensors in `path`, loaded as tensors only (never arbitrary objects)."""
+    network = network_name(arch)
     try:
         state = torch.load(path, map_location="cpu", weights_only=True)
     except (pickle.UnpicklingError, EOFError, RuntimeError, ValueError):
         raise PipelineError(
-            f"{path}: not a state_dict of {arch}: it cannot be read as a file of named tensors "
+            f"{path}: not a state_dict of {network}: it cannot be read as a file of named tensors "
             f"(it holds other Python objects, such as a whole model, or it is damaged or truncated); {fix}"
         ) from None
     if not isinstance(state, Mapping) or not all(
         isinstance(key, str) and isinstance(value, torch.Tensor) for key, value in state.items()
     ):
         raise PipelineError(
-            f"{path}: not a state_dict of {arch}: it holds a {type(state).__name__}, "
+            f"{path}: not a state_dict of {network}: it holds a {type(state).__name__}, "
             f"not a mapping of parameter names to tensors; {fix}"
         )
     return dict(state)
@@ -86,7 +91,7 @@ def load_weights_file(path: Path, expected_sha256: str | None, param_prefix: str
         )
     verify_checksum(path, expected_sha256, f"`{param_prefix}.weights_sha256`")
     fix = (
-        f"point `{param_prefix}.weights_file` at a state_dict of {arch} saved with "
+        f"point `{param_prefix}.weights_file` at a state_dict of {network_name(arch)} saved with "
         f"`torch.save(model.state_dict(), path)` (a training checkpoint holding one under a key: save that entry "
         f"alone), and set `{param_prefix}.weights_sha256` to its SHA-256."
     )
@@ -121,6 +126,22 @@ def imagenet_state_dict(arch: str, weights_file: str | None, weights_sha256: str
         ) from None
 
 
+def provenance(arch: str, weights: str, weights_file: str | None, weights_sha256: str | None) -> dict:
+    """What a run records about the weights it used: their source and, for ImageNet's, the file and checksum."""
+    if weights != "imagenet":
+        return {"source": weights, "file": None, "sha256": None}
+    if weights_file:
+        return {"source": weights, "file": weights_file, "sha256": weights_sha256}
+    source = BACKBONES[arch].source
+    path = source.default_file()
+    record = {"source": weights, "file": str(path) if path else None}
+    if isinstance(source, PackagedWeights):
+        record |= {"sha256": source.sha256, "package": source.requirement}
+    else:
+        record |= {"sha256": None, "torchvision": source.weights.url}
+    return record
+
+
 def imagenet_weights_available(arch: str, weights_file: str | None) -> bool:
     """Whether ImageNet weights for `arch` are on this machine already (no download attempted)."""
     path = Path(weights_file).expanduser() if weights_file else default_weights_file(arch)
@@ -131,7 +152,9 @@ def load_into(model: nn.Module, backbone: Backbone, state: dict[str, torch.Tenso
     try:
         model.load_state_dict(backbone.rename(state, model))
     except (RuntimeError, KeyError, IndexError, ValueError) as exc:
-        raise PipelineError(f"the {backbone.name} weights do not fit {backbone.title}: {str(exc)[:300]}") from None
+        raise PipelineError(
+            f"the {backbone.name} weights do not fit {network_name(backbone.name)}: {str(exc)[:300]}"
+        ) from None
 
 
 def build_backbone(

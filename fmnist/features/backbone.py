@@ -14,7 +14,7 @@ import torch.nn.functional as F
 from torch import nn
 from torch.fx.experimental.optimization import fuse
 
-from fmnist.backbones import BACKBONES, Backbone, build_backbone, set_head
+from fmnist.backbones import BACKBONES, Backbone, build_backbone, provenance, set_head
 from fmnist.device import autocast, resolve_device
 from fmnist.features.extractor import Extractor
 
@@ -104,7 +104,7 @@ def build(params: dict, param_prefix: str) -> Extractor:
         with autocast(device, amp):
             return model(x).float()
 
-    weights = {"source": params["weights"], "file": params["weights_file"], "sha256": params["weights_sha256"]}
+    weights = provenance(arch, params["weights"], params["weights_file"], params["weights_sha256"])
     if params["weights"] == "random":
         weights["note"] = (
             f"randomly initialised (torch seed {params['seed']}): a pipeline smoke run, not ImageNet features"

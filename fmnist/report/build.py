@@ -201,12 +201,14 @@ def accuracy_pivot(inputs: Inputs) -> Table:
         column = [(acc[(feature, model)], i) for i, model in enumerate(models) if (feature, model) in acc]
         if column:
             highlight.add((max(column)[1], j + 1))
+    weights = inputs.feature_weights
     return Table(
-        ("model", *features),
+        ("model", *(f"{f} ({weights[f]} weights)" if f in weights else f for f in features)),
         tuple(rows),
         numeric=(False, *[True] * len(features)),
         highlight=frozenset(highlight),
-        caption="Test accuracy, model x feature set (best per feature set in bold).",
+        caption="Test accuracy, model x feature set (best per feature set in bold; a pretrained network's column "
+        "says which weights its features were really extracted with).",
     )
 
 
@@ -289,8 +291,14 @@ def report_row(number: ReportNumber, inputs: Inputs) -> ReportRow:
     for kind, name in number.ours:
         runs = inputs.classify if kind == "classify" else inputs.cnn
         present += list(runs.values()) if name == "*" else [runs[name]] if name in runs else []
-    candidates = [run for run in present if number.key in run.metrics and _matches(run.metrics, number.require)]
     head = (number.model, number.setting, number.report, fmt(number.reported))
+    if number.imagenet_features:
+        random = [run for run in present if inputs.feature_weights.get(run.feature) != "imagenet"]
+        present = [run for run in present if run not in random]
+        if random and not present:
+            labels = ", ".join(run.label for run in random)
+            return ReportRow(*head, "not run", "", f"not in this setting: {labels} ran on features of random weights")
+    candidates = [run for run in present if number.key in run.metrics and _matches(run.metrics, number.require)]
     if not candidates:
         if present:  # ran, but not in the setting the course report gives
             why = "; ".join(

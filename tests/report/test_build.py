@@ -5,11 +5,12 @@ import re
 
 import pytest
 
+from fmnist.classical.classify import HEADLINE as CLASSIFY_HEADLINE
 from fmnist.layout import Layout
 from fmnist.report.baselines import REPORT_NUMBERS
 from fmnist.report.build import cnn_setting, write_report
 from fmnist.runs import Run, load_runs
-from tests.support.report_fixtures import write_fixture_run
+from tests.support.report_fixtures import predictions_csv, write_fixture_run, write_record
 
 
 def markdown_tables(text: str) -> dict[str, list[list[str]]]:
@@ -188,3 +189,44 @@ def test_learning_curves_are_read_from_dvclive_files(rendered):
     assert steps.tolist() == [0, 1, 2] and values.tolist() == [0.7, 0.8, 0.86]
     assert load_runs(Layout(root), "cnn")["lenet5"].curves == {}
     assert sorted(load_runs(Layout(root), "classify")) == ["raw-lda"]
+
+
+def classify_record(root, feature: str, accuracy: float) -> None:
+    record = {
+        "feature": feature,
+        "model": "lda",
+        "test_accuracy": accuracy,
+        "macro_f1": accuracy,
+        "per_class": {},
+        "best_params": {},
+        "cv_accuracy_mean": accuracy,
+        "train_size": 60000,
+        "notes": "",
+    }
+    write_record(root, "classify", f"{feature}-lda", record, CLASSIFY_HEADLINE)
+    predictions_csv(root / f"plots/classify/{feature}-lda.csv", accuracy, 0)
+
+
+def test_imagenet_feature_rows_are_answered_by_imagenet_weights_only(tmp_path):
+    """ResNet-18 features of random weights (0.85) answer no 'ImageNet features' row; Lite0's ImageNet ones do."""
+    root = write_fixture_run(tmp_path)
+    classify_record(root, "resnet18", 0.85)
+    write_report(Layout(root), root / "reports")
+    rows = table_with(markdown_tables((root / "reports/report.md").read_text()), "model")
+    imagenet_lda = [r for r in rows if r.get("setting") == "ImageNet features (ResNet-18)" and r["model"] == "LDA"]
+    assert [r["ours from"] for r in imagenet_lda] == [
+        "not in this setting: classify resnet18-lda ran on features of random weights"
+    ] * 2
+
+    (root / "features/efficientnet_lite0").mkdir()
+    (root / "features/efficientnet_lite0/info.json").write_text('{"weights": {"source": "imagenet"}}')
+    classify_record(root, "efficientnet_lite0", 0.80)
+    write_report(Layout(root), root / "reports")
+    tables = markdown_tables((root / "reports/report.md").read_text())
+    rows = table_with(tables, "model")
+    imagenet_lda = [r for r in rows if r.get("setting") == "ImageNet features (ResNet-18)" and r["model"] == "LDA"]
+    assert [(r["ours"], r["ours from"].split(":")[0]) for r in imagenet_lda] == [
+        ("0.8000", "classify efficientnet_lite0-lda")
+    ] * 2
+    pivot_header = next(rows[0] for rows in tables.values() if rows[0][0] == "model" and "raw" in rows[0])
+    assert set(pivot_header) == {"model", "raw", "resnet18 (random weights)", "efficientnet_lite0 (imagenet weights)"}

@@ -2,12 +2,14 @@
 
 
 def tiny_features(params: dict) -> None:
-    """ResNet-18 at 32 px with explicit random weights (as `make repro` sets them where ImageNet's are missing).
+    """The backbones at 32 px: ResNet-18 with explicit random weights (as `make repro` sets them where ImageNet's
+    are missing), EfficientNet-Lite0 with its ImageNet weights (installed with the requirements).
 
     The scattering sets keep their real configurations (176 and 3969 features): they take well under a
     second on 250 images.
     """
     params["features"]["resnet18"].update(weights="random", input_size=32, batch_size=64, device="cpu")
+    params["features"]["efficientnet_lite0"].update(input_size=32, batch_size=64, device="cpu")
     for name in ("scatnet", "scatnet_rich"):
         params["features"][name]["device"] = "cpu"
 
@@ -18,8 +20,9 @@ def tiny_classify(params: dict) -> None:
     Principal components stay below the 13 rows per class of a 3-fold search on 200 images.
     """
     classify = params["classify"]
-    # Every feature set, two models (each stage is a process of its own); every model's pipeline and grid
-    # are checked in tests/classical/test_classify.py.
+    # Three feature sets (one of each kind: pixels, scattering, a pretrained backbone), two models: each stage is
+    # a process of its own. Every model's pipeline and grid are checked in tests/classical/test_classify.py.
+    classify["features"] = ["raw", "scatnet", "efficientnet_lite0"]
     classify["models"] = ["lda", "knn"]
     classify["search"].update(size=200, folds=3, n_jobs=1)
     classify["qda"]["grid"].update(pca=[4, 8])
@@ -46,6 +49,7 @@ def tiny_cnn(params: dict) -> None:
     cnn["convnet_bn"].update(channels=[8, 16], fc=[16, 16], boost=True, boost_from="scratch")
     for arch in ("resnet18", "vgg16_bn"):
         cnn[arch].update(weights="random", input_size=32, epochs=1)
+    cnn["efficientnet_lite0"].update(input_size=32, epochs=1)
 
 
 def tiny_visualize(params: dict) -> None:
