@@ -86,30 +86,30 @@ class Backbone:
     rename: Callable[[dict, nn.Module], dict] = lambda state, model: state  # noqa: E731
 
 
+def torchvision_backbone(
+    name: str, title: str, construct: Callable[..., nn.Module], weights: models.WeightsEnum, head: str, feature_dim: int
+) -> Backbone:
+    """A torchvision classification network with its ImageNet weights and preprocessing."""
+    return Backbone(
+        name=name,
+        title=title,
+        library="torchvision",
+        construct=lambda: construct(weights=None),
+        source=TorchvisionWeights(weights),
+        head=head,
+        feature_dim=feature_dim,
+        mean=IMAGENET_MEAN,
+        std=IMAGENET_STD,
+        interpolation="bilinear",
+    )
+
+
 BACKBONES: dict[str, Backbone] = {
-    "resnet18": Backbone(
-        name="resnet18",
-        title="ResNet-18",
-        library="torchvision",
-        construct=lambda: models.resnet18(weights=None),
-        source=TorchvisionWeights(models.ResNet18_Weights.IMAGENET1K_V1),
-        head="fc",
-        feature_dim=512,
-        mean=IMAGENET_MEAN,
-        std=IMAGENET_STD,
-        interpolation="bilinear",
+    "resnet18": torchvision_backbone(
+        "resnet18", "ResNet-18", models.resnet18, models.ResNet18_Weights.IMAGENET1K_V1, "fc", 512
     ),
-    "vgg16_bn": Backbone(
-        name="vgg16_bn",
-        title="VGG-16-BN",
-        library="torchvision",
-        construct=lambda: models.vgg16_bn(weights=None),
-        source=TorchvisionWeights(models.VGG16_BN_Weights.IMAGENET1K_V1),
-        head="classifier.6",
-        feature_dim=4096,
-        mean=IMAGENET_MEAN,
-        std=IMAGENET_STD,
-        interpolation="bilinear",
+    "vgg16_bn": torchvision_backbone(
+        "vgg16_bn", "VGG-16-BN", models.vgg16_bn, models.VGG16_BN_Weights.IMAGENET1K_V1, "classifier.6", 4096
     ),
     "efficientnet_lite0": Backbone(
         name="efficientnet_lite0",
