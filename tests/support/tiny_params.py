@@ -53,9 +53,11 @@ def tiny_cnn(params: dict) -> None:
 
 
 def tiny_visualize(params: dict) -> None:
-    """Pictures of the raw features only, every method, on 200 points: a few seconds per stage."""
+    """Pictures of the raw features only, PCA and t-SNE, on 200 points: a few seconds per stage. UMAP (30 s of numba
+    compilation in every process) and LLE are drawn in tests/pictures/test_visualize.py."""
     visualize = params["visualize"]
     visualize["features"] = ["raw"]
+    visualize["methods"] = ["pca", "tsne"]
     visualize["pca"].update(n_points=200)
     visualize["tsne"].update(n_points=200, pca_dims=10, perplexity=10, n_iter=100, n_jobs=1)
     visualize["umap"].update(n_points=200, pca_dims=10, n_neighbors=10, n_epochs=100)
