@@ -58,10 +58,21 @@ def read_curves(live_dir: Path) -> dict[str, tuple[np.ndarray, np.ndarray]]:
     return curves
 
 
+def whole_records(layout: Layout, kind: str) -> list[Path]:
+    """The headline metrics files of `kind` whose details are here too. Headlines come from git, details from
+    the DVC cache: a fresh clone before `dvc pull`, or one whose matrix shrank, has headlines of runs it cannot
+    show (the report lists the declared ones among its missing outputs)."""
+    return [
+        path
+        for path in sorted(layout.records_dir(kind).glob("*.json"))
+        if layout.record(kind, path.stem).details.is_file()
+    ]
+
+
 def load_runs(layout: Layout, kind: str) -> dict[str, Run]:
-    """Every run of `kind` ("classify" or "cnn") whose metrics file exists, by name, with its whole record."""
+    """Every run of `kind` ("classify" or "cnn") whose whole record is here, by name."""
     runs = {}
-    for path in sorted(layout.records_dir(kind).glob("*.json")):
+    for path in whole_records(layout, kind):
         data = load_record(layout.record(kind, path.stem))
         predictions = layout.run_predictions(kind, path.stem)
         curves = read_curves(layout.cnn(path.stem).curves) if kind == "cnn" else {}

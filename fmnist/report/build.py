@@ -37,7 +37,7 @@ from fmnist.report.document import (
     to_markdown,
 )
 from fmnist.report.pipeline_outputs import declared_outputs
-from fmnist.runs import Run, best_runs, load_runs, read_predictions
+from fmnist.runs import Run, best_runs, load_runs, read_predictions, whole_records
 
 log = logging.getLogger(__name__)
 
@@ -83,7 +83,7 @@ def feature_weights(layout: Layout) -> dict[str, str]:
 def load_inputs(layout: Layout) -> Inputs:
     classify, cnn = load_runs(layout, "classify"), load_runs(layout, "cnn")
     embeddings = {}
-    for path in sorted(layout.records_dir("visualize").glob("*.json")):
+    for path in whole_records(layout, "visualize"):
         data = load_record(layout.record("visualize", path.stem))
         png = layout.root / data["png"]
         if png.is_file():

@@ -164,6 +164,19 @@ def test_html_is_self_contained(rendered):
     assert '<td class="num">0.8151</td><td class="num">0.8400</td><td class="num pos">+0.0249</td>' in html
 
 
+def test_runs_whose_details_were_not_pulled_are_left_out(tmp_path):
+    """A fresh clone has every headline metric from git but only the details `dvc pull` fetched (a shrunk matrix
+    likewise leaves headlines behind): such runs and pictures are skipped, the declared ones listed as missing."""
+    root = write_fixture_run(tmp_path)
+    for path in ("details/visualize/raw-pca.json", "figures/visualize/raw-pca.png", "details/classify/raw-lda.json"):
+        (root / path).unlink()
+    write_report(Layout(root), root / "reports")
+    md = (root / "reports/report.md").read_text()
+    assert "visualize/raw-pca.png" not in md and "No classify metrics" in md
+    assert "visualize: outputs missing for 1 of 1 declared stage(s)" in md
+    assert "classify: outputs missing for 2 of 2 declared stage(s) (raw-lda, raw-logreg)" in md
+
+
 def test_report_renders_with_nothing_run(tmp_path):
     (tmp_path / "dvc.yaml").write_text("stages: {}\n")
     blocks = write_report(Layout(tmp_path), tmp_path / "reports")

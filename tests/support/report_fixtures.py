@@ -29,6 +29,8 @@ stages:
       feature: [raw]
       model: [lda, logreg]
     cmd: python -m stages.classify --feature ${item.feature} --model ${item.model}
+    outs:
+      - details/classify/${item.feature}-${item.model}.json
     metrics:
       - metrics/classify/${item.feature}-${item.model}.json:
           cache: false
