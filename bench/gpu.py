@@ -11,6 +11,7 @@
 4. convnet_wide, convnet_wider: wider convnet_bns trained longer, the candidates for the GPU accuracy target.
 5. convnet_wider_x3: three convnet_widers (seeds 0, 1, 2) and their ensemble (mean of the members' softmaxes):
    issue 16 allows a small ensemble where no single net reaches the GPU target; each member is reported too.
+6. convnet_wider_erase(_long): convnet_wider with random erasing of half the training images, 30 and 50 epochs.
 
 Every training run uses the pipeline's own code (fmnist.cnn.loop.fit, the arch's input pipeline) and scores the
 full test set once, with test-time flips as the train_cnn stage does. Parts run in the order above and are
@@ -39,7 +40,17 @@ from fmnist.device import describe
 from fmnist.features.extract import build_extractor, extract_into
 
 REPO = Path(__file__).resolve().parents[1]
-PARTS = ("features", "convnet_bn", "lite0", "convnet_wide", "convnet_wider", "convnet_wider_long", "convnet_wider_x3")
+PARTS = (
+    "features",
+    "convnet_bn",
+    "lite0",
+    "convnet_wide",
+    "convnet_wider",
+    "convnet_wider_long",
+    "convnet_wider_x3",
+    "convnet_wider_erase",
+    "convnet_wider_erase_long",
+)
 ENSEMBLE_SEEDS = (0, 1, 2)
 # The wider convnet_bns of part 4 (three blocks of two 3 x 3 convolutions, longer training): settings, recipe.
 WIDE = {
@@ -49,6 +60,15 @@ WIDE = {
         {"crop_padding": 2},
     ),
     # As convnet_wider, for the whole of a longer one-cycle schedule (no early stop before its end).
+    # As convnet_wider, with random erasing (model.random_erasing) of half the training images; 30 and 50 epochs.
+    "convnet_wider_erase": (
+        {"channels": [128, 256, 512], "convs_per_block": 2, "fc": [512], "epochs": 30},
+        {"crop_padding": 2, "random_erasing": 0.5},
+    ),
+    "convnet_wider_erase_long": (
+        {"channels": [128, 256, 512], "convs_per_block": 2, "fc": [512], "epochs": 50},
+        {"crop_padding": 2, "random_erasing": 0.5, "patience": 50},
+    ),
     "convnet_wider_x3": (
         {"channels": [128, 256, 512], "convs_per_block": 2, "fc": [512], "epochs": 30},
         {"crop_padding": 2},

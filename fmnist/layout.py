@@ -30,6 +30,15 @@ class CnnOutputs:
 
 
 @dataclass(frozen=True)
+class SweepOutputs:
+    """What sweep@<name> writes."""
+
+    curves: Path  # CSV: step, value, val_acc, val_loss
+    final: Path  # CSV: value, val_acc, test_acc
+    record: RecordPaths
+
+
+@dataclass(frozen=True)
 class EmbeddingOutputs:
     """What visualize@<feature>-<method> writes."""
 
@@ -81,7 +90,7 @@ class Layout:
         return self.root / "plots"
 
     def records_dir(self, kind: str) -> Path:
-        """metrics/<kind>: one headline-metrics JSON per run of kind classify, cnn or visualize."""
+        """metrics/<kind>: one headline-metrics JSON per run of kind classify, cnn, visualize or sweeps."""
         return self.metrics_dir / kind
 
     def record(self, kind: str, run: str) -> RecordPaths:
@@ -98,6 +107,10 @@ class Layout:
             predictions=plots / "predictions.csv",
             curves=plots / "live",
         )
+
+    def sweep(self, name: str) -> SweepOutputs:
+        plots = self.plots_dir / "sweeps" / name
+        return SweepOutputs(curves=plots / "curves.csv", final=plots / "final.csv", record=self.record("sweeps", name))
 
     def run_predictions(self, kind: str, run: str) -> Path:
         return self.classify_predictions(run) if kind == "classify" else self.cnn(run).predictions

@@ -13,6 +13,9 @@ SMALL_ARCHS = ("mlp", "dense2", "cnn1", "lenet5", "lenet5_bn", "lenet5_boosted",
 IMAGENET_ARCHS = ("resnet18", "vgg16_bn", "efficientnet_lite0")
 ARCHS = SMALL_ARCHS + IMAGENET_ARCHS
 
+# Report 003's sweeps (stage sweep@<name>): the architecture and the `cnn.<arch>` setting each one varies.
+SWEEPS = {"hidden_units": ("dense2", "hidden"), "filters": ("cnn1", "filters"), "kernel_size": ("cnn1", "kernel")}
+
 # The visualize stage's embedding methods, by param name, with their display titles.
 METHOD_TITLES = {"pca": "PCA", "tsne": "t-SNE", "umap": "UMAP", "lle": "LLE"}
 METHODS = tuple(METHOD_TITLES)

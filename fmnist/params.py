@@ -85,6 +85,8 @@ WEIGHTS = {
 # Every arch may train for its own number of epochs (null: model.epochs), to fit the CPU budget, and
 # may switch model.crop_padding / model.hflip augmentation off (dense nets gain nothing from shifts).
 EPOCHS = {"epochs": Nullable(Int(1, 1000)), "augment": Bool()}
+# Report 003's small nets; their sweeps (sweeps.<name>.values) take values of the same ranges.
+HIDDEN_UNITS, FILTERS, KERNEL_SIZE = Int(1, 100000), Int(1, 4096), Int(1, 28)
 LENET5 = {"activation": Choice("relu", "tanh"), "pool": Choice("avg", "max"), **EPOCHS}
 # Report 001's boosting (fmnist.cnn.boosting): nets 2 and 3 start from scratch or from net 1's weights, and
 # train for boost_epochs (null: as many as net 1).
@@ -106,6 +108,14 @@ FINE_TUNING = Section(
         "train_fraction": Float(0.0, 1.0, lo_open=True),
     }
 )
+
+
+def sweep_of(value: Spec) -> Section:
+    """One of report 003's sweeps (fmnist.cnn.sweep): the values its net trains with, for `epochs` epochs each,
+    scored on the validation split every `eval_every` training steps."""
+    return Section(
+        {"values": ListOf(value, min_len=1, unique=True), "epochs": Int(1, 1000), "eval_every": Int(1, 1_000_000)}
+    )
 
 
 def backbone_features(kind: str, stages: int = 0) -> Section:
@@ -202,6 +212,9 @@ SCHEMA = Section(
             }
         ),
         "train_cnn": Section({"archs": ListOf(Choice(*ARCHS), min_len=1, unique=True)}),
+        "sweeps": Section(
+            {"hidden_units": sweep_of(HIDDEN_UNITS), "filters": sweep_of(FILTERS), "kernel_size": sweep_of(KERNEL_SIZE)}
+        ),
         "model": Section(
             {
                 "optimizer": Choice("sgd", "adam", "adamw"),
@@ -216,6 +229,7 @@ SCHEMA = Section(
                 "label_smoothing": Float(0.0, 1.0, hi_open=True),
                 "crop_padding": Int(0, 8),
                 "hflip": Bool(),
+                "random_erasing": Float(0.0, 1.0),
                 "tta_hflip": Bool(),
                 "channels_last": Bool(),
                 "compile": Bool(),
@@ -229,8 +243,8 @@ SCHEMA = Section(
                 "mlp": Section(
                     {"hidden": ListOf(Int(1, 100000), min_len=1), "dropout": Float(0.0, 1.0, hi_open=True), **EPOCHS}
                 ),
-                "dense2": Section({"hidden": Int(1, 100000), **EPOCHS}),
-                "cnn1": Section({"filters": Int(1, 4096), "kernel": Int(1, 28), **EPOCHS}),
+                "dense2": Section({"hidden": HIDDEN_UNITS, **EPOCHS}),
+                "cnn1": Section({"filters": FILTERS, "kernel": KERNEL_SIZE, **EPOCHS}),
                 "lenet5": Section(LENET5),
                 "lenet5_bn": Section(LENET5),
                 "lenet5_boosted": Section({**LENET5, "batch_norm": Bool(), **BOOSTING}),

@@ -34,6 +34,9 @@ def written(stage: str, fields: dict) -> set[Path]:
             cnn.predictions,
             cnn.curves / "plots" / "metrics",
         }
+    if stage == "sweep":
+        sweep = LAYOUT.sweep(fields["name"])
+        return {sweep.curves, sweep.final, sweep.record.metrics, sweep.record.details}
     if stage == "visualize":
         embedding = LAYOUT.embedding(fields["feature"], fields["method"])
         return {embedding.png, embedding.csv, embedding.record.metrics, embedding.record.details}
@@ -48,7 +51,7 @@ def written(stage: str, fields: dict) -> set[Path]:
 
 def read(stage: str, fields: dict) -> set[Path]:
     """The data (not code) a stage instance depends on, by the layout."""
-    features = fields.get("feature") or fields.get("name")
+    features = fields.get("feature")
     arrays = {LAYOUT.feature_array(features, "train"), LAYOUT.feature_array(features, "test")} if features else set()
     return {
         "download": set(),
@@ -57,6 +60,7 @@ def read(stage: str, fields: dict) -> set[Path]:
         "extract_features": {LAYOUT.prepared},
         "classify": {LAYOUT.prepared, *arrays},
         "train_cnn": {LAYOUT.prepared},
+        "sweep": {LAYOUT.prepared},
         "visualize": {LAYOUT.prepared, *arrays},
         "samples": {LAYOUT.prepared},
         "gallery": {LAYOUT.prepared, LAYOUT.metrics_dir, LAYOUT.details_dir, LAYOUT.plots_dir},

@@ -4,9 +4,9 @@ explicit torch.Generator so every epoch's crops and flips are reproducible. The 
 normalising run on the GPU, with the same draws as on the CPU.
 
 Small nets see 1 x 28 x 28 images normalised with the Fashion-MNIST mean and standard deviation, and
-train on random crops of the zero-padded image plus horizontal flips. The ImageNet backbones see the
-image resized to `input_size`, replicated to three channels and normalised as the backbone expects, and train
-on torchvision-style random-resized crops plus flips (seed 001).
+train on random crops of the zero-padded image plus horizontal flips, and optionally random erasing. The
+ImageNet backbones see the image resized to `input_size`, replicated to three channels and normalised as the
+backbone expects, and train on torchvision-style random-resized crops plus flips (seed 001).
 """
 
 from __future__ import annotations
@@ -21,6 +21,10 @@ from torchvision.ops import roi_align
 FMNIST_MEAN, FMNIST_STD = 0.2860, 0.3530
 RRC_RATIO = (3 / 4, 4 / 3)  # torchvision RandomResizedCrop's default aspect-ratio range
 RRC_TRIES = 10
+# Random erasing (Zhong et al. 2017, torchvision's RandomErasing defaults): a rectangle of this share of the
+# image's area, of this aspect-ratio range (log-uniform), set to 0 (the mean, after normalisation).
+ERASE_SCALE = (0.02, 0.33)
+ERASE_RATIO = (0.3, 3.3)
 
 
 def random_flip(x: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
@@ -40,6 +44,28 @@ def random_crop(x: torch.Tensor, padding: int, generator: torch.Generator) -> to
     rows = (dy[:, None] + torch.arange(h))[:, :, None]
     cols = (dx[:, None] + torch.arange(w))[:, None, :]
     return padded[torch.arange(n)[:, None, None].to(x.device), rows.to(x.device), cols.to(x.device)]
+
+
+def random_erase(x: torch.Tensor, probability: float, generator: torch.Generator) -> torch.Tensor:
+    """Per image of N x C x H x W, with `probability`, one random rectangle set to 0. The rectangle's area share
+    and log aspect ratio are uniform in ERASE_SCALE and ERASE_RATIO, its sides clipped to the image. Draws
+    nothing when `probability` is 0, so turning it off leaves every other draw as it was."""
+    if probability == 0:
+        return x
+    n, _, height, width = x.shape
+    erase = torch.rand(n, generator=generator) < probability
+    area = height * width * (ERASE_SCALE[0] + (ERASE_SCALE[1] - ERASE_SCALE[0]) * torch.rand(n, generator=generator))
+    log_lo, log_hi = math.log(ERASE_RATIO[0]), math.log(ERASE_RATIO[1])
+    ratio = torch.exp(log_lo + (log_hi - log_lo) * torch.rand(n, generator=generator))
+    h = torch.sqrt(area * ratio).round().clamp(1, height)
+    w = torch.sqrt(area / ratio).round().clamp(1, width)
+    y1 = torch.floor(torch.rand(n, generator=generator) * (height - h + 1))
+    x1 = torch.floor(torch.rand(n, generator=generator) * (width - w + 1))
+    rows, cols = torch.arange(height), torch.arange(width)
+    inside_rows = (rows >= y1[:, None]) & (rows < (y1 + h)[:, None])
+    inside_cols = (cols >= x1[:, None]) & (cols < (x1 + w)[:, None])
+    mask = (inside_rows[:, :, None] & inside_cols[:, None, :] & erase[:, None, None]).unsqueeze(1).to(x.device)
+    return x.masked_fill(mask, 0.0)
 
 
 def random_resized_boxes(n: int, side: int, scale_min: float, generator: torch.Generator) -> torch.Tensor:
@@ -71,16 +97,18 @@ def to_unit(images: torch.Tensor) -> torch.Tensor:
 
 @dataclass(frozen=True)
 class SmallNetInput:
-    """Fashion-MNIST-normalised 28 x 28 input; training adds padded random crops and flips."""
+    """Fashion-MNIST-normalised 28 x 28 input; training adds padded random crops, flips and random erasing
+    (with probability `erase`)."""
 
     crop_padding: int
     hflip: bool
+    erase: float = 0.0
 
     def train(self, images: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
         images = random_crop(images, self.crop_padding, generator)
         if self.hflip:
             images = random_flip(images, generator)
-        return self.eval(images)
+        return random_erase(self.eval(images), self.erase, generator)
 
     def eval(self, images: torch.Tensor) -> torch.Tensor:
         return (to_unit(images) - FMNIST_MEAN) / FMNIST_STD

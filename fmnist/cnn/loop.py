@@ -41,6 +41,7 @@ class Recipe:
     label_smoothing: float
     crop_padding: int
     hflip: bool
+    random_erasing: float
     tta_hflip: bool
     channels_last: bool
     compile: bool

@@ -22,7 +22,7 @@ def effective_recipe(arch: str, recipe_params: dict, settings: dict) -> Recipe:
 
 
 def input_pipeline(arch: str, settings: dict, recipe: Recipe):
-    """The arch's input pipeline; `augment: false` in its settings turns crops and flips off."""
+    """The arch's input pipeline; `augment: false` in its settings turns crops, flips and erasing off."""
     augment = settings.get("augment", True)
     if uses_imagenet_input(arch):
         backbone = BACKBONES[arch]
@@ -30,7 +30,9 @@ def input_pipeline(arch: str, settings: dict, recipe: Recipe):
         return ImageNetInput(
             settings["input_size"], crop_scale_min, recipe.hflip and augment, backbone.mean, backbone.std
         )
-    return SmallNetInput(recipe.crop_padding if augment else 0, recipe.hflip and augment)
+    return SmallNetInput(
+        recipe.crop_padding if augment else 0, recipe.hflip and augment, recipe.random_erasing * augment
+    )
 
 
 def training_indices(arch: str, dataset: Dataset, settings: dict, seed: int) -> np.ndarray:

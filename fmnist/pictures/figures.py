@@ -1,4 +1,5 @@
-"""Matplotlib pictures written as PNG: embeddings, image grids, confusion heatmaps, per-class F1, learning curves.
+"""Matplotlib pictures written as PNG: embeddings, image grids, confusion heatmaps, per-class F1, learning curves,
+sweeps.
 
 Every picture colours a class with fmnist.pictures.palette.CLASS_COLORS and names classes with fmnist.classes.
 PNGs carry no timestamp, so the same data gives the same bytes.
@@ -156,6 +157,38 @@ def learning_curves(curves: dict[str, tuple[np.ndarray, np.ndarray]], title: str
         ax.set_xlabel(x_label)
         ax.grid(alpha=0.3)
         ax.legend(fontsize=7)
+    fig.suptitle(title)
+    fig.tight_layout()
+    save(fig, path)
+
+
+def sweep_panels(
+    curves: dict[int, tuple[np.ndarray, np.ndarray]],
+    final: tuple[list[int], list[float], list[float]],
+    setting: str,
+    log_x: bool,
+    title: str,
+    path: Path,
+) -> None:
+    """A sweep in two panels: each value's validation accuracy against the training step (one colour per value,
+    report 003's figures 6, 9 and 10), and the final validation and test accuracy against the value (its figure 8)."""
+    fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4))
+    colors = plt.get_cmap("viridis")(np.linspace(0, 0.95, max(len(curves), 1)))
+    for color, (value, (steps, accuracy)) in zip(colors, sorted(curves.items()), strict=True):
+        left.plot(steps, accuracy, color=color, linewidth=1.2, label=f"{value}")
+    left.set_xlabel("training step")
+    left.set_ylabel("validation accuracy")
+    left.legend(title=setting, fontsize=7, ncol=2)
+    values, val_acc, test_acc = final
+    right.plot(values, val_acc, marker="o", label="validation")
+    right.plot(values, test_acc, marker="s", label="test")
+    if log_x:
+        right.set_xscale("log")
+    right.set_xlabel(setting)
+    right.set_ylabel("accuracy of the trained net")
+    right.legend(fontsize=8)
+    for ax in (left, right):
+        ax.grid(alpha=0.3)
     fig.suptitle(title)
     fig.tight_layout()
     save(fig, path)

@@ -24,6 +24,7 @@ from fmnist.layout import Layout
 from fmnist.names import METHOD_TITLES
 from fmnist.pictures import confusion_heatmap, learning_curves, per_class_f1_bars
 from fmnist.records import load_record, read_json
+from fmnist.report import sweeps
 from fmnist.report.baselines import REPORT_NUMBERS, ReportNumber
 from fmnist.report.document import (
     Block,
@@ -67,6 +68,7 @@ class Inputs:
     samples: Path | None
     declared: dict[str, list[str]]  # stage -> outputs, from dvc.yaml
     feature_weights: dict[str, str]  # learned feature set -> the weights it was extracted with (its info.json)
+    sweeps: dict[str, sweeps.SweepResult]
 
 
 def feature_weights(layout: Layout) -> dict[str, str]:
@@ -101,6 +103,7 @@ def load_inputs(layout: Layout) -> Inputs:
         layout.samples_png if layout.samples_png.is_file() else None,
         declared_outputs(layout.dvc_yaml),
         feature_weights(layout),
+        sweeps.load_sweeps(layout),
     )
 
 
@@ -367,7 +370,7 @@ def embeddings_table(inputs: Inputs) -> Table:
 
 
 def derived_figures(inputs: Inputs, out_dir: Path, staged) -> tuple[dict[str, Path], dict[Path, Path]]:
-    """Confusion heatmaps, per-class F1 bars and learning curves drawn from the run's data into `out_dir`.
+    """Confusion heatmaps, per-class F1 bars, learning curves and sweeps drawn from the run's data into `out_dir`.
 
     Returns key -> final path, and final path -> the temporary file holding it until the outputs commit.
     """
@@ -406,6 +409,7 @@ def derived_figures(inputs: Inputs, out_dir: Path, staged) -> tuple[dict[str, Pa
             key = f"curves-{run.name}"
             drawn[key] = out_dir / f"{key}.png"
             learning_curves(run.curves, f"{run.name}: learning curves (dvclive)", temporary(drawn[key]))
+    drawn |= sweeps.draw(inputs.sweeps, temporary, out_dir)
     return drawn, written
 
 
@@ -462,7 +466,7 @@ def provenance(layout: Layout, inputs: Inputs) -> list[str]:
 
 # ---------------------------------------------------------------- missing outputs
 
-REPORTED_STAGES = ("extract_features", "classify", "train_cnn", "visualize", "gallery", "samples")
+REPORTED_STAGES = ("extract_features", "classify", "train_cnn", "sweep", "visualize", "gallery", "samples")
 
 
 def missing_items(layout: Layout, inputs: Inputs) -> list[str]:
@@ -579,6 +583,8 @@ def build_blocks(layout: Layout, inputs: Inputs, drawn: dict[str, Path]) -> list
     blocks += [Figure(p, f"{k.removeprefix('curves-')}: losses and accuracies logged by dvclive") for k, p in curves]
     if not curves:
         blocks.append(Paragraph("No dvclive curves under plots/cnn/*/live: not run.", css="warning"))
+
+    blocks += sweeps.section(inputs.sweeps, drawn)
 
     blocks.append(Heading(2, "Embeddings"))
     if inputs.embeddings:

@@ -13,7 +13,7 @@ from fmnist.layout import Layout
 from fmnist.names import METHODS
 from fmnist.pictures.embedding import check_settings, draw_subset, embed, knn_accuracy_2d
 from fmnist.pictures.palette import CLASS_COLORS, class_color_hex
-from fmnist.pictures.plot_templates import TEMPLATE_PATH, template_text
+from fmnist.pictures.plot_templates import TEMPLATES, TEMPLATES_DIR, template_text
 from fmnist.pictures.visualize import write_embedding
 from tests.support.dvc_project import REPO
 
@@ -45,9 +45,10 @@ def test_palette_is_report_000s_table_for_exactly_our_classes():
     assert len(set(class_color_hex().values())) == len(CLASS_NAMES)
 
 
-def test_dvc_plot_template_is_generated_from_the_palette():
-    assert (REPO / TEMPLATE_PATH).read_text() == template_text()
-    scale = json.loads(template_text())["encoding"]["color"]["scale"]
+def test_dvc_plot_templates_are_generated_and_the_embeddings_use_the_palette():
+    for name in TEMPLATES:
+        assert (REPO / TEMPLATES_DIR / f"{name}.json").read_text() == template_text(name)
+    scale = json.loads(template_text("embedding"))["encoding"]["color"]["scale"]
     assert dict(zip(scale["domain"], scale["range"], strict=True)) == class_color_hex()
 
 

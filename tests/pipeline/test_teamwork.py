@@ -5,7 +5,7 @@ test works in a teammate's `git clone` of her repository, so each one starts fro
 teammate gets. Covered: repro and no-op repro; a teammate's pull then no-op repro through the local
 remote and through a real OpenSSH server on 127.0.0.1; two clones on one shared cache; `dvc exp run
 -S model.lr=0.03` re-running only the CNN stages (and the report), with `dvc metrics diff` and
-`dvc exp show`; a mistyped `-S` key; a queued sweep on two workers; killing a stage half-way.
+`dvc exp show`; a mistyped `-S` key; a queued sweep on two workers with its curves overlaid; killing a stage half-way.
 """
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ from tests.support.dvc_team import (
 )
 
 UP_TO_DATE = "Data and pipelines are up to date."
-SWEEP_LRS = (0.004, 0.006)  # neither is params.yaml's model.lr, so both experiments train
+SWEEP_HIDDEN = (3, 8)  # dense2's hidden units in the queued sweep (dense2 is not among the tiny archs: both train)
 
 # Until branch `cnn` is merged there is no train_cnn@<arch> stage and no `model:` section: the tests of
 # the CNN contract then fail (strict xfail, so they cannot pass by accident) and run for real once it is.
@@ -235,29 +235,37 @@ def test_exp_run_set_param_reruns_only_the_cnn_stages(team, experimenter):
 
 
 @needs_cnn
-def test_queued_sweep_on_two_workers(team, tmp_path):
-    target = team.cnn_stages()[0]  # one CNN stage as the target keeps the sweep short
-    arch = target.split("@")[1]
+def test_queued_sweep_on_two_workers_and_its_curves_overlaid(team, tmp_path):
+    """The README's recipe for a sweep of one's own: dense2's hidden units queued as experiments (two values),
+    run on two workers, listed by `dvc exp show`, their learning curves overlaid by `dvc plots diff`."""
+    target = "train_cnn@dense2"
     mate = team.teammate("gina")
-    mate.dvc("exp", "run", "--queue", "-S", "model.lr=" + ",".join(map(str, SWEEP_LRS)), target)
+    archs = "train_cnn.archs=[" + ",".join([*mate.params()["train_cnn"]["archs"], "dense2"]) + "]"
+    hidden = "cnn.dense2.hidden=" + ",".join(map(str, SWEEP_HIDDEN))
+    mate.dvc("exp", "run", "--queue", "-S", archs, "-S", hidden, target)
     try:
         assert "Started '2' new experiments task queue workers" in mate.dvc("queue", "start", "-j", "2").stdout
-        statuses = wait_for_queue(mate, count=len(SWEEP_LRS), timeout_s=300)
+        statuses = wait_for_queue(mate, count=len(SWEEP_HIDDEN), timeout_s=300)
     finally:  # the workers exit once the queue is empty; this also ends them (and any task) on a failure
         mate.dvc("queue", "stop", "--kill", check=False)
     assert sorted(statuses.values()) == ["Success", "Success"], statuses
-    for name in statuses:  # the unchanged stages came from the cache: only the CNN stage ran
+    for name in statuses:  # the unchanged stages came from the cache: only the new stage ran
         assert queued_run_stages(mate, name) == [target]
 
-    exps = [
-        rev["data"]
+    exps = {
+        exp["name"]: rev["data"]
         for baseline in json.loads(mate.dvc("exp", "show", "--json").stdout)
         for exp in baseline.get("experiments") or []
         for rev in exp["revs"]
-    ]
-    assert sorted(e["params"]["params.yaml"]["data"]["model"]["lr"] for e in exps) == list(SWEEP_LRS)
-    for exp in exps:
-        assert 0.0 <= exp["metrics"][f"metrics/cnn/{arch}.json"]["data"]["test_accuracy"] <= 1.0
+    }
+    assert sorted(e["params"]["params.yaml"]["data"]["cnn"]["dense2"]["hidden"] for e in exps.values()) == list(
+        SWEEP_HIDDEN
+    )
+    for exp in exps.values():
+        assert 0.0 <= exp["metrics"]["metrics/cnn/dense2.json"]["data"]["test_accuracy"] <= 1.0
+    plots = json.loads(mate.dvc("plots", "diff", *exps, "--json", "--split").stdout)
+    curve = next(v for k, v in plots.items() if k.endswith("val/acc.tsv"))
+    assert {row["rev"] for row in curve[0]["data"]} == set(exps)  # one curve per experiment, overlaid
     assert corrupt_cache_objects(mate.root / ".dvc" / "cache") == []
 
 

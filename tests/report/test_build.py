@@ -3,12 +3,14 @@
 import base64
 import re
 
+import pandas as pd
 import pytest
 
 from fmnist.classical.classify import HEADLINE as CLASSIFY_HEADLINE
 from fmnist.layout import Layout
 from fmnist.report.baselines import REPORT_NUMBERS
 from fmnist.report.build import cnn_setting, write_report
+from fmnist.report.sweeps import SweepResult, compare
 from fmnist.runs import Run, load_runs
 from tests.support.report_fixtures import predictions_csv, write_fixture_run, write_record
 
@@ -150,6 +152,33 @@ def test_pictures_are_drawn_and_linked(rendered):
     assert "../figures/visualize/raw-pca.png" in linked
     for link in linked:
         assert (root / "reports" / link).read_bytes().startswith(b"\x89PNG")
+
+
+def test_sweeps_sit_beside_report_003s_findings(rendered):
+    root, md, _ = rendered
+    rows = table_with(markdown_tables(md), "sweep")
+    assert [(r["sweep"], r["values"], r["best (validation)"], r["its test"]) for r in rows] == [
+        ("hidden_units (dense2.hidden)", "3, 5, 800", "5", "0.6900")
+    ]
+    assert rows[0]["ours"] == "Optimum agrees (5 to 10); crashed: [800]." and "800-unit" in rows[0]["report 003 found"]
+    assert (root / "reports/figures/sweep-hidden_units.png").read_bytes().startswith(b"\x89PNG")
+    assert "figures/sweep-hidden_units.png" in md
+
+
+@pytest.mark.parametrize(
+    ("name", "values", "test", "verdict"),
+    [
+        ("hidden_units", [5, 100, 800], [0.8, 0.85, 0.84], "Optimum differs: ours is best at 100; no width crashed"),
+        ("filters", [1, 15, 32], [0.79, 0.88, 0.87], "Optimum agrees (15); not every count above 0.80 (0.7900)."),
+        ("kernel_size", [2, 3, 5], [0.89, 0.88, 0.86], "agrees: smaller filters score higher"),
+        ("kernel_size", [2, 3, 5], [0.86, 0.88, 0.89], "differs: larger filters score higher"),
+    ],
+)
+def test_each_finding_is_checked_against_our_numbers(name, values, test, verdict):
+    final = pd.DataFrame({"value": values, "val_acc": test, "test_acc": test})
+    best = values[test.index(max(test))]
+    result = SweepResult(name, {"best_value": best}, pd.DataFrame(), final)
+    assert compare(result).startswith(verdict)
 
 
 def test_html_is_self_contained(rendered):

@@ -10,6 +10,7 @@ import numpy as np
 from fmnist.atomic import staged_outputs
 from fmnist.classes import CLASS_NAMES
 from fmnist.classical.classify import HEADLINE as CLASSIFY_HEADLINE
+from fmnist.cnn.sweep import HEADLINE as SWEEP_HEADLINE
 from fmnist.cnn.train import HEADLINE as CNN_HEADLINE
 from fmnist.layout import Layout
 from fmnist.pictures import figures
@@ -43,6 +44,13 @@ stages:
     metrics:
       - metrics/cnn/${item.arch}.json:
           cache: false
+  sweep:
+    foreach: [hidden_units]
+    do:
+      cmd: python -m stages.sweep --name ${item}
+      metrics:
+        - metrics/sweeps/${item}.json:
+            cache: false
   visualize:
     matrix:
       feature: [raw]
@@ -85,8 +93,8 @@ def write_record(root: Path, kind: str, run: str, record: dict, headline: tuple[
 
 
 def write_fixture_run(root: Path) -> Path:
-    """raw-lda (0.84), lenet5 (0.90), mlp (0.86, with curves) and resnet18 (0.80, random weights) ran;
-    raw-logreg is declared but absent."""
+    """raw-lda (0.84), lenet5 (0.90), mlp (0.86, with curves) and resnet18 (0.80, random weights) ran, and the
+    hidden-units sweep (best 5 units, 800 crashed); raw-logreg is declared but absent."""
     (root / "dvc.yaml").write_text(DVC_YAML)
     (root / "params.yaml").write_text("data:\n  seed: 42\n")
     write_record(
@@ -165,4 +173,23 @@ def write_fixture_run(root: Path) -> Path:
         },
         EMBEDDING_HEADLINE,
     )
+    write_sweep(root)
     return root
+
+
+def write_sweep(root: Path) -> None:
+    """sweep@hidden_units over 3, 5 and 800 units: 5 is best on validation, 800 "crashed" to chance."""
+    paths = Layout(root).sweep("hidden_units")
+    finals = {3: (0.5, 0.49), 5: (0.7, 0.69), 800: (0.1, 0.1)}
+    paths.curves.parent.mkdir(parents=True, exist_ok=True)
+    paths.curves.write_text(
+        "step,value,val_acc,val_loss\n"
+        + "".join(
+            f"{step},{v},{val * step / 20:.4f},{2 - step / 20}\n" for v, (val, _) in finals.items() for step in (10, 20)
+        )
+    )
+    paths.final.write_text("value,val_acc,test_acc\n" + "".join(f"{v},{a},{t}\n" for v, (a, t) in finals.items()))
+    record = {"best_value": 5, "val_accuracy": 0.7, "test_accuracy": 0.69, "arch": "dense2", "setting": "hidden"}
+    write_record(
+        root, "sweeps", "hidden_units", {**record, "epochs": 3, "eval_every": 10, "values": {}}, SWEEP_HEADLINE
+    )

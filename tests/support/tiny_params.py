@@ -52,6 +52,16 @@ def tiny_cnn(params: dict) -> None:
     cnn["efficientnet_lite0"].update(input_size=32, epochs=1)
 
 
+def tiny_sweeps(params: dict) -> None:
+    """Two values per sweep, one epoch, the validation split scored every 2 steps (3 points per curve)."""
+    sweeps = params["sweeps"]
+    sweeps["hidden_units"]["values"] = [3, 8]
+    sweeps["filters"]["values"] = [2, 4]
+    sweeps["kernel_size"]["values"] = [2, 3]
+    for sweep in sweeps.values():
+        sweep.update(epochs=1, eval_every=2)
+
+
 def tiny_visualize(params: dict) -> None:
     """Pictures of the raw features only, PCA and t-SNE, on 200 points: a few seconds per stage. UMAP (30 s of numba
     compilation in every process) and LLE are drawn in tests/pictures/test_visualize.py."""
@@ -70,4 +80,5 @@ def tiny_settings(params: dict) -> None:
     tiny_features(params)
     tiny_classify(params)
     tiny_cnn(params)
+    tiny_sweeps(params)
     tiny_visualize(params)

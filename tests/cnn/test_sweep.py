@@ -1,0 +1,105 @@
+"""Report 003's sweeps on tiny data: a curve point every `eval_every` steps for each value, the final accuracies,
+the best value chosen on validation, the same bytes on a second run, and scoring that leaves training alone."""
+
+import copy
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import torch
+import yaml
+
+from fmnist.cnn.loop import TrainingData, fit, seed_everything
+from fmnist.cnn.nets import build_net
+from fmnist.cnn.recipes import effective_recipe, input_pipeline
+from fmnist.cnn.sweep import HEADLINE, ValidationCurve, run_sweep
+from fmnist.data import load_dataset
+from fmnist.data.dataset import prepare_dataset
+from fmnist.layout import Layout
+from fmnist.records import load_record
+from tests.support.tiny_params import tiny_cnn, tiny_sweeps
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="module")
+def params():
+    params = yaml.safe_load((REPO / "params.yaml").read_text())
+    tiny_cnn(params)
+    tiny_sweeps(params)
+    return params
+
+
+@pytest.fixture(scope="module")
+def prepared(tmp_path_factory):
+    from tests.support.idx_files import write_raw_dir
+
+    root = tmp_path_factory.mktemp("sweep_data")
+    write_raw_dir(root / "raw")
+    prepare_dataset(root / "raw", root / "prepared", val_fraction=0.1, seed=0)
+    return root / "prepared"
+
+
+def sweep(name, params, prepared, root):
+    paths = Layout(root).sweep(name)
+    arch = {"hidden_units": "dense2", "filters": "cnn1", "kernel_size": "cnn1"}[name]
+    record = run_sweep(name, params["model"], params["sweeps"][name], params["cnn"][arch], prepared, paths)
+    return record, paths
+
+
+@pytest.mark.parametrize("name", ["hidden_units", "kernel_size"])
+def test_every_value_has_its_curve_and_final_accuracies(name, params, prepared, tmp_path):
+    record, paths = sweep(name, params, prepared, tmp_path)
+    values = params["sweeps"][name]["values"]
+    curves, final = pd.read_csv(paths.curves), pd.read_csv(paths.final)
+    steps_per_epoch = -(-len(load_dataset(prepared).fit_indices()) // params["model"]["batch_size"])
+    every = params["sweeps"][name]["eval_every"]
+    for value in values:
+        assert curves[curves["value"] == value]["step"].tolist() == list(range(every, steps_per_epoch + 1, every))
+    assert curves["val_acc"].between(0, 1).all() and (curves["val_loss"] > 0).all()
+    assert final["value"].tolist() == values
+    assert list(record["values"]) == [str(v) for v in values]
+    best = final.loc[final["val_acc"].idxmax()]
+    assert record["best_value"] == best["value"] and record["test_accuracy"] == pytest.approx(best["test_acc"])
+    metrics = load_record(paths.record)
+    assert set(HEADLINE) <= set(metrics) and metrics["setting"] == {"hidden_units": "hidden"}.get(name, "kernel")
+    sizes = [record["values"][str(v)]["params_count"] for v in values]
+    assert sizes[0] != sizes[1]  # the setting really changed the net
+
+
+def test_a_sweep_gives_the_same_bytes_twice(params, prepared, tmp_path):
+    _, first = sweep("filters", params, prepared, tmp_path / "a")
+    _, second = sweep("filters", params, prepared, tmp_path / "b")
+    for path_a, path_b in (
+        (first.curves, second.curves),
+        (first.final, second.final),
+        (first.record.metrics, second.record.metrics),
+    ):
+        assert path_a.read_bytes() == path_b.read_bytes()
+
+
+def test_scoring_between_steps_leaves_the_training_alone(params, prepared):
+    """The curve's scoring switches the net to eval mode; training must resume in train mode (dropout on), so the
+    weights end exactly as without the scoring. The mlp has dropout: a net left in eval mode would differ."""
+    dataset = load_dataset(prepared)
+    settings = params["cnn"]["mlp"]
+    recipe = effective_recipe("mlp", params["model"], settings)
+    images, labels = torch.from_numpy(dataset.train_images), torch.from_numpy(dataset.train_labels)
+    pipeline = input_pipeline("mlp", settings, recipe)
+    data = TrainingData(images, labels, dataset.fit_indices(), dataset.val_indices, pipeline)
+
+    class Silent:
+        def batch(self, step, loss):
+            pass
+
+        def epoch(self, epoch, values):
+            pass
+
+    weights = []
+    for scored in (False, True):
+        seed_everything(recipe.seed)
+        net = build_net("mlp", settings)
+        logger = ValidationCurve(net, data, recipe, torch.device("cpu"), 1) if scored else Silent()
+        fit(net, data, recipe, torch.device("cpu"), logger, "mlp")
+        weights.append(copy.deepcopy(net.state_dict()))
+    assert logger.points and all(torch.equal(weights[0][k], weights[1][k]) for k in weights[0])
