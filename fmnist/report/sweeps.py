@@ -90,9 +90,9 @@ def draw(sweeps: dict[str, SweepResult], temporary: Callable[[Path], Path], out_
         final = (result.final["value"].tolist(), result.final["val_acc"].tolist(), result.final["test_acc"].tolist())
         finding = FINDINGS[name]
         drawn[f"sweep-{name}"] = out_dir / f"sweep-{name}.png"
-        title = (
-            f"Report 003's {finding.axis} sweep ({result.record['arch']}, {result.record['epochs']} epochs per value)"
-        )
+        epochs = result.record["epochs"]
+        budget = f"{epochs} epoch{'s' * (epochs != 1)} per value"
+        title = f"Report 003's {finding.axis} sweep ({result.record['arch']}, {budget})"
         sweep_panels(curves, final, finding.axis, finding.log_x, title, temporary(drawn[f"sweep-{name}"]))
     return drawn
 
