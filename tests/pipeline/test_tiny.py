@@ -114,6 +114,23 @@ def test_dvc_plots_show_draws_the_cnn_learning_curves(project, tmp_path):
     for curve in ("train/batch_loss.tsv", "train/loss.tsv", "val/loss.tsv", "val/acc.tsv"):
         assert f"plots/cnn/lenet5/live/plots/metrics/{curve}" in page
     assert "plots/cnn/lenet5/predictions.csv" in page
+    for name in ("hidden_units", "filters", "kernel_size"):
+        assert f"plots/sweeps/{name}/curves.csv" in page and f"plots/sweeps/{name}/final.csv" in page
+
+
+def test_report_003s_sweeps_ran_and_one_sweeps_values_rerun_only_that_sweep(project):
+    sweeps = project.params()["sweeps"]
+    for name, sweep in sweeps.items():
+        final = (project.root / f"plots/sweeps/{name}/final.csv").read_text().splitlines()
+        assert (
+            final[0] == "value,val_acc,test_acc" and [int(line.split(",")[0]) for line in final[1:]] == sweep["values"]
+        )
+        metrics = json.loads((project.root / f"metrics/sweeps/{name}.json").read_text())
+        assert sorted(metrics) == ["best_value", "test_accuracy", "val_accuracy"]
+    report = (project.root / "reports/report.md").read_text()
+    assert "## Report 003's sweeps" in report and report.count("figures/sweep-") == len(sweeps)
+    with project.edited_params(lambda p: p["sweeps"]["filters"].update(values=[2, 4, 6])):
+        assert project.stages_that_would_run() == ["check_params", "sweep@filters"]
 
 
 def test_pictures_and_report_from_the_tiny_run(project):
