@@ -36,7 +36,7 @@ def table(name: str) -> tuple[str, float]:
         "| value | validation | test | parameters | train s |",
         "| ---: | ---: | ---: | ---: | ---: |",
     ]
-    for value, run in record["values"].items():
+    for value, run in sorted(record["values"].items(), key=lambda item: int(item[0])):  # JSON keys are strings
         rows.append(
             f"| {value} | {run['val_accuracy']:.4f} | {run['test_accuracy']:.4f} | {run['params_count']:,} | "
             f"{run['train_seconds']:.1f} |"
