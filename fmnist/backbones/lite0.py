@@ -12,7 +12,6 @@ import importlib.util
 import re
 from pathlib import Path
 
-import timm
 import torch
 from torch import nn
 
@@ -40,6 +39,8 @@ STAGE_CHANNELS = (16, 24, 40, 80, 112, 192, 320)  # output channels of the 7 blo
 
 def efficientnet_lite0() -> nn.Module:
     """timm's EfficientNet-Lite0 with its 1000-way ImageNet head, randomly initialised."""
+    import timm  # on first use: it imports torchvision (see registry.torchvision_models)
+
     return timm.create_model("tf_efficientnet_lite0", pretrained=False)
 
 

@@ -6,13 +6,14 @@ here, so a backbone added here is available to both.
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import torch
 from torch import nn
-from torchvision import models
 
 from fmnist.backbones.lite0 import (
     REQUIREMENT,
@@ -28,12 +29,27 @@ IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
 
 
+if TYPE_CHECKING:
+    from torchvision.models import WeightsEnum
+
+
+def torchvision_models():
+    """torchvision.models, imported on first use: importing it costs every stage process about 2 s (its ops
+    import torch._dynamo), and most stages never build a torchvision network."""
+    return importlib.import_module("torchvision.models")
+
+
 @dataclass(frozen=True)
 class TorchvisionWeights:
     """ImageNet weights from torchvision's weights API: its cache under TORCH_HOME (downloaded where the
     network allows; torchvision checks the hash prefix in the file name)."""
 
-    weights: models.WeightsEnum
+    enum: str  # e.g. "ResNet18_Weights.IMAGENET1K_V1", in torchvision.models
+
+    @property
+    def weights(self) -> WeightsEnum:
+        family, member = self.enum.split(".")
+        return getattr(getattr(torchvision_models(), family), member)
 
     def default_file(self) -> Path:
         return Path(torch.hub.get_dir()) / "checkpoints" / Path(self.weights.url).name
@@ -86,15 +102,13 @@ class Backbone:
     rename: Callable[[dict, nn.Module], dict] = lambda state, model: state  # noqa: E731
 
 
-def torchvision_backbone(
-    name: str, title: str, construct: Callable[..., nn.Module], weights: models.WeightsEnum, head: str, feature_dim: int
-) -> Backbone:
-    """A torchvision classification network with its ImageNet weights and preprocessing."""
+def torchvision_backbone(name: str, title: str, weights: str, head: str, feature_dim: int) -> Backbone:
+    """torchvision.models.<name> with its ImageNet `weights` (an enum member's name) and preprocessing."""
     return Backbone(
         name=name,
         title=title,
         library="torchvision",
-        construct=lambda: construct(weights=None),
+        construct=lambda: getattr(torchvision_models(), name)(weights=None),
         source=TorchvisionWeights(weights),
         head=head,
         feature_dim=feature_dim,
@@ -105,12 +119,8 @@ def torchvision_backbone(
 
 
 BACKBONES: dict[str, Backbone] = {
-    "resnet18": torchvision_backbone(
-        "resnet18", "ResNet-18", models.resnet18, models.ResNet18_Weights.IMAGENET1K_V1, "fc", 512
-    ),
-    "vgg16_bn": torchvision_backbone(
-        "vgg16_bn", "VGG-16-BN", models.vgg16_bn, models.VGG16_BN_Weights.IMAGENET1K_V1, "classifier.6", 4096
-    ),
+    "resnet18": torchvision_backbone("resnet18", "ResNet-18", "ResNet18_Weights.IMAGENET1K_V1", "fc", 512),
+    "vgg16_bn": torchvision_backbone("vgg16_bn", "VGG-16-BN", "VGG16_BN_Weights.IMAGENET1K_V1", "classifier.6", 4096),
     "efficientnet_lite0": Backbone(
         name="efficientnet_lite0",
         title="EfficientNet-Lite0",

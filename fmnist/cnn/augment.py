@@ -16,7 +16,6 @@ from dataclasses import dataclass
 
 import torch
 import torch.nn.functional as F
-from torchvision.ops import roi_align
 
 FMNIST_MEAN, FMNIST_STD = 0.2860, 0.3530
 RRC_RATIO = (3 / 4, 4 / 3)  # torchvision RandomResizedCrop's default aspect-ratio range
@@ -129,6 +128,8 @@ class ImageNetInput:
     def train(self, images: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
         x = to_unit(images)
         if self.crop_scale_min < 1.0:
+            from torchvision.ops import roi_align  # on first use: it imports torch._dynamo (about 2 s)
+
             boxes = random_resized_boxes(len(x), x.shape[-1], self.crop_scale_min, generator)
             indexed = torch.cat([torch.arange(len(x), dtype=x.dtype)[:, None], boxes], dim=1).to(x.device)
             x = roi_align(x, indexed, output_size=self.size, spatial_scale=1.0, sampling_ratio=2, aligned=True)
