@@ -14,7 +14,6 @@ from fmnist.cnn.nets import build_net
 from fmnist.cnn.recipes import effective_recipe, input_pipeline
 from fmnist.cnn.sweep import HEADLINE, ValidationCurve, run_sweep
 from fmnist.data import load_dataset
-from fmnist.data.dataset import prepare_dataset
 from fmnist.layout import Layout
 from fmnist.records import load_record
 from tests.support.tiny_params import tiny_cnn, tiny_sweeps
@@ -28,16 +27,6 @@ def params():
     tiny_cnn(params)
     tiny_sweeps(params)
     return params
-
-
-@pytest.fixture(scope="module")
-def prepared(tmp_path_factory):
-    from tests.support.idx_files import write_raw_dir
-
-    root = tmp_path_factory.mktemp("sweep_data")
-    write_raw_dir(root / "raw")
-    prepare_dataset(root / "raw", root / "prepared", val_fraction=0.1, seed=0)
-    return root / "prepared"
 
 
 def sweep(name, params, prepared, root):

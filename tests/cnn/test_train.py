@@ -18,7 +18,6 @@ from fmnist.cnn.boosting import Ensemble, second_net_indices, third_net_indices
 from fmnist.cnn.loop import fit, predict_logits
 from fmnist.cnn.recipes import effective_recipe, input_pipeline
 from fmnist.cnn.train import HEADLINE, skeleton, train_architecture
-from fmnist.data.dataset import prepare_dataset
 from fmnist.errors import PipelineError
 from fmnist.layout import Layout
 from fmnist.records import load_record
@@ -51,16 +50,6 @@ def params():
     params = yaml.safe_load((REPO / "params.yaml").read_text())
     tiny_cnn(params)
     return params
-
-
-@pytest.fixture(scope="module")
-def prepared(tmp_path_factory):
-    from tests.support.idx_files import write_raw_dir
-
-    root = tmp_path_factory.mktemp("cnn_data")
-    write_raw_dir(root / "raw")
-    prepare_dataset(root / "raw", root / "prepared", val_fraction=0.1, seed=0)
-    return root / "prepared"
 
 
 def train(arch, params, prepared, root, **recipe_changes):
