@@ -210,7 +210,7 @@ def training_run(part: str, params: dict, dataset: Dataset, device: torch.device
     return train_and_score(part, arch, settings, Recipe.from_params(recipe), dataset, device, 512 if smoke else None)
 
 
-def ensemble_run(part: str, params: dict, dataset: Dataset, device: torch.device, smoke: bool) -> list[dict]:
+def part_runs(part: str, params: dict, dataset: Dataset, device: torch.device, smoke: bool) -> list[dict]:
     """The part's net once (seed 0), or for convnet_wider_x3 once per seed and then the ensemble's row: the
     test accuracy of the members' mean softmax, and the members' training seconds summed."""
     rows, probabilities = [], []
@@ -276,7 +276,7 @@ def main() -> None:
                 dataset, params, device, 64 if args.smoke else 224, 512 if args.smoke else 60000
             )
         else:
-            results["rows"] += ensemble_run(part, params, dataset, device, args.smoke)
+            results["rows"] += part_runs(part, params, dataset, device, args.smoke)
         print(f"{part}: {time.perf_counter() - part_start:.1f} s", flush=True)
         args.out.parent.mkdir(parents=True, exist_ok=True)
         args.out.write_text(json.dumps(results, indent=1) + "\n")

@@ -30,9 +30,9 @@ def input_pipeline(arch: str, settings: dict, recipe: Recipe):
         return ImageNetInput(
             settings["input_size"], crop_scale_min, recipe.hflip and augment, backbone.mean, backbone.std
         )
-    return SmallNetInput(
-        recipe.crop_padding if augment else 0, recipe.hflip and augment, recipe.random_erasing * augment
-    )
+    if not augment:
+        return SmallNetInput(0, False)
+    return SmallNetInput(recipe.crop_padding, recipe.hflip, recipe.random_erasing)
 
 
 def training_indices(arch: str, dataset: Dataset, settings: dict, seed: int) -> np.ndarray:
