@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import torch
 
+from fmnist.cores import resolve_jobs
 from fmnist.errors import PipelineError
 
 
@@ -31,3 +32,10 @@ def describe(device: torch.device) -> str:
     if device.type == "cuda":
         return f"cuda ({torch.cuda.get_device_name(device)})"
     return f"cpu ({torch.get_num_threads()} threads)"
+
+
+def use_cpu_threads(threads: int | str) -> int:
+    """Give torch `threads` threads (`auto`: every core this process may use); return the number."""
+    count = resolve_jobs(threads)
+    torch.set_num_threads(count)
+    return count

@@ -43,6 +43,10 @@ class ValFraction(Spec):
 
 
 DEVICE = Choice("auto", "cpu", "cuda")
+# Workers of a classify stage, threads of a CNN stage (fmnist/cores.py): every core this process may use, or a number.
+JOBS = OneOf(
+    (Choice("auto"), Int(1, 1024)), "auto (every core this process may use) or a number of workers from 1 to 1024"
+)
 
 # A kymatio Scattering2D feature set (features.scatnet, features.scatnet_rich): J scales, L angles,
 # order 1 or 2, on input_size x input_size images (28 x 28 resized bilinearly or zero-padded).
@@ -205,7 +209,8 @@ SCHEMA = Section(
                         "size": Int(20),
                         "folds": Int(2, 20),
                         "seed": Int(0, 2**32 - 1),
-                        "n_jobs": Int(1, 64),
+                        "n_jobs": JOBS,
+                        "fit_threads": Int(1, 1024),
                     }
                 ),
                 **{name: CLASSIFY_MODEL for name in CLASSIFY_MODELS},
@@ -235,6 +240,7 @@ SCHEMA = Section(
                 "compile": Bool(),
                 "amp": Bool(),
                 "device": DEVICE,
+                "cpu_threads": JOBS,
                 "seed": Int(0, 2**32 - 1),
             }
         ),

@@ -5,6 +5,7 @@ import argparse
 from fmnist.atomic import staged_outputs
 from fmnist.classical.classify import HEADLINE, classify, load_feature_set
 from fmnist.classical.models import check_grid
+from fmnist.classical.workers import compute_workers
 from fmnist.cli import matrix_args, run_stage, stage_params
 from fmnist.data import load_dataset
 from fmnist.evaluation import write_predictions
@@ -25,16 +26,19 @@ def main() -> None:
     model_params = params[args.model]
     check_grid(args.model, model_params["grid"], params["search"]["seed"], f"classify.{args.model}.grid")
     layout = Layout()
-    data = load_dataset(layout.prepared)
-    train_x, test_x = load_feature_set(layout, args.feature, len(data.train_labels), len(data.test_labels))
-    record, predicted = classify(
-        args.feature,
-        args.model,
-        model_params,
-        params["search"],
-        (train_x, data.train_labels),
-        (test_x, data.test_labels),
-    )
+    search = params["search"]
+    with compute_workers(search["n_jobs"], search["fit_threads"]) as workers:  # an unanswered Dask scheduler stops here
+        data = load_dataset(layout.prepared)
+        train_x, test_x = load_feature_set(layout, args.feature, len(data.train_labels), len(data.test_labels))
+        record, predicted = classify(
+            args.feature,
+            args.model,
+            model_params,
+            params["search"],
+            (train_x, data.train_labels),
+            (test_x, data.test_labels),
+            workers,
+        )
     run = f"{args.feature}-{args.model}"
     with staged_outputs() as staged:
         save_record(staged, layout.record("classify", run), record, HEADLINE)

@@ -95,6 +95,12 @@ def test_shipped_params_are_valid(tmp_path, params):
             r"`model.momentum` = 1 is invalid: expected a number in \[0.0, 1.0\)",
         ),
         (lambda p: p["model"].update(momentum=1.0), r"`model.momentum` = 1.0 is invalid: expected a number in \[0.0"),
+        (
+            lambda p: p["classify"]["search"].update(n_jobs="all"),
+            r"`classify.search.n_jobs` = 'all' is invalid: expected auto \(every core this process may use\) or a "
+            r"number of workers from 1 to 1024",
+        ),
+        (lambda p: p["classify"]["search"].update(n_jobs=0), r"`classify.search.n_jobs` = 0 is invalid: expected auto"),
     ],
     ids=[
         "unknown-leaf",
@@ -119,6 +125,8 @@ def test_shipped_params_are_valid(tmp_path, params):
         "zero-val-fraction",
         "momentum-one",
         "momentum-one-float",
+        "n-jobs-word",
+        "n-jobs-zero",
     ],
 )
 def test_invalid_params_stop_with_one_message_naming_the_key(tmp_path, params, edit, message):

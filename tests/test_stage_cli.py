@@ -1,6 +1,7 @@
 """Stage scripts as DVC runs them: a bad param or input ends in one `error:` line and no output."""
 
 import hashlib
+import json
 import math
 import os
 import shutil
@@ -9,31 +10,16 @@ import sys
 from pathlib import Path
 
 import pytest
-import yaml
 
 from fmnist.errors import PipelineError
+from tests.support.stage_workdir import error_lines, prepared_workdir, run_module, single_error, write_params
 
 REPO = Path(__file__).resolve().parents[1]
 
 
-def run_stage(workdir: Path, module: str) -> subprocess.CompletedProcess:
-    env = {**os.environ, "PYTHONPATH": str(REPO)}
-    return subprocess.run([sys.executable, "-m", module], cwd=workdir, env=env, capture_output=True, text=True)
-
-
-def write_params(workdir: Path, edit=lambda p: None) -> None:
-    params = yaml.safe_load((REPO / "params.yaml").read_text())
-    edit(params)
-    (workdir / "params.yaml").write_text(yaml.safe_dump(params))
-
-
-def error_lines(result: subprocess.CompletedProcess) -> list[str]:
-    return [line for line in result.stderr.splitlines() if line.startswith("error:")]
-
-
 def test_invalid_param_stops_before_any_work(tmp_path):
     write_params(tmp_path, lambda p: p["data"].update(val_fraction=2))
-    result = run_stage(tmp_path, "stages.prepare")
+    result = run_module(tmp_path, "stages.prepare")
     assert result.returncode == 1
     assert len(error_lines(result)) == 1 and "`data.val_fraction` = 2 is invalid" in result.stderr
     assert "Traceback" not in result.stderr
@@ -58,7 +44,7 @@ def assert_one_error(result: subprocess.CompletedProcess, *parts: str) -> None:
 )
 def test_non_finite_or_useless_params_stop_prepare_before_any_work(tmp_path, edit, message):
     write_params(tmp_path, edit)
-    result = run_stage(tmp_path, "stages.prepare")
+    result = run_module(tmp_path, "stages.prepare")
     assert_one_error(result, message)
     assert not (tmp_path / "data").exists()
 
@@ -67,14 +53,14 @@ def test_duplicate_key_stops_the_stage_as_dvc_would(tmp_path):
     write_params(tmp_path)
     text = (tmp_path / "params.yaml").read_text()
     (tmp_path / "params.yaml").write_text(text.replace("  seed: 42\n", "  seed: 42\n  seed: 7\n", 1))
-    result = run_stage(tmp_path, "stages.prepare")
+    result = run_module(tmp_path, "stages.prepare")
     assert_one_error(result, "params.yaml: duplicate key `data.seed` on line")
     assert not (tmp_path / "data").exists()
 
 
 def test_prepare_without_raw_files_names_the_missing_file_and_the_fix(tmp_path):
     write_params(tmp_path)
-    result = run_stage(tmp_path, "stages.prepare")
+    result = run_module(tmp_path, "stages.prepare")
     assert result.returncode == 1
     assert "data/raw/train-images-idx3-ubyte.gz: not found; run the download stage first" in result.stderr
     assert not (tmp_path / "data" / "prepared").exists() or not any((tmp_path / "data" / "prepared").iterdir())
@@ -82,7 +68,7 @@ def test_prepare_without_raw_files_names_the_missing_file_and_the_fix(tmp_path):
 
 def test_download_with_no_usable_source_fails_cleanly(tmp_path):
     write_params(tmp_path, lambda p: p["download"].update(mirrors=[str(tmp_path / "none")], urls=[]))
-    result = run_stage(tmp_path, "stages.download")
+    result = run_module(tmp_path, "stages.download")
     assert result.returncode == 1
     assert "could not get a verified copy of train-images-idx3-ubyte.gz" in result.stderr
     assert not (tmp_path / "data" / "raw").exists() or not any((tmp_path / "data" / "raw").iterdir())
@@ -119,34 +105,6 @@ def test_an_unknown_feature_set_name_is_one_message_and_exit_code_1(tmp_path):
 # --- damaged inputs, a full disk, a read-only checkout (issue 15) -----------------------------------------
 
 
-def run_module(workdir: Path, module: str, *args: str) -> subprocess.CompletedProcess:
-    env = {**os.environ, "PYTHONPATH": str(REPO)}
-    return subprocess.run([sys.executable, "-m", module, *args], cwd=workdir, env=env, capture_output=True, text=True)
-
-
-def single_error(result: subprocess.CompletedProcess) -> str:
-    """The one `error:` line of a stage that stopped as it should (exit 1, no traceback)."""
-    assert result.returncode == 1, result.stderr
-    assert "Traceback" not in result.stderr, result.stderr
-    lines = error_lines(result)
-    assert len(lines) == 1, result.stderr
-    assert "allow_pickle" not in result.stderr and "weights_only" not in result.stderr
-    return lines[0]
-
-
-def prepared_workdir(tmp_path: Path) -> Path:
-    """A working folder with params.yaml and the tiny synthetic dataset prepared in data/prepared."""
-    from fmnist.data.dataset import prepare_dataset
-    from tests.support.idx_files import write_raw_dir
-
-    work = tmp_path / "work"
-    work.mkdir()
-    write_params(work)
-    write_raw_dir(work / "data" / "raw")
-    prepare_dataset(work / "data" / "raw", work / "data" / "prepared", val_fraction=0.1, seed=0)
-    return work
-
-
 def write_raw_features(work: Path) -> None:
     import numpy as np
 
@@ -180,7 +138,7 @@ def test_a_corrupt_feature_file_is_one_message_naming_it_and_the_fix(tmp_path):
 def test_a_corrupt_prepared_array_is_one_message_naming_it_and_the_fix(tmp_path):
     work = prepared_workdir(tmp_path)
     (work / "data" / "prepared" / "train_images.npy").write_bytes(b"not an array")
-    message = single_error(run_stage(work, "stages.samples"))
+    message = single_error(run_module(work, "stages.samples"))
     assert message.startswith("error: data/prepared/train_images.npy: ")
     assert "`dvc checkout data/prepared`" in message and "`dvc repro prepare`" in message
 
@@ -255,52 +213,89 @@ def test_an_unwritable_path_outside_staged_outputs_is_one_message(capsys):
     assert len(err.splitlines()) == 1
 
 
-# --- determinism across processes ---------------------------------------------------------------------------
+# --- determinism across processes and core counts ----------------------------------------------------------
 
-# One process of a repro on tiny data: a feature stage with seeded random weights, then a CNN stage, each as
-# `python -m stages.<name>` runs it.
-TWO_STAGES = """
+# One process of a repro on tiny data, each stage as `python -m stages.<name>` runs it: a feature stage with seeded
+# random weights, a CNN with convolutions and batch norm, and two classify stages that use their cores differently
+# (an SVM's grid of four settings fitted side by side, a forest's trees built side by side).
+STAGES = """
 import runpy
 import sys
 
-for argv in (["extract_features", "--name", "resnet18"], ["train_cnn", "--arch", "mlp"]):
+for argv in (
+    ["extract_features", "--name", "resnet18"],
+    ["train_cnn", "--arch", "lenet5_bn"],
+    ["classify", "--feature", "resnet18", "--model", "svm"],
+    ["classify", "--feature", "resnet18", "--model", "random_forest"],
+):
     sys.argv = argv
     runpy.run_module(f"stages.{argv[0]}", run_name="__main__")
 """
 SAME_BYTES = (
     "features/resnet18/train.npy",
     "features/resnet18/test.npy",
-    "models/cnn/mlp.pt",
-    "metrics/cnn/mlp.json",
-    "plots/cnn/mlp/predictions.csv",
+    "models/cnn/lenet5_bn.pt",
+    "metrics/cnn/lenet5_bn.json",
+    "plots/cnn/lenet5_bn/predictions.csv",
+    "metrics/classify/resnet18-svm.json",
+    "plots/classify/resnet18-svm.csv",
+    "metrics/classify/resnet18-random_forest.json",
+    "plots/classify/resnet18-random_forest.csv",
 )
+TIMINGS = ("search_seconds", "fit_seconds", "predict_seconds")
 
 
-@pytest.mark.e2e  # two stages end to end in fresh interpreters: 10-30 s, mostly importing torch
-def test_a_feature_stage_and_a_cnn_stage_give_the_same_bytes_in_separate_processes(tmp_path):
-    from tests.support.tiny_params import tiny_cnn, tiny_features
+def one_core() -> set[int]:
+    return {min(os.sched_getaffinity(0))}
+
+
+def without_timings(path: Path) -> dict:
+    record = json.loads(path.read_text())
+    return {key: value for key, value in record.items() if key not in TIMINGS}
+
+
+@pytest.mark.e2e  # four stages end to end in fresh interpreters: 10-30 s, mostly importing torch
+@pytest.mark.skipif(len(os.sched_getaffinity(0)) < 2, reason="compares one core with two")
+def test_stages_give_the_same_bytes_in_separate_processes_on_one_core_or_two(tmp_path):
+    """`n_jobs: auto` and torch's fixed `model.cpu_threads`: nothing may depend on the cores, the string-hash seed
+    or the scheduling of parallel work (fmnist/cores.py)."""
+    from tests.support.tiny_params import tiny_classify, tiny_cnn, tiny_features
+
+    def tiny(params: dict) -> None:
+        tiny_features(params)
+        tiny_cnn(params)
+        tiny_classify(params)
+        params["classify"]["search"]["n_jobs"] = "auto"
 
     first = prepared_workdir(tmp_path)
-    write_params(first, lambda p: (tiny_features(p), tiny_cnn(p)))
+    write_params(first, tiny)
     second = tmp_path / "second"
     shutil.copytree(first, second)
-    # Two processes at once, with different string-hash seeds: nothing may depend on set order or hash().
     runs = [
         subprocess.Popen(
-            [sys.executable, "-c", TWO_STAGES],
+            [sys.executable, "-c", STAGES],
             cwd=work,
             env={**os.environ, "PYTHONPATH": str(REPO), "PYTHONHASHSEED": hash_seed},
+            preexec_fn=(lambda cores=cores: os.sched_setaffinity(0, cores)),
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             text=True,
         )
-        for work, hash_seed in ((first, "1"), (second, "2"))
+        for work, hash_seed, cores in ((first, "1", one_core()), (second, "2", os.sched_getaffinity(0)))
     ]
     outputs = [run.communicate(timeout=300)[0] for run in runs]
     assert [run.returncode for run in runs] == [0, 0], outputs
+    assert "this machine (1 of 1 available cores, n_jobs=auto)" in outputs[0]
+    assert f"this machine ({len(os.sched_getaffinity(0))} of" in outputs[1]
     for name in SAME_BYTES:
         digests = [hashlib.sha256((work / name).read_bytes()).hexdigest() for work in (first, second)]
         assert digests[0] == digests[1], name
-    curve = "plots/cnn/mlp/live/plots/metrics/val/loss.tsv"  # its rows carry a timestamp: compare steps and values
+    for run in ("resnet18-svm", "resnet18-random_forest"):
+        details = [without_timings(work / "details" / "classify" / f"{run}.json") for work in (first, second)]
+        assert details[0] == details[1], run
+    details = [json.loads((work / "details/cnn/lenet5_bn.json").read_text()) for work in (first, second)]
+    threads = [record["torch_threads"] for record in details]
+    assert threads == [2, 2]  # model.cpu_threads, on one core as on two
+    curve = "plots/cnn/lenet5_bn/live/plots/metrics/val/loss.tsv"  # rows carry a timestamp: compare steps and values
     rows = [[line.split("\t")[1:] for line in (work / curve).read_text().splitlines()] for work in (first, second)]
     assert rows[0] == rows[1] and len(rows[0]) == 3  # header + 2 epochs

@@ -26,6 +26,7 @@ from fmnist.classical.models import (
     pipeline_grid,
     readable_params,
 )
+from fmnist.classical.workers import Workers, fit_threads
 from fmnist.errors import PipelineError
 from fmnist.evaluation import classification_metrics
 from fmnist.layout import Layout
@@ -97,12 +98,13 @@ def tune_and_fit(
     search_params: dict,
     train_x: np.ndarray,
     train_y: np.ndarray,
+    workers: Workers,
 ) -> FittedModel:
     """Grid-search `model` on a stratified subset of the training rows, then refit the best setting.
 
     The refit uses every training row, or a stratified subset of `max_train` rows when the model sets it.
     """
-    seed, n_jobs = search_params["seed"], search_params["n_jobs"]
+    seed = search_params["seed"]
     pipeline = build_pipeline(model, seed)
     grid = model_params["grid"]
     search_rows = stratified_subset(train_y, search_params["size"], seed)
@@ -120,7 +122,7 @@ def tune_and_fit(
         train_y[search_rows],
         search_params["folds"],
         seed,
-        n_jobs,
+        workers,
     )
     best = readable_params(search.best_params)
 
@@ -131,15 +133,16 @@ def tune_and_fit(
             f"refit on a stratified subset of {len(fit_rows)} of {len(train_y)} training rows "
             f"(classify.{model}.max_train) to keep the stage within the time budget"
         )
-    final = set_n_jobs(pipeline.set_params(**search.best_params), n_jobs)
+    final = set_n_jobs(pipeline.set_params(**search.best_params), workers.fit)
     log.info("%s: refitting %s on %d rows", model, best, len(fit_rows))
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", ConvergenceWarning)
         start = time.perf_counter()
-        if len(fit_rows) == len(train_y):  # every row: no 1 GB copy of the 3,969-d set
-            final.fit(train_x, train_y)
-        else:
-            final.fit(train_x[fit_rows], train_y[fit_rows])
+        with fit_threads(workers, alone=True):
+            if len(fit_rows) == len(train_y):  # every row: no 1 GB copy of the 3,969-d set
+                final.fit(train_x, train_y)
+            else:
+                final.fit(train_x[fit_rows], train_y[fit_rows])
         fit_seconds = time.perf_counter() - start
     for warning in caught:
         if issubclass(warning.category, ConvergenceWarning):
@@ -184,15 +187,16 @@ def classify(
     search_params: dict,
     train: tuple[np.ndarray, np.ndarray],
     test: tuple[np.ndarray, np.ndarray],
+    workers: Workers,
 ) -> tuple[dict, np.ndarray]:
-    """Tune and fit on `train` (features, labels), then score once on `test`: the run's record (HEADLINE
-    metrics and details) and the test predictions."""
-    fitted = tune_and_fit(
-        model, {**model_params, "max_train": refit_rows(model_params["max_train"], feature)}, search_params, *train
-    )
+    """Tune and fit on `train` (features, labels) with `workers`, then score once on `test`: the run's record
+    (HEADLINE metrics and details) and the test predictions."""
+    bounded = {**model_params, "max_train": refit_rows(model_params["max_train"], feature)}
+    fitted = tune_and_fit(model, bounded, search_params, *train, workers)
     test_x, test_y = test
     start = time.perf_counter()
-    predicted = predict_side_by_side(fitted.pipeline, test_x, search_params["n_jobs"])
+    with fit_threads(workers, alone=True):  # rows are scored independently: chunks change nothing
+        predicted = predict_side_by_side(set_n_jobs(fitted.pipeline, workers.predict), test_x, workers.predict)
     predict_seconds = time.perf_counter() - start
     metrics = {
         "feature": feature,

@@ -16,6 +16,7 @@ from sklearn.model_selection import GridSearchCV, StratifiedKFold
 from sklearn.pipeline import Pipeline
 
 from fmnist.classical.models import THREADED
+from fmnist.classical.workers import Workers, fit_threads
 from fmnist.data import stratified_val_indices
 
 log = logging.getLogger(__name__)
@@ -54,13 +55,13 @@ def grid_search(
     labels: np.ndarray,
     folds: int,
     seed: int,
-    n_jobs: int,
+    workers: Workers,
 ) -> SearchResult:
     """Stratified `folds`-fold CV accuracy of every grid point; the best is the highest mean (first on ties).
 
-    Folds run `n_jobs` at a time, each classifier single-threaded; a single setting of a classifier
-    that parallelises itself (a random forest) runs its folds one after another on `n_jobs` workers
-    each instead (3 folds on 2 single-threaded workers would leave a core idle for the last one).
+    Folds run `workers.fit` at a time, each on one thread; a single setting of a classifier that parallelises
+    itself (a random forest) runs its folds one after another on `workers.fit` workers each instead (3 folds on 2
+    single-threaded workers would leave a core idle for the last one), its BLAS on `workers.threads`.
     GridSearchCV's verbose log shows each fit as it ends: the fold, the setting, its score and its time.
     """
     cv = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
@@ -68,17 +69,18 @@ def grid_search(
         len(values) == 1 for values in param_grid.values()
     )
     search = GridSearchCV(
-        set_n_jobs(clone(pipeline), n_jobs if inside else 1),
+        set_n_jobs(clone(pipeline), workers.fit if inside else 1),
         param_grid,
         scoring="accuracy",
         cv=cv,
-        n_jobs=1 if inside else n_jobs,
+        n_jobs=1 if inside else workers.fit,
         refit=False,
         verbose=3,
         error_score="raise",
     )
     start = time.perf_counter()
-    search.fit(features, labels)
+    with fit_threads(workers, alone=inside):
+        search.fit(features, labels)
     seconds = time.perf_counter() - start
     results = search.cv_results_
     best = int(search.best_index_)

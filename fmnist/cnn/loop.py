@@ -47,6 +47,7 @@ class Recipe:
     compile: bool
     amp: bool
     device: str
+    cpu_threads: int | str
     seed: int
 
     @classmethod

@@ -21,7 +21,7 @@ from fmnist.cnn.loop import Recipe, TrainingData, evaluate, fit, predict_logits,
 from fmnist.cnn.nets import build_net, count_parameters
 from fmnist.cnn.recipes import effective_recipe, input_pipeline
 from fmnist.data import Dataset, load_dataset
-from fmnist.device import resolve_device
+from fmnist.device import resolve_device, use_cpu_threads
 from fmnist.layout import SweepOutputs
 from fmnist.names import SWEEPS
 from fmnist.records import save_record
@@ -84,6 +84,7 @@ def run_sweep(
     recipe_params = {**recipe_params, "patience": sweep["epochs"]}
     recipe = effective_recipe(arch, recipe_params, {**arch_settings, "epochs": sweep["epochs"]})
     device = resolve_device(recipe.device, "model.device")
+    use_cpu_threads(recipe.cpu_threads)  # a fixed number: the weights' bits follow it (fmnist/cores.py)
     dataset = load_dataset(prepared_dir)
     runs = {}
     for value in sweep["values"]:

@@ -17,7 +17,7 @@ from fmnist.cnn.loop import FitResult, Recipe, TrainingData, fit, predict_logits
 from fmnist.cnn.nets import build_net, count_parameters, is_boosted, uses_imagenet_input
 from fmnist.cnn.recipes import effective_recipe, input_pipeline, training_indices
 from fmnist.data import load_dataset
-from fmnist.device import describe, resolve_device
+from fmnist.device import describe, resolve_device, use_cpu_threads
 from fmnist.evaluation import classification_metrics, write_predictions
 from fmnist.layout import CnnOutputs
 from fmnist.records import save_record
@@ -72,6 +72,7 @@ def train_architecture(arch: str, recipe_params: dict, settings: dict, prepared_
     """Train `arch`, write its checkpoint, metrics, predictions and curves; return the metrics."""
     recipe = effective_recipe(arch, recipe_params, settings)
     device = resolve_device(recipe.device, "model.device")
+    use_cpu_threads(recipe.cpu_threads)  # a fixed number: the weights' bits follow it (fmnist/cores.py)
     seed_everything(recipe.seed)
     first_net = build_net(arch, settings)  # stops here, before any work, when ImageNet weights are missing
     dataset = load_dataset(prepared_dir)

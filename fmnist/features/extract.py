@@ -21,6 +21,7 @@ from numpy.lib.format import open_memmap
 from tqdm import tqdm
 
 from fmnist.atomic import StagedOutputs, staged_outputs
+from fmnist.cores import available_cores
 from fmnist.data import Dataset
 from fmnist.device import describe
 from fmnist.features.extractor import Extractor
@@ -58,7 +59,7 @@ def extract_into(extractor: Extractor, images: np.ndarray, out: np.ndarray, batc
             return extractor.featurize(batch).to("cpu", torch.float32).numpy()
 
     threads = torch.get_num_threads()
-    workers = threads if extractor.parallel_batches and extractor.device.type == "cpu" else 1
+    workers = available_cores() if extractor.parallel_batches and extractor.device.type == "cpu" else 1
     starts = range(0, len(images), batch_size)
     if workers > 1:
         torch.set_num_threads(1)

@@ -13,6 +13,7 @@ from fmnist.classical import gridsearch, models
 from fmnist.classical.classify import classify, load_feature_set, predict_side_by_side
 from fmnist.classical.gridsearch import grid_search, stratified_subset
 from fmnist.classical.models import ZOO, build_pipeline, check_grid, classifier_prefix, pipeline_grid
+from fmnist.classical.workers import local_workers
 from fmnist.errors import PipelineError
 from fmnist.evaluation import classification_metrics, write_predictions
 from fmnist.layout import Layout
@@ -20,6 +21,7 @@ from fmnist.names import CLASSIFY_MODELS
 from fmnist.params import load_params
 
 SEARCH = {"size": 120, "folds": 3, "seed": 0, "n_jobs": 1}
+ONE_CORE = local_workers(1, threads=1)
 TEST_MARK = -1.0  # last feature column of every test row; training rows carry +1
 
 
@@ -64,7 +66,9 @@ def recording_model(monkeypatch):
 
 def test_search_picks_from_the_grid_and_the_test_set_is_only_predicted_once_at_the_end(recording_model):
     train, test = blobs(200, 0, mark=1.0), blobs(50, 1, mark=TEST_MARK)
-    metrics, predicted = classify("toy", "lda", {"max_train": None, "grid": {"shift": [3, 0, 1]}}, SEARCH, train, test)
+    metrics, predicted = classify(
+        "toy", "lda", {"max_train": None, "grid": {"shift": [3, 0, 1]}}, SEARCH, train, test, ONE_CORE
+    )
 
     assert metrics["best_params"] == {"shift": 0}  # the only setting that is not deliberately wrong
     assert [c["params"]["shift"] for c in metrics["grid"]] == [3, 0, 1]
@@ -80,7 +84,9 @@ def test_search_picks_from_the_grid_and_the_test_set_is_only_predicted_once_at_t
 
 def test_search_runs_on_a_stratified_subset_and_refit_respects_max_train(recording_model):
     train, test = blobs(200, 0, mark=1.0), blobs(50, 1, mark=TEST_MARK)
-    metrics, _ = classify("toy", "lda", {"max_train": 100, "grid": {"shift": [0]}}, {**SEARCH, "size": 60}, train, test)
+    metrics, _ = classify(
+        "toy", "lda", {"max_train": 100, "grid": {"shift": [0]}}, {**SEARCH, "size": 60}, train, test, ONE_CORE
+    )
     assert metrics["search_size"] == 60 and metrics["train_size"] == 100
     assert "stratified subset of 100 of 200" in metrics["notes"]
 
@@ -88,11 +94,11 @@ def test_search_runs_on_a_stratified_subset_and_refit_respects_max_train(recordi
 def test_max_train_may_bound_one_feature_set_only(recording_model):
     train, test = blobs(200, 0, mark=1.0), blobs(50, 1, mark=TEST_MARK)
     bounded = {"max_train": {"toy": 100, "other": None}, "grid": {"shift": [0]}}
-    metrics, _ = classify("toy", "lda", bounded, SEARCH, train, test)
+    metrics, _ = classify("toy", "lda", bounded, SEARCH, train, test, ONE_CORE)
     assert metrics["train_size"] == 100 and "classify.lda.max_train" in metrics["notes"]
-    metrics, _ = classify("other", "lda", bounded, SEARCH, train, test)
+    metrics, _ = classify("other", "lda", bounded, SEARCH, train, test, ONE_CORE)
     assert metrics["train_size"] == 200
-    metrics, _ = classify("unnamed", "lda", bounded, SEARCH, train, test)
+    metrics, _ = classify("unnamed", "lda", bounded, SEARCH, train, test, ONE_CORE)
     assert metrics["train_size"] == 200
 
 
@@ -126,7 +132,7 @@ REQUIRED = {
 def test_real_model_metrics_follow_the_shared_schema():
     train, test = blobs(200, 0, mark=1.0), blobs(50, 1, mark=1.0)
     grid = {"C": [0.01, 1.0], "max_iter": [200]}
-    metrics, predicted = classify("toy", "logreg", {"max_train": None, "grid": grid}, SEARCH, train, test)
+    metrics, predicted = classify("toy", "logreg", {"max_train": None, "grid": grid}, SEARCH, train, test, ONE_CORE)
     metrics = json.loads(json.dumps(metrics))  # what the stage writes must survive JSON
     for key, kind in REQUIRED.items():
         assert isinstance(metrics[key], kind), key
@@ -205,7 +211,7 @@ def test_pca_axis_projects_only_when_it_reduces_the_dimension():
     assert grid["scale"] == ["passthrough"] and grid["clf__C"] == [1.0]
     train, test = blobs(200, 0, mark=1.0), blobs(50, 1, mark=1.0)
     metrics, _ = classify(
-        "toy", "knn", {"max_train": None, "grid": {"pca": [3], "n_neighbors": [1, 3]}}, SEARCH, train, test
+        "toy", "knn", {"max_train": None, "grid": {"pca": [3], "n_neighbors": [1, 3]}}, SEARCH, train, test, ONE_CORE
     )
     assert metrics["best_params"]["pca"] == 3 and metrics["test_accuracy"] >= 0.9
 
@@ -236,7 +242,9 @@ def test_linear_svc_grid_keys_reach_the_wrapped_liblinear_model():
         check_grid("linear_svc", {"gamma": [1.0]}, 0, "classify.linear_svc.grid")
     train, test = blobs(200, 0, mark=1.0), blobs(50, 1, mark=1.0)
     grid = {"scale": ["none"], "C": [0.001, 1.0]}
-    metrics, _ = classify("toy", "linear_svc", {"max_train": None, "grid": grid}, {**SEARCH, "n_jobs": 2}, train, test)
+    metrics, _ = classify(
+        "toy", "linear_svc", {"max_train": None, "grid": grid}, SEARCH, train, test, local_workers(2, threads=1)
+    )
     assert metrics["best_params"] == {"scale": "none", "C": 1.0} and metrics["test_accuracy"] >= 0.9
 
 
@@ -258,9 +266,9 @@ def test_a_single_forest_setting_runs_its_folds_one_at_a_time_on_all_workers(mon
     monkeypatch.setattr(gridsearch, "GridSearchCV", recording)
     x, y = blobs(90, 0, mark=1.0)
     forest = build_pipeline("random_forest", 0)
-    grid_search(forest, pipeline_grid({"n_estimators": [5]}, 6, 0), x, y, 3, 0, 2)
+    grid_search(forest, pipeline_grid({"n_estimators": [5]}, 6, 0), x, y, 3, 0, local_workers(2, threads=1))
     assert seen == {"forest_jobs": 2, "fold_jobs": 1}
-    grid_search(forest, pipeline_grid({"n_estimators": [5, 6]}, 6, 0), x, y, 3, 0, 2)
+    grid_search(forest, pipeline_grid({"n_estimators": [5, 6]}, 6, 0), x, y, 3, 0, local_workers(2, threads=1))
     assert seen == {"forest_jobs": 1, "fold_jobs": 2}
 
 

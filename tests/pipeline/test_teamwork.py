@@ -5,7 +5,8 @@ test works in a teammate's `git clone` of her repository, so each one starts fro
 teammate gets. Covered: repro and no-op repro; a teammate's pull then no-op repro through the local
 remote and through a real OpenSSH server on 127.0.0.1; two clones on one shared cache; `dvc exp run
 -S model.lr=0.03` re-running only the CNN stages (and the report), with `dvc metrics diff` and
-`dvc exp show`; a mistyped `-S` key; a queued sweep on two workers with its curves overlaid; killing a stage half-way.
+`dvc exp show`; a mistyped `-S` key; a queued sweep on two workers with its curves overlaid; experiments of two
+machines shared through the team's Git remote (`dvc exp push` / `pull` / `apply`); killing a stage half-way.
 """
 
 from __future__ import annotations
@@ -46,7 +47,8 @@ needs_cnn = pytest.mark.xfail(
 
 
 class Team:
-    """Alice's repository (the session's tiny pipeline, run and committed) and the team's remote."""
+    """Alice's repository (the session's tiny pipeline, run and committed), the team's shared Git repository (a
+    bare clone of hers, every teammate's `origin`) and the team's DVC remote."""
 
     def __init__(self, alice: DvcProject, root: Path) -> None:
         self.root = root
@@ -54,11 +56,13 @@ class Team:
         self.alice = alice
         set_remote(alice, str(self.remote))
         alice.dvc("push", "--run-cache")
+        self.git_remote = root / "team.git"
+        alice.run("git", "clone", "-q", "--bare", str(alice.root), str(self.git_remote))
         self.stages = alice.dvc("stage", "list", "--name-only").stdout.split()
 
     def teammate(self, name: str, pull: bool = True) -> DvcProject:
-        """A clone of Alice's repository using the team's remote; pulled (with the run cache) if `pull`."""
-        mate = clone(self.alice, self.root / name)
+        """A clone of the team's Git repository using the team's DVC remote; pulled (with the run cache) if `pull`."""
+        mate = clone(DvcProject(self.git_remote), self.root / name)
         set_remote(mate, str(self.remote))
         if pull:
             mate.dvc("pull", "--run-cache")
@@ -235,15 +239,30 @@ def test_exp_run_set_param_reruns_only_the_cnn_stages(team, experimenter):
     assert stages_run(experimenter.dvc("repro").stdout) == []
 
 
-@needs_cnn
-def test_queued_sweep_on_two_workers_and_its_curves_overlaid(team, tmp_path):
-    """The README's recipe for a sweep of one's own: dense2's hidden units queued as experiments (two values),
-    run on two workers, listed by `dvc exp show`, their learning curves overlaid by `dvc plots diff`."""
-    target = "train_cnn@dense2"
-    mate = team.teammate("gina")
+DENSE2 = "train_cnn@dense2"
+
+
+def queue_dense2(mate: DvcProject, hidden: tuple[int, ...]) -> None:
+    """Queue one experiment per width of dense2's hidden layer (the README's sweep recipe)."""
     archs = "train_cnn.archs=[" + ",".join([*mate.params()["train_cnn"]["archs"], "dense2"]) + "]"
-    hidden = "cnn.dense2.hidden=" + ",".join(map(str, SWEEP_HIDDEN))
-    mate.dvc("exp", "run", "--queue", "-S", archs, "-S", hidden, target)
+    mate.dvc("exp", "run", "--queue", "-S", archs, "-S", "cnn.dense2.hidden=" + ",".join(map(str, hidden)), DENSE2)
+
+
+def experiments(project: DvcProject) -> dict[str, dict]:
+    """Experiment name -> its `dvc exp show --json` data (params, metrics)."""
+    return {
+        exp["name"]: rev["data"]
+        for baseline in json.loads(project.dvc("exp", "show", "--json").stdout)
+        for exp in baseline.get("experiments") or []
+        for rev in exp["revs"]
+    }
+
+
+@pytest.fixture(scope="module")
+def queued_sweep(team) -> tuple[DvcProject, dict[str, dict]]:
+    """Gina's sweep of dense2's hidden units, queued and run on two workers: her clone and its experiments."""
+    mate = team.teammate("gina")
+    queue_dense2(mate, SWEEP_HIDDEN)
     try:
         assert "Started '2' new experiments task queue workers" in mate.dvc("queue", "start", "-j", "2").stdout
         statuses = wait_for_queue(mate, count=len(SWEEP_HIDDEN), timeout_s=300)
@@ -251,14 +270,15 @@ def test_queued_sweep_on_two_workers_and_its_curves_overlaid(team, tmp_path):
         mate.dvc("queue", "stop", "--kill", check=False)
     assert sorted(statuses.values()) == ["Success", "Success"], statuses
     for name in statuses:  # the unchanged stages came from the cache: only the new stage ran
-        assert queued_run_stages(mate, name) == [target]
+        assert queued_run_stages(mate, name) == [DENSE2]
+    return mate, experiments(mate)
 
-    exps = {
-        exp["name"]: rev["data"]
-        for baseline in json.loads(mate.dvc("exp", "show", "--json").stdout)
-        for exp in baseline.get("experiments") or []
-        for rev in exp["revs"]
-    }
+
+@needs_cnn
+def test_queued_sweep_on_two_workers_and_its_curves_overlaid(queued_sweep):
+    """The README's recipe for a sweep of one's own: dense2's hidden units queued as experiments (two values),
+    run on two workers, listed by `dvc exp show`, their learning curves overlaid by `dvc plots diff`."""
+    mate, exps = queued_sweep
     assert sorted(e["params"]["params.yaml"]["data"]["cnn"]["dense2"]["hidden"] for e in exps.values()) == list(
         SWEEP_HIDDEN
     )
@@ -268,6 +288,42 @@ def test_queued_sweep_on_two_workers_and_its_curves_overlaid(team, tmp_path):
     curve = next(v for k, v in plots.items() if k.endswith("dense2/live/plots/metrics/val/acc.tsv"))
     assert sorted(curve[0]["revisions"]) == sorted(exps)  # one curve per experiment, overlaid
     assert corrupt_cache_objects(mate.root / ".dvc" / "cache") == []
+
+
+@needs_cnn
+def test_experiments_run_on_two_machines_are_shared_through_the_git_and_dvc_remotes(team, queued_sweep):
+    """The README's recipe for splitting a sweep over machines: each teammate runs part of it from the queue and
+    `dvc exp push origin`es it (its outputs go to the DVC remote); a third `dvc exp pull`s them all, sees them in
+    `dvc exp show` and restores one with `dvc exp apply`, without running anything."""
+    gina, gina_exps = queued_sweep
+    ivan = team.teammate("ivan")
+    queue_dense2(ivan, (5,))
+    ivan.dvc("exp", "run", "--run-all")
+    ivan_exps = experiments(ivan)
+    assert len(ivan_exps) == 1
+    for mate in (gina, ivan):
+        mate.dvc("exp", "push", "origin")
+
+    judy = team.teammate("judy")
+    judy.dvc("exp", "pull", "origin")
+    shared = experiments(judy)
+    assert sorted(shared) == sorted([*gina_exps, *ivan_exps])
+    for name, exp in shared.items():
+        assert exp["metrics"] == {**gina_exps, **ivan_exps}[name]["metrics"], name
+
+    (name,) = ivan_exps
+    judy.dvc("exp", "apply", name)
+    assert judy.params()["cnn"]["dense2"]["hidden"] == 5
+    # Every output of the experiment came from the DVC remote: its stage and all upstream are up to date (what the
+    # queued target left out, the gallery and the report, re-runs as after any targeted experiment).
+    assert judy.stages_that_would_run(DENSE2) == []
+    assert data_status(judy) == {}
+    ran = ivan.root / "metrics" / "cnn" / "dense2.json"
+    assert not ran.exists()  # Ivan's workspace stayed at the baseline; the experiment lives in its ref
+    assert (
+        json.loads((judy.root / "metrics/cnn/dense2.json").read_text())["test_accuracy"]
+        == (ivan_exps[name]["metrics"]["metrics/cnn/dense2.json"]["data"]["test_accuracy"])
+    )
 
 
 # --- killing a stage half-way -----------------------------------------------------------------------

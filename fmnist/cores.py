@@ -1,0 +1,32 @@
+"""How many CPU cores a stage computes on, and why the results do not depend on it.
+
+Two kinds of parallel work, two rules:
+- Independent pieces, run side by side: the grid search's fits, a forest's trees, one-vs-rest's problems, chunks
+  of test rows, feature batches. Each is computed the same way whoever takes it, so they use every core: `auto`,
+  every core this process may run on (`os.sched_getaffinity`: a container's or `taskset`'s limit counts). The same
+  string on every machine, it re-runs nothing when a teammate moves to a bigger one (`classify.search.n_jobs`).
+- One computation split among threads: BLAS and OpenMP inside a fit, oneDNN's convolution gradients. Each thread
+  adds its part of a sum and the parts are added last, so the bits of the result follow the thread count
+  (measured on 5,000-image subsets of the real data, 1 core against 2 with every thread count following the cores:
+  13 of 18 classify runs changed, test accuracy by up to 0.010, and so did LeNet-5's and convnet_bn's weights after
+  one epoch; `bench/core_count.py` repeats it). Their threads are a fixed number, the same on every
+  machine: one per fit in the search, `classify.search.fit_threads` (2) for the refit and the predictions,
+  `model.cpu_threads` (2) for CNN training. A bigger machine's other cores go to experiments side by side.
+tests/test_stage_cli.py runs a feature, a CNN and two classify stages on one core and on two and compares bytes.
+"""
+
+from __future__ import annotations
+
+import os
+
+AUTO = "auto"
+
+
+def available_cores() -> int:
+    """The number of cores this process may run on."""
+    return len(os.sched_getaffinity(0))
+
+
+def resolve_jobs(n_jobs: int | str) -> int:
+    """An `n_jobs` param as a number of workers: `auto` is every available core."""
+    return available_cores() if n_jobs == AUTO else int(n_jobs)

@@ -1,0 +1,128 @@
+"""Classify stages on a real Dask cluster (a scheduler and two workers on 127.0.0.1), chosen by Dask's own
+DASK_SCHEDULER_ADDRESS: the same bytes as on this machine, and one message when the scheduler does not answer."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from fmnist.data.dataset import load_dataset
+from tests.support.stage_workdir import REPO, prepared_workdir, run_module, single_error, write_params
+from tests.support.tiny_params import tiny_classify
+
+pytestmark = pytest.mark.e2e  # a scheduler, two workers and stage processes: about 20 s
+
+DASK = str(Path(sys.executable).parent / "dask")
+RUNS = ("raw-svm", "raw-random_forest")  # four settings fitted side by side; one forest's trees built side by side
+TIMINGS = ("search_seconds", "fit_seconds", "predict_seconds")
+BOTH_STAGES = """
+import runpy
+import sys
+
+for model in ("svm", "random_forest"):
+    sys.argv = ["classify", "--feature", "raw", "--model", model]
+    runpy.run_module("stages.classify", run_name="__main__")
+"""
+
+
+def classify_workdir(tmp_path: Path) -> Path:
+    """Tiny prepared data, its pixels as the `raw` feature set, and tiny classify params with `n_jobs: auto`."""
+    work = prepared_workdir(tmp_path)
+    write_params(work, lambda p: (tiny_classify(p), p["classify"]["search"].update(n_jobs="auto")))
+    data = load_dataset(work / "data" / "prepared")
+    folder = work / "features" / "raw"
+    folder.mkdir(parents=True)
+    for split, images in (("train", data.train_images), ("test", data.test_images)):
+        np.save(folder / f"{split}.npy", images.reshape(len(images), -1).astype(np.float32) / 255)
+    return work
+
+
+@pytest.fixture
+def cluster(tmp_path):
+    """`dask scheduler` and two `dask worker`s of one thread each, as the README starts them."""
+    from distributed import Client
+
+    scheduler_file = tmp_path / "scheduler.json"
+    common = ["--no-dashboard"]
+    processes = [
+        subprocess.Popen(
+            [DASK, "scheduler", "--host", "127.0.0.1", "--port", "0", "--scheduler-file", str(scheduler_file), *common],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+    ]
+    try:
+        for name in ("w1", "w2"):
+            worker = [DASK, "worker", "--scheduler-file", str(scheduler_file), "--nthreads", "1", "--name", name]
+            processes.append(subprocess.Popen([*worker, *common], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+        client = Client(scheduler_file=str(scheduler_file), timeout="60s")
+        client.wait_for_workers(2, timeout=60)
+        yield client
+        client.close()
+    finally:
+        for process in processes:
+            process.terminate()
+        for process in processes:
+            process.wait(timeout=30)
+
+
+def run_both(work: Path, **env: str) -> str:
+    """Both classify stages in one process (one interpreter start-up); their log."""
+    result = subprocess.run(
+        [sys.executable, "-c", BOTH_STAGES],
+        cwd=work,
+        env={**os.environ, "PYTHONPATH": str(REPO), **env},
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stderr
+    return result.stderr
+
+
+def without_timings(path: Path) -> dict:
+    return {key: value for key, value in json.loads(path.read_text()).items() if key not in TIMINGS}
+
+
+def test_a_grid_search_on_a_dask_cluster_gives_the_bytes_of_a_local_run(tmp_path, cluster):
+    local = classify_workdir(tmp_path)
+    remote = tmp_path / "remote"
+    shutil.copytree(local, remote)
+    address = cluster.scheduler.address
+
+    assert "computing on this machine" in run_both(local)
+    log = run_both(remote, DASK_SCHEDULER_ADDRESS=address)
+    assert f"computing on the Dask cluster at {address} (2 workers, 2 threads)" in log
+    assert all(count > 0 for count in cluster.run(lambda dask_worker: dask_worker.state.executed_count).values())
+
+    for run in RUNS:
+        for path in (f"metrics/classify/{run}.json", f"plots/classify/{run}.csv"):
+            digests = [hashlib.sha256((work / path).read_bytes()).hexdigest() for work in (local, remote)]
+            assert digests[0] == digests[1], path
+        details = [without_timings(work / f"details/classify/{run}.json") for work in (local, remote)]
+        assert details[0] == details[1], run
+
+
+def test_a_scheduler_that_does_not_answer_stops_the_stage_before_any_work(tmp_path):
+    work = classify_workdir(tmp_path)
+    result = run_module(
+        work,
+        "stages.classify",
+        "--feature",
+        "raw",
+        "--model",
+        "svm",
+        DASK_SCHEDULER_ADDRESS="tcp://127.0.0.1:9",
+        DASK_DISTRIBUTED__COMM__TIMEOUTS__CONNECT="2s",
+    )
+    message = single_error(result)
+    assert message.startswith("error: DASK_SCHEDULER_ADDRESS=tcp://127.0.0.1:9: no Dask scheduler answers there")
+    assert "Fitting" not in result.stdout + result.stderr  # no fit started
+    assert not any((work / folder).exists() for folder in ("metrics", "details", "plots"))
