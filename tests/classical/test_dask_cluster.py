@@ -15,12 +15,12 @@ import numpy as np
 import pytest
 
 from fmnist.data.dataset import load_dataset
+from tests.support.dask_cluster import dask_cluster
 from tests.support.stage_workdir import REPO, prepared_workdir, run_module, single_error, write_params
 from tests.support.tiny_params import tiny_classify
 
 pytestmark = pytest.mark.e2e  # a scheduler, two workers and stage processes: about 20 s
 
-DASK = str(Path(sys.executable).parent / "dask")
 RUNS = ("raw-svm", "raw-random_forest")  # four settings fitted side by side; one forest's trees built side by side
 TIMINGS = ("search_seconds", "fit_seconds", "predict_seconds")
 BOTH_STAGES = """
@@ -47,31 +47,8 @@ def classify_workdir(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def cluster(tmp_path):
-    """`dask scheduler` and two `dask worker`s of one thread each, as the README starts them."""
-    from distributed import Client
-
-    scheduler_file = tmp_path / "scheduler.json"
-    common = ["--no-dashboard"]
-    processes = [
-        subprocess.Popen(
-            [DASK, "scheduler", "--host", "127.0.0.1", "--port", "0", "--scheduler-file", str(scheduler_file), *common],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-    ]
-    try:
-        for name in ("w1", "w2"):
-            worker = [DASK, "worker", "--scheduler-file", str(scheduler_file), "--nthreads", "1", "--name", name]
-            processes.append(subprocess.Popen([*worker, *common], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
-        client = Client(scheduler_file=str(scheduler_file), timeout="60s")
-        client.wait_for_workers(2, timeout=60)
+    with dask_cluster(tmp_path) as client:
         yield client
-        client.close()
-    finally:
-        for process in processes:
-            process.terminate()
-        for process in processes:
-            process.wait(timeout=30)
 
 
 def run_both(work: Path, **env: str) -> str:
