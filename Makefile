@@ -29,8 +29,8 @@ repro: setup dataset
 	@overrides="$$(python -m scripts.weights_overrides)" || exit 1; \
 	if [ -n "$$overrides" ]; then echo "dvc exp run $$overrides"; dvc exp run $$overrides; else dvc repro; fi
 
-# ruff (format and lint, settings in pyproject.toml), then the whole test suite on two workers (pytest-xdist; the
-# tiny pipeline's tests share one worker: tests/pipeline/conftest.py).
+# ruff (format and lint, settings in pyproject.toml), then the whole test suite on two workers (pytest-xdist; each
+# half of the tiny pipeline's tests stays on one worker: tests/pipeline/conftest.py).
 test: setup dataset sshd
 	ruff format --check .
 	ruff check .

@@ -1,7 +1,8 @@
 """Every test here runs DVC on a tiny project (minutes in all): marked `e2e`, so `pytest -m "not e2e"` is the
 fast inner loop. Tests elsewhere that run DVC, the tiny pipeline or stage scripts end to end carry the mark
-themselves. They share one run of the tiny pipeline (the session fixture `tiny_pipeline`), so under
-`pytest -n 2 --dist loadgroup` (`make test`) they all go to one worker, which builds it once."""
+themselves. They use one run of the tiny pipeline (the session fixture `tiny_pipeline`) per pytest worker. Under
+`pytest -n 2 --dist loadgroup` (`make test`) the teamwork tests go to one worker and the others here to the other,
+so the two halves (and the two builds of the pipeline) run side by side while the unit tests fill the gaps."""
 
 from pathlib import Path
 
@@ -14,4 +15,5 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if HERE in item.path.parents:
             item.add_marker(pytest.mark.e2e)
-            item.add_marker(pytest.mark.xdist_group("tiny_pipeline"))
+            half = "teamwork" if item.path.name == "test_teamwork.py" else "repro"
+            item.add_marker(pytest.mark.xdist_group(f"tiny_pipeline_{half}"))
