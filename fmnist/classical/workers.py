@@ -87,15 +87,15 @@ def compute_workers(n_jobs: int | str, threads: int) -> Iterator[Workers]:
             "DASK_SCHEDULER_ADDRESS to compute on this machine."
         ) from None
     with client:
-        threads = client.nthreads()
-        total = sum(threads.values())
+        per_worker = client.nthreads()
+        total = sum(per_worker.values())
         if total == 0:
             raise PipelineError(
                 f"DASK_SCHEDULER_ADDRESS={address}: the scheduler answered but has no workers; "
                 f"start some (`dask worker {address}` on each machine), then re-run."
             )
         fit = total if n_jobs == AUTO else int(n_jobs)
-        where = f"the Dask cluster at {address} ({len(threads)} workers, {total} threads)"
+        where = f"the Dask cluster at {address} ({len(per_worker)} workers, {total} threads)"
         workers = Workers(fit, available_cores(), threads, False, where)
         log.info("computing on %s: %d jobs at a time (n_jobs=%s)", workers.where, fit, n_jobs)
         with joblib.parallel_backend("dask", client=client):

@@ -45,9 +45,10 @@ def classify_workdir(tmp_path: Path) -> Path:
     return work
 
 
-@pytest.fixture
-def cluster(tmp_path):
-    with dask_cluster(tmp_path) as client:
+@pytest.fixture(scope="module")
+def cluster(tmp_path_factory):
+    """One cluster for this file's tests (starting one takes about 10 s)."""
+    with dask_cluster(tmp_path_factory.mktemp("dask")) as client:
         yield client
 
 
@@ -66,6 +67,18 @@ def run_both(work: Path, **env: str) -> str:
 
 def without_timings(path: Path) -> dict:
     return {key: value for key, value in json.loads(path.read_text()).items() if key not in TIMINGS}
+
+
+def test_on_a_cluster_the_search_spreads_over_its_threads_and_the_refit_keeps_its_fixed_threads(cluster):
+    import dask.config
+    from threadpoolctl import threadpool_info
+
+    from fmnist.classical.workers import compute_workers, fit_threads
+
+    with dask.config.set({"scheduler-address": cluster.scheduler.address}), compute_workers("auto", 3) as workers:
+        assert (workers.fit, workers.threads, workers.local) == (2, 3, False)
+        with fit_threads(workers, alone=True):  # the refit and predictions, in the stage's own process
+            assert {pool["num_threads"] for pool in threadpool_info()} == {3}
 
 
 def test_a_grid_search_on_a_dask_cluster_gives_the_bytes_of_a_local_run(tmp_path, cluster):

@@ -1,6 +1,6 @@
 """A real Dask cluster on 127.0.0.1, started as the README starts one: `dask scheduler` and `dask worker`s, each a
 process of its own (not distributed.LocalCluster, which also sets OMP_NUM_THREADS and its kin to 1 in the process
-that creates it, and so in every stage that process starts)."""
+that creates it, and so in every stage that process starts: not what a user's stage sees)."""
 
 from __future__ import annotations
 
