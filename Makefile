@@ -29,9 +29,10 @@ repro: setup dataset
 	@overrides="$$(python -m scripts.weights_overrides)" || exit 1; \
 	if [ -n "$$overrides" ]; then echo "dvc exp run $$overrides"; dvc exp run $$overrides; else dvc repro; fi
 
-# ruff (format and lint, settings in pyproject.toml), then the whole test suite on two workers (pytest-xdist; each
-# half of the tiny pipeline's tests stays on one worker: tests/pipeline/conftest.py).
+# ruff (format and lint, settings in pyproject.toml), then the whole test suite on two workers (pytest-xdist): the tests
+# of one file stay on one worker (a module's fixtures, such as the teamwork tests' clones, are built once), in the
+# order tests/conftest.py sets (the tiny pipeline's two files at either end, so it is built once, beside unit tests).
 test: setup dataset sshd
 	ruff format --check .
 	ruff check .
-	python -m pytest -q -n 2 --dist loadgroup
+	python -m pytest -q -n 2 --dist loadfile --no-loadscope-reorder

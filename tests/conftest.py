@@ -1,14 +1,30 @@
+import contextlib
+import fcntl
 import hashlib
+import os
+import shutil
 import urllib.error
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import torch
 
 from fmnist.data import download
-from tests.support.dvc_project import DvcProject, make_tiny_project
+from tests.support.dvc_project import DvcProject, copy_project, make_tiny_project
 from tests.support.idx_files import write_raw_dir
 from tests.support.tiny_params import tiny_settings
+
+PIPELINE = Path(__file__).parent / "pipeline"
+FIRST, LAST = PIPELINE / "test_teamwork.py", PIPELINE / "test_tiny.py"
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The tiny pipeline's two test files at either end of the run (`make test` keeps this order and gives one worker a
+    whole file: `--dist loadfile --no-loadscope-reorder`). One worker starts on the teamwork tests, the longest file,
+    by building the pipeline while the other runs the unit tests; that one reaches test_tiny.py once the build is
+    there to copy."""
+    items.sort(key=lambda item: 0 if item.path == FIRST else 2 if item.path == LAST else 1)
 
 
 @pytest.fixture
@@ -33,12 +49,42 @@ def tiny_pipeline(tmp_path_factory) -> DvcProject:
     """The whole pipeline run once on tiny data and committed, shared by the end-to-end tests.
 
     Tests may push from it or configure its .dvc/config.local; anything else they change (params,
-    outputs) they restore, and tests that run experiments work in a `git clone` of it.
+    outputs) they restore, and tests that run experiments work in a `git clone` of it. Under pytest-xdist the
+    first worker to need it builds it once and every worker gets a copy of its own (the build is about a
+    minute and a half of CPU; a copy takes a second).
     """
-    project = make_tiny_project(tmp_path_factory.mktemp("pipeline"), tiny_params=tiny_settings)
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if worker is None:
+        return build_tiny_pipeline(tmp_path_factory.mktemp("pipeline"))
+    built = tmp_path_factory.getbasetemp().parent / "tiny_pipeline"  # every worker's temp folder is in this run's
+    with exclusive_lock(built.with_suffix(".lock")):
+        if not (built / BUILT).exists():
+            shutil.rmtree(built, ignore_errors=True)  # what a failed build on another worker left
+            build_tiny_pipeline(built)
+            (built / BUILT).touch()
+    return copy_project(built, tmp_path_factory.mktemp("pipeline") / worker)
+
+
+BUILT = ".git/tiny-pipeline-built"  # inside .git: invisible to git and DVC, copied with the project
+
+
+def build_tiny_pipeline(root: Path) -> DvcProject:
+    root.mkdir(parents=True, exist_ok=True)
+    project = make_tiny_project(root, tiny_params=tiny_settings)
     project.dvc("repro")
     project.commit_all("first run")
     return project
+
+
+@contextlib.contextmanager
+def exclusive_lock(path: Path) -> Iterator[None]:
+    """Hold an exclusive lock on `path` (created if missing) inside the block; other processes wait for it."""
+    with open(path, "a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 @pytest.fixture

@@ -70,5 +70,5 @@ def test_repro_and_test_run_their_commands_in_a_path_with_a_space(checkout):
         "install_sshd.sh",
         "ruff [format] [--check] [.]",
         "ruff [check] [.]",
-        "python [-m] [pytest] [-q] [-n] [2] [--dist] [loadgroup]",
+        "python [-m] [pytest] [-q] [-n] [2] [--dist] [loadfile] [--no-loadscope-reorder]",
     ]

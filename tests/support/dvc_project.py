@@ -82,6 +82,13 @@ def tracked_files() -> list[str]:
     ]
 
 
+def copy_project(source: Path, dest: Path) -> DvcProject:
+    """A copy of project `source` (its git repository, DVC cache and workspace) at `dest`, a project of its own:
+    nothing in a project names its own folder (DVC keeps the state of each folder apart, in its site cache)."""
+    shutil.copytree(source, dest, symlinks=True)
+    return DvcProject(dest)
+
+
 def make_tiny_project(root: Path, tiny_params: Callable[[dict], None] | None = None) -> DvcProject:
     """Copy the repository's source files into `root`, make it a git + DVC repo with synthetic raw data."""
     for name in tracked_files():
