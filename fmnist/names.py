@@ -5,7 +5,7 @@ listed here, and each family checks at import that its own registry covers them 
 Kept free of heavy imports so that params validation stays light.
 """
 
-FEATURE_SETS = ("raw", "scatnet", "scatnet_rich", "resnet18", "efficientnet_lite0")
+FEATURE_SETS = ("raw", "scatnet", "scatnet_rich", "scatnet_hog", "resnet18", "efficientnet_lite0")
 
 CLASSIFY_MODELS = ("lda", "qda", "logreg", "linear_svc", "svm", "random_forest", "knn", "mlp", "hgb")
 

@@ -63,6 +63,15 @@ SCATTERING = Section(
     }
 )
 
+# The rich scattering set's settings and a HOG descriptor beside them (features.scatnet_hog, fmnist/features/hog.py).
+SCATTERING_HOG = Section(
+    {
+        **SCATTERING.fields,
+        "kind": Choice("scattering_hog"),
+        "hog": Section({"orientations": Int(2, 36), "pixels_per_cell": Int(2, 14), "cells_per_block": Int(1, 14)}),
+    }
+)
+
 GRID_VALUE = Nullable(
     OneOf(
         (Bool(), Float(), Str(), ListOf(Int(1), min_len=1)),
@@ -195,6 +204,7 @@ SCHEMA = Section(
                 "raw": Section({"kind": Choice("raw"), "batch_size": Int(1, 1_000_000)}),
                 "scatnet": SCATTERING,
                 "scatnet_rich": SCATTERING,
+                "scatnet_hog": SCATTERING_HOG,
                 "resnet18": backbone_features("resnet18"),
                 "efficientnet_lite0": backbone_features("efficientnet_lite0", stages=7),
             }

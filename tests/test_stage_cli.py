@@ -98,7 +98,8 @@ def test_an_unknown_feature_set_name_is_one_message_and_exit_code_1(tmp_path):
     assert result.returncode == 1 and "Traceback" not in result.stderr
     assert error_lines(result) == [
         "error: extract_features.py: argument --name: invalid choice: 'rawx' (choose from 'raw', 'scatnet', "
-        "'scatnet_rich', 'resnet18', 'efficientnet_lite0'); the stage matrix in dvc.yaml passes the valid values"
+        "'scatnet_rich', 'scatnet_hog', 'resnet18', 'efficientnet_lite0'); the stage matrix in dvc.yaml passes the "
+        "valid values"
     ]
 
 

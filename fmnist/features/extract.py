@@ -36,6 +36,7 @@ log = logging.getLogger(__name__)
 KIND_MODULES = {
     "raw": "fmnist.features.raw",
     "scattering": "fmnist.features.scattering",
+    "scattering_hog": "fmnist.features.hog",
     "resnet18": "fmnist.features.backbone",
     "efficientnet_lite0": "fmnist.features.backbone",
 }

@@ -49,7 +49,14 @@ def digest(path) -> str:
 
 @pytest.mark.parametrize(
     ("name", "dim"),
-    [("raw", 784), ("scatnet", 176), ("scatnet_rich", 3969), ("resnet18", 512), ("efficientnet_lite0", 2064)],
+    [
+        ("raw", 784),
+        ("scatnet", 176),
+        ("scatnet_rich", 3969),
+        ("scatnet_hog", 3969 + 864),
+        ("resnet18", 512),
+        ("efficientnet_lite0", 2064),
+    ],
 )
 def test_feature_files_have_one_float32_row_per_image(tmp_path, dataset, name, dim):
     out, info = extract(tmp_path, name, section(name, batch_size=16), dataset)
@@ -92,7 +99,7 @@ def test_scattering_input_size_must_divide_by_2_to_the_J():
         build_scattering(4, 1, 2, 56)
 
 
-@pytest.mark.parametrize("name", ["scatnet", "resnet18", "efficientnet_lite0"])
+@pytest.mark.parametrize("name", ["scatnet", "scatnet_hog", "resnet18", "efficientnet_lite0"])
 def test_rerunning_gives_byte_identical_files(tmp_path, dataset, name):
     first, _ = extract(tmp_path, name, section(name, batch_size=16), dataset, "first")
     second, _ = extract(tmp_path, name, section(name, batch_size=16), dataset, "second")

@@ -63,6 +63,7 @@ def test_feature_sets_are_written_for_every_image(project):
         ("raw", 784),
         ("scatnet", 176),
         ("scatnet_rich", 3969),
+        ("scatnet_hog", 3969 + 864),
         ("resnet18", 512),
         ("efficientnet_lite0", 2064),
     ):

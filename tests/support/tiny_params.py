@@ -10,7 +10,7 @@ def tiny_features(params: dict) -> None:
     """
     params["features"]["resnet18"].update(weights="random", input_size=32, batch_size=64, device="cpu")
     params["features"]["efficientnet_lite0"].update(input_size=32, batch_size=64, device="cpu")
-    for name in ("scatnet", "scatnet_rich"):
+    for name in ("scatnet", "scatnet_rich", "scatnet_hog"):
         params["features"][name]["device"] = "cpu"
 
 
