@@ -19,7 +19,7 @@ from fmnist.features.scattering import build_scattering, scattering_dim, scatter
 from fmnist.layout import Layout
 from tests.support.dvc_project import REPO
 from tests.support.idx_files import synthetic_split
-from tests.support.tiny_params import tiny_features
+from tests.support.tiny_params import FEATURE_DIMS, tiny_features
 
 PARAMS = yaml.safe_load((REPO / "params.yaml").read_text())
 
@@ -47,17 +47,7 @@ def digest(path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-@pytest.mark.parametrize(
-    ("name", "dim"),
-    [
-        ("raw", 784),
-        ("scatnet", 176),
-        ("scatnet_rich", 3969),
-        ("scatnet_hog", 3969 + 864),
-        ("resnet18", 512),
-        ("efficientnet_lite0", 2064),
-    ],
-)
+@pytest.mark.parametrize(("name", "dim"), FEATURE_DIMS.items())
 def test_feature_files_have_one_float32_row_per_image(tmp_path, dataset, name, dim):
     out, info = extract(tmp_path, name, section(name, batch_size=16), dataset)
     train, test = np.load(out / "train.npy"), np.load(out / "test.npy")

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from tests.support.dvc_project import stages_run
+from tests.support.tiny_params import FEATURE_DIMS
 
 UPSTREAM_OF_CNN = ("download", "prepare", "extract_features", "classify", "visualize")
 
@@ -59,14 +60,7 @@ def test_cnn_lr_reruns_every_cnn_stage_and_no_feature_or_classify_stage(project)
 
 
 def test_feature_sets_are_written_for_every_image(project):
-    for name, dim in (
-        ("raw", 784),
-        ("scatnet", 176),
-        ("scatnet_rich", 3969),
-        ("scatnet_hog", 3969 + 864),
-        ("resnet18", 512),
-        ("efficientnet_lite0", 2064),
-    ):
+    for name, dim in FEATURE_DIMS.items():
         folder = project.root / "features" / name
         assert np.load(folder / "train.npy").shape == (200, dim)
         assert np.load(folder / "test.npy").shape == (50, dim)

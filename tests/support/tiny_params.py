@@ -1,5 +1,15 @@
 """Tiny settings for tests/support/dvc_project.py projects: every stage runs in seconds on 200 + 50 images."""
 
+# Features per image of every feature set under the tiny settings (the scattering and HOG sets keep their real widths).
+FEATURE_DIMS = {
+    "raw": 784,
+    "scatnet": 176,
+    "scatnet_rich": 3969,
+    "scatnet_hog": 3969 + 864,
+    "resnet18": 512,
+    "efficientnet_lite0": 2064,
+}
+
 
 def tiny_features(params: dict) -> None:
     """The backbones at 32 px: ResNet-18 with explicit random weights (as `make repro` sets them where ImageNet's
