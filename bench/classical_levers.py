@@ -8,6 +8,7 @@ fmnist.features.hog.
 
     python -m bench.classical_levers                      # the default levers on 20,000 rows (about 10 minutes)
     python -m bench.classical_levers --rows 54000 --levers hog+scatnet_rich   # all rows outside the validation split
+    python -m bench.classical_levers --rows 54000 --levers hog_6_bins+scatnet_rich --hflip   # and their mirror images
 
 Prints one line per lever and keeps them in bench/results/classical_levers.json (one entry per lever and row count).
 """
@@ -29,8 +30,10 @@ from sklearn.svm import SVC
 from threadpoolctl import threadpool_limits
 
 from bench.gpu import cpu_model
+from fmnist.features.extract import build_extractor, extract_into
 from fmnist.features.hog import hog_features
 from fmnist.layout import Layout
+from fmnist.params import load_params
 
 RESULTS = Path(__file__).resolve().parent / "results" / "classical_levers.json"
 # name -> HOG (orientations, pixels per cell, cells per block) or None, and whether the scattering rows come along.
@@ -48,14 +51,28 @@ LEVERS = {
 }
 
 
-def score(
-    features: np.ndarray, labels: np.ndarray, fit_rows: np.ndarray, val_rows: np.ndarray, C: float, k: int
-) -> float:
-    pca = PCA(k, svd_solver="randomized", iterated_power=2, random_state=0) if features.shape[1] > k else None
+def score(train: tuple[np.ndarray, np.ndarray], val: tuple[np.ndarray, np.ndarray], C: float, k: int) -> float:
+    """Validation accuracy of standardise -> PCA to k -> RBF SVC(C) trained on `train` (features, labels)."""
+    pca = PCA(k, svd_solver="randomized", iterated_power=2, random_state=0) if train[0].shape[1] > k else None
     model = make_pipeline(*[step for step in (StandardScaler(), pca, SVC(C=C, cache_size=2000)) if step])
     with threadpool_limits(2):
-        model.fit(features[fit_rows], labels[fit_rows])
-        return float((model.predict(features[val_rows]) == labels[val_rows]).mean())
+        model.fit(*train)
+        return float((model.predict(val[0]) == val[1]).mean())
+
+
+def lever_features(images: np.ndarray, hog: tuple[int, int, int] | None, scattering: np.ndarray | None) -> np.ndarray:
+    """HOG of `images` (if `hog`), then the given scattering rows (if any)."""
+    parts = [hog_features(torch.from_numpy(np.ascontiguousarray(images)), *hog).numpy()] if hog else []
+    return np.hstack(parts + ([scattering] if scattering is not None else []))
+
+
+def rich_scattering(images: np.ndarray) -> np.ndarray:
+    """features.scatnet_rich's coefficients of `images`, computed here (for images the pipeline never saw)."""
+    params = {**load_params()["features"]["scatnet_rich"], "device": "cpu"}
+    extractor = build_extractor(params, "features.scatnet_rich")
+    out = np.empty((len(images), extractor.dim), dtype=np.float32)
+    extract_into(extractor, np.ascontiguousarray(images), out, params["batch_size"], "scatnet_rich of flipped images")
+    return out
 
 
 def main() -> None:
@@ -64,6 +81,7 @@ def main() -> None:
     parser.add_argument("--levers", default=",".join(LEVERS), help=f"comma-separated, of {', '.join(LEVERS)}")
     parser.add_argument("--C", default="10", help="comma-separated values of the SVM's C, each scored")
     parser.add_argument("--pca", type=int, default=256, help="principal components kept")
+    parser.add_argument("--hflip", action="store_true", help="add the training rows' mirror images as more rows")
     args = parser.parse_args()
     layout = Layout()
     images = np.load(layout.prepared / "train_images.npy")
@@ -75,14 +93,19 @@ def main() -> None:
     results = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
     for lever in args.levers.split(","):
         hog, with_scattering = LEVERS[lever]
-        parts = [hog_features(torch.from_numpy(images), *hog).numpy()] if hog else []
-        features = np.hstack(parts + ([scattering] if with_scattering else []))
+        features = lever_features(images, hog, scattering if with_scattering else None)
+        train = features[fit_rows], labels[fit_rows]
+        if args.hflip:  # mirrored copies of the training rows beside them: twice the rows
+            mirrored = images[fit_rows][:, :, ::-1]
+            extra = lever_features(mirrored, hog, rich_scattering(mirrored) if with_scattering else None)
+            train = np.vstack([train[0], extra]), np.concatenate([train[1], train[1]])
         for C in map(float, args.C.split(",")):
             start = time.perf_counter()
-            accuracy = score(features, labels, fit_rows, val_rows, C, args.pca)
+            accuracy = score(train, (features[val_rows], labels[val_rows]), C, args.pca)
             entry = {
                 "lever": lever,
-                "rows": len(fit_rows),
+                "rows": len(train[1]),
+                "hflip": args.hflip,
                 "C": C,
                 "pca": args.pca,
                 "dimension": features.shape[1],
@@ -92,7 +115,7 @@ def main() -> None:
                 "machine": platform.node(),
             }
             print(json.dumps(entry), flush=True)
-            results[f"{lever}@{len(fit_rows)},C={C:g},pca={args.pca}"] = entry
+            results[f"{lever}@{len(fit_rows)}{'+hflip' if args.hflip else ''},C={C:g},pca={args.pca}"] = entry
             RESULTS.parent.mkdir(exist_ok=True)
             RESULTS.write_text(json.dumps(results, indent=2) + "\n")
 
