@@ -12,16 +12,15 @@ import numpy as np
 import torch
 from skimage.feature import hog
 
+from fmnist.data.idx import IMAGE_SIDE
 from fmnist.errors import PipelineError
 from fmnist.features import scattering
 from fmnist.features.extractor import Extractor
 
-IMAGE_SIDE = 28
 
-
-def hog_dim(orientations: int, pixels_per_cell: int, cells_per_block: int, side: int = IMAGE_SIDE) -> int:
+def hog_dim(orientations: int, pixels_per_cell: int, cells_per_block: int) -> int:
     """Features per image: one histogram of `orientations` bins per cell of every block position."""
-    cells = side // pixels_per_cell
+    cells = IMAGE_SIDE // pixels_per_cell
     blocks = cells - cells_per_block + 1
     return blocks * blocks * cells_per_block**2 * orientations
 
