@@ -12,10 +12,10 @@ import numpy as np
 import torch
 from skimage.feature import hog
 
-from fmnist.data.idx import IMAGE_SIDE
 from fmnist.errors import PipelineError
 from fmnist.features import scattering
 from fmnist.features.extractor import Extractor
+from fmnist.features.raw import IMAGE_SIDE
 
 
 def hog_dim(orientations: int, pixels_per_cell: int, cells_per_block: int) -> int:
