@@ -9,6 +9,9 @@ fmnist.features.hog.
     python -m bench.classical_levers                      # the default levers on 20,000 rows (about 10 minutes)
     python -m bench.classical_levers --rows 54000 --levers hog+scatnet_rich   # all rows outside the validation split
     python -m bench.classical_levers --rows 54000 --levers hog_6_bins+scatnet_rich --hflip   # and their mirror images
+    python -m bench.classical_levers --rows 15000 --levers raw,resnet18 --pca 512   # a pipeline feature set as saved
+
+A lever named after a feature set of the pipeline (FEATURE_SETS) takes its rows from features/<set>/train.npy.
 
 Prints one line per lever and keeps them in bench/results/classical_levers.json (one entry per lever and row count).
 """
@@ -33,6 +36,7 @@ from bench.gpu import cpu_model
 from fmnist.features.extract import build_extractor, extract_into
 from fmnist.features.hog import hog_features
 from fmnist.layout import Layout
+from fmnist.names import FEATURE_SETS
 from fmnist.params import load_params
 
 RESULTS = Path(__file__).resolve().parent / "results" / "classical_levers.json"
@@ -78,7 +82,8 @@ def rich_scattering(images: np.ndarray) -> np.ndarray:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=20000, help="training rows (outside the validation split)")
-    parser.add_argument("--levers", default=",".join(LEVERS), help=f"comma-separated, of {', '.join(LEVERS)}")
+    choices = ", ".join(dict.fromkeys([*LEVERS, *FEATURE_SETS]))
+    parser.add_argument("--levers", default=",".join(LEVERS), help=f"comma-separated, of {choices}")
     parser.add_argument("--C", default="10", help="comma-separated values of the SVM's C, each scored")
     parser.add_argument("--pca", type=int, default=256, help="principal components kept")
     parser.add_argument("--hflip", action="store_true", help="add the training rows' mirror images as more rows")
@@ -92,8 +97,13 @@ def main() -> None:
     scattering = np.load(layout.feature_array("scatnet_rich", "train"))
     results = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
     for lever in args.levers.split(","):
-        hog, with_scattering = LEVERS[lever]
-        features = lever_features(images, hog, scattering if with_scattering else None)
+        if lever in FEATURE_SETS:
+            if args.hflip:
+                raise SystemExit(f"bench.classical_levers: --hflip needs a HOG lever, not the saved set {lever}")
+            features = np.load(layout.feature_array(lever, "train"))
+        else:
+            hog, with_scattering = LEVERS[lever]
+            features = lever_features(images, hog, scattering if with_scattering else None)
         train = features[fit_rows], labels[fit_rows]
         if args.hflip:  # mirrored copies of the training rows beside them: twice the rows
             mirrored = images[fit_rows][:, :, ::-1]

@@ -1,6 +1,7 @@
-"""The GPU figures, in one run on a CUDA machine (about 6 minutes on one H100):
+"""The GPU figures on a CUDA machine (each part took 20 s to 6 min on one H100; see docs/BENCHMARKS.md):
 
-    python -m bench.gpu                       # every part; figures printed and written to --out
+    python -m bench.gpu --parts resnet9_erase # the GPU target's net (issue 16): about 2 minutes
+    python -m bench.gpu                       # every part, in order, until --budget-s has passed
     python -m bench.gpu --smoke               # the same code on 512 images at 64 px, on the CPU: does it run?
 
 1. features: ResNet-18 (random weights where ImageNet's cannot be had) and EfficientNet-Lite0 (ImageNet weights
@@ -12,6 +13,10 @@
 5. convnet_wider_x3: three convnet_widers (seeds 0, 1, 2) and their ensemble (mean of the members' softmaxes):
    issue 16 allows a small ensemble where no single net reaches the GPU target; each member is reported too.
 6. convnet_wider_erase(_long): convnet_wider with random erasing of half the training images, 30 and 50 epochs.
+7. convnet_bn_ema(99), resnet9, convnet_wider_ema, resnet9_erase: the default convnet_bn, the ResNet-9 arch and
+   convnet_wider with a moving average of the weights (model.ema) and test-time shifts (model.tta_shift); each
+   row also gives the accuracy without the shifts. resnet9_erase_x3: resnet9_erase with seeds 0, 1 and 2.
+8. ensemble: the mean softmax of every net trained so far in this call.
 
 Every training run uses the pipeline's own code (fmnist.cnn.loop.fit, the arch's input pipeline) and scores the
 full test set once, with test-time flips as the train_cnn stage does. Parts run in the order above and are
@@ -24,6 +29,7 @@ import argparse
 import json
 import platform
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -50,34 +56,41 @@ PARTS = (
     "convnet_wider_x3",
     "convnet_wider_erase",
     "convnet_wider_erase_long",
+    "convnet_bn_ema",
+    "convnet_bn_ema99",
+    "resnet9",
+    "convnet_wider_ema",
+    "resnet9_erase",
+    "resnet9_erase_x3",
+    "ensemble",
 )
 ENSEMBLE_SEEDS = (0, 1, 2)
-# The wider convnet_bns of part 4 (three blocks of two 3 x 3 convolutions, longer training): settings, recipe.
-WIDE = {
-    "convnet_wide": ({"channels": [64, 128, 256], "convs_per_block": 2, "fc": [256], "epochs": 30}, {}),
-    "convnet_wider": (
-        {"channels": [128, 256, 512], "convs_per_block": 2, "fc": [512], "epochs": 30},
-        {"crop_padding": 2},
-    ),
+WIDER = {"channels": [128, 256, 512], "convs_per_block": 2, "fc": [512]}
+# Issue 16's levers, each on for the whole schedule (no early stop): a moving average of the weights, validated
+# and saved (model.ema), and test-time shifts of 1 pixel (model.tta_shift).
+AVERAGED = {"crop_padding": 2, "ema": 0.999, "tta_shift": 1}
+# The candidates for the GPU accuracy target: part -> (arch, cnn.<arch> changes, model changes).
+CANDIDATES = {
+    "convnet_wide": ("convnet_bn", {"channels": [64, 128, 256], "convs_per_block": 2, "fc": [256], "epochs": 30}, {}),
+    "convnet_wider": ("convnet_bn", {**WIDER, "epochs": 30}, {"crop_padding": 2}),
     # As convnet_wider, for the whole of a longer one-cycle schedule (no early stop before its end).
+    "convnet_wider_long": ("convnet_bn", {**WIDER, "epochs": 60}, {"crop_padding": 2, "patience": 60}),
+    "convnet_wider_x3": ("convnet_bn", {**WIDER, "epochs": 30}, {"crop_padding": 2}),
     # As convnet_wider, with random erasing (model.random_erasing) of half the training images; 30 and 50 epochs.
-    "convnet_wider_erase": (
-        {"channels": [128, 256, 512], "convs_per_block": 2, "fc": [512], "epochs": 30},
-        {"crop_padding": 2, "random_erasing": 0.5},
-    ),
+    "convnet_wider_erase": ("convnet_bn", {**WIDER, "epochs": 30}, {"crop_padding": 2, "random_erasing": 0.5}),
     "convnet_wider_erase_long": (
-        {"channels": [128, 256, 512], "convs_per_block": 2, "fc": [512], "epochs": 50},
+        "convnet_bn",
+        {**WIDER, "epochs": 50},
         {"crop_padding": 2, "random_erasing": 0.5, "patience": 50},
     ),
-    "convnet_wider_x3": (
-        {"channels": [128, 256, 512], "convs_per_block": 2, "fc": [512], "epochs": 30},
-        {"crop_padding": 2},
-    ),
-    "convnet_wider_long": (
-        {"channels": [128, 256, 512], "convs_per_block": 2, "fc": [512], "epochs": 60},
-        {"crop_padding": 2, "patience": 60},
-    ),
+    # The default run's convnet_bn (its 11 epochs, early stopping) with the two levers, at two decays.
+    "convnet_bn_ema": ("convnet_bn", {}, {"ema": 0.999, "tta_shift": 1}),
+    "convnet_bn_ema99": ("convnet_bn", {}, {"ema": 0.99, "tta_shift": 1}),
+    "resnet9": ("resnet9", {"epochs": 30}, {**AVERAGED, "patience": 30}),
+    "convnet_wider_ema": ("convnet_bn", {**WIDER, "epochs": 30}, {**AVERAGED, "patience": 30}),
+    "resnet9_erase": ("resnet9", {"epochs": 40}, {**AVERAGED, "random_erasing": 0.5, "patience": 40}),
 }
+CANDIDATES["resnet9_erase_x3"] = CANDIDATES["resnet9_erase"]  # seeds 0, 1, 2: how much of its lead is the seed
 
 
 def cpu_model() -> str:
@@ -178,6 +191,8 @@ def train_and_score(
     test_images = torch.from_numpy(dataset.test_images[: limit and limit // 4])
     logits = predict_logits(net, test_images, pipeline, device, recipe, tta=True)
     predicted = logits.argmax(1).numpy()
+    test_labels = dataset.test_labels[: len(predicted)]
+    unshifted = predict_logits(net, test_images, pipeline, device, replace(recipe, tta_shift=0), tta=True)
     row = {
         "part": part,
         "arch": arch,
@@ -188,7 +203,8 @@ def train_and_score(
         "train_seconds": round(result.seconds, 1),
         "images_per_second": round(result.images_seen / result.busy_seconds),
         "val_accuracy": round(result.best_val_accuracy, 4),
-        "test_accuracy": round(float((predicted == dataset.test_labels[: len(predicted)]).mean()), 4),
+        "test_accuracy": round(float((predicted == test_labels).mean()), 4),
+        "test_accuracy_without_shift": round(float((unshifted.argmax(1).numpy() == test_labels).mean()), 4),
         "params_count": count_parameters(net),
         "seed": recipe.seed,
     }
@@ -196,42 +212,45 @@ def train_and_score(
 
 
 def training_run(part: str, params: dict, dataset: Dataset, device: torch.device, smoke: bool, seed: int = 0):
-    arch = "efficientnet_lite0" if part == "lite0" else "convnet_bn"
-    settings = dict(params["cnn"][arch])
+    arch, settings_changes, recipe_changes = CANDIDATES.get(part, (part, {}, {}))
+    arch = "efficientnet_lite0" if part == "lite0" else arch
+    settings = dict(params["cnn"][arch]) | settings_changes
     if part == "lite0":
         settings |= {"input_size": 64 if smoke else 224, "epochs": 2, "freeze": "none", "train_fraction": 1.0}
-    recipe_changes = {"device": device.type, "amp": True, "seed": seed}
-    if part in WIDE:
-        settings |= WIDE[part][0]
-        recipe_changes |= WIDE[part][1]
+    recipe_changes = {"device": device.type, "amp": True, "seed": seed} | recipe_changes
     recipe = effective_recipe(arch, params["model"], settings).__dict__ | recipe_changes
     if smoke:
         recipe["epochs"] = 1
     return train_and_score(part, arch, settings, Recipe.from_params(recipe), dataset, device, 512 if smoke else None)
 
 
-def part_runs(part: str, params: dict, dataset: Dataset, device: torch.device, smoke: bool) -> list[dict]:
-    """The part's net once (seed 0), or for convnet_wider_x3 once per seed and then the ensemble's row: the
-    test accuracy of the members' mean softmax, and the members' training seconds summed."""
-    rows, probabilities = [], []
+def ensemble_row(part: str, members: list[tuple[dict, torch.Tensor]], dataset: Dataset) -> dict:
+    """The test accuracy of the members' mean softmax, and the members' training seconds summed."""
+    rows = [row for row, _ in members]
+    predicted = torch.stack([probabilities for _, probabilities in members]).mean(0).argmax(1).numpy()
+    return {
+        "part": part,
+        "members": [f"{row['part']} (seed {row['seed']})" for row in rows],
+        "train_seconds": round(sum(row["train_seconds"] for row in rows), 1),
+        "test_accuracy": round(float((predicted == dataset.test_labels[: len(predicted)]).mean()), 4),
+        "best_single_test_accuracy": max(row["test_accuracy"] for row in rows),
+    }
+
+
+def part_runs(
+    part: str, params: dict, dataset: Dataset, device: torch.device, smoke: bool, trained: list
+) -> list[dict]:
+    """The part's net once (seed 0), or for the *_x3 parts once per seed and then the ensemble's row. Each net's
+    row and test-set softmax go on `trained`; the part `ensemble` reports the ensemble of all of them."""
+    if part == "ensemble":
+        return [report(ensemble_row(part, trained, dataset))] if len(trained) > 1 else []
+    members = []
     for seed in ENSEMBLE_SEEDS if part.endswith("_x3") else (0,):
         row, logits = training_run(part, params, dataset, device, smoke, seed)
-        report(row)
-        rows.append(row)
-        probabilities.append(logits.softmax(1))
-    if len(rows) > 1:
-        predicted = torch.stack(probabilities).mean(0).argmax(1).numpy()
-        rows.append(
-            {
-                "part": part,
-                "ensemble_of_seeds": list(ENSEMBLE_SEEDS),
-                "train_seconds": round(sum(row["train_seconds"] for row in rows), 1),
-                "test_accuracy": round(float((predicted == dataset.test_labels[: len(predicted)]).mean()), 4),
-                "best_single_test_accuracy": max(row["test_accuracy"] for row in rows),
-            }
-        )
-        report(rows[-1])
-    return rows
+        members.append((report(row), logits.softmax(1)))
+    trained += members
+    ensemble = [report(ensemble_row(part, members, dataset))] if len(members) > 1 else []
+    return [row for row, _ in members] + ensemble
 
 
 def synchronize(device: torch.device) -> None:
@@ -239,8 +258,9 @@ def synchronize(device: torch.device) -> None:
         torch.cuda.synchronize()
 
 
-def report(row: dict) -> None:
+def report(row: dict) -> dict:
     print(json.dumps(row), flush=True)
+    return row
 
 
 def main() -> None:
@@ -264,6 +284,7 @@ def main() -> None:
     }
     report(header)
     results: dict = {"header": header, "rows": [], "skipped": []}
+    trained: list[tuple[dict, torch.Tensor]] = []  # every net's row and test-set softmax, for the ensemble part
     start = time.perf_counter()
     for part in args.parts.split(","):
         if time.perf_counter() - start > args.budget_s:
@@ -276,7 +297,7 @@ def main() -> None:
                 dataset, params, device, 64 if args.smoke else 224, 512 if args.smoke else 60000
             )
         else:
-            results["rows"] += part_runs(part, params, dataset, device, args.smoke)
+            results["rows"] += part_runs(part, params, dataset, device, args.smoke, trained)
         print(f"{part}: {time.perf_counter() - part_start:.1f} s", flush=True)
         args.out.parent.mkdir(parents=True, exist_ok=True)
         args.out.write_text(json.dumps(results, indent=1) + "\n")

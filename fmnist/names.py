@@ -9,7 +9,7 @@ FEATURE_SETS = ("raw", "scatnet", "scatnet_rich", "scatnet_hog", "resnet18", "ef
 
 CLASSIFY_MODELS = ("lda", "qda", "logreg", "linear_svc", "svm", "random_forest", "knn", "mlp", "hgb")
 
-SMALL_ARCHS = ("mlp", "dense2", "cnn1", "lenet5", "lenet5_bn", "lenet5_boosted", "convnet_bn")
+SMALL_ARCHS = ("mlp", "dense2", "cnn1", "lenet5", "lenet5_bn", "lenet5_boosted", "convnet_bn", "resnet9")
 IMAGENET_ARCHS = ("resnet18", "vgg16_bn", "efficientnet_lite0")
 ARCHS = SMALL_ARCHS + IMAGENET_ARCHS
 

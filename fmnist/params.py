@@ -245,7 +245,9 @@ SCHEMA = Section(
                 "crop_padding": Int(0, 8),
                 "hflip": Bool(),
                 "random_erasing": Float(0.0, 1.0),
+                "ema": Float(0.0, 1.0, hi_open=True),
                 "tta_hflip": Bool(),
+                "tta_shift": Int(0, 4),
                 "channels_last": Bool(),
                 "compile": Bool(),
                 "amp": Bool(),
@@ -276,6 +278,7 @@ SCHEMA = Section(
                         **EPOCHS,
                     }
                 ),
+                "resnet9": Section({"channels": ListOf(Int(1, 4096), min_len=4, max_len=4), **EPOCHS}),
                 "resnet18": FINE_TUNING,
                 "vgg16_bn": Section({**WEIGHTS, **BACKBONE_TRAINING}),
                 "efficientnet_lite0": FINE_TUNING,

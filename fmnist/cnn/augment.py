@@ -45,6 +45,17 @@ def random_crop(x: torch.Tensor, padding: int, generator: torch.Generator) -> to
     return padded[torch.arange(n)[:, None, None].to(x.device), rows.to(x.device), cols.to(x.device)]
 
 
+def translate(x: torch.Tensor, step: int) -> torch.Tensor:
+    """Every image of N x H x W moved `step` pixels down and right (up and left when negative), zero filling the
+    uncovered border (the background): a fixed crop of the zero-padded image, as random_crop draws them."""
+    if step == 0:
+        return x
+    h, w = x.shape[-2:]
+    padded = F.pad(x, (abs(step),) * 4)
+    start = abs(step) - step
+    return padded[:, start : start + h, start : start + w]
+
+
 def random_erase(x: torch.Tensor, probability: float, generator: torch.Generator) -> torch.Tensor:
     """Per image of N x C x H x W, with `probability`, one random rectangle set to 0. The rectangle's area share
     and log aspect ratio are uniform in ERASE_SCALE and ERASE_RATIO, its sides clipped to the image. Draws

@@ -17,12 +17,17 @@ from torch import nn
 from tqdm import tqdm
 
 from fmnist.classes import NUM_CLASSES
+from fmnist.cnn.augment import translate
+from fmnist.cnn.ema import WeightAverage
 from fmnist.device import autocast
 from fmnist.errors import PipelineError
 
 log = logging.getLogger(__name__)
 
 EVAL_BATCH = 1000
+# Test-time shifts (with `model.tta_shift`, as cifar10-airbench's TTA): the image itself weighs 1/2, its copies
+# moved `tta_shift` pixels down-right and up-left 1/4 each.
+SHIFT_WEIGHTS = ((0, 0.5), (1, 0.25), (-1, 0.25))
 
 
 @dataclass(frozen=True)
@@ -42,7 +47,9 @@ class Recipe:
     crop_padding: int
     hflip: bool
     random_erasing: float
+    ema: float  # decay of the weights' moving average that is validated and saved (0: off; fmnist.cnn.ema)
     tta_hflip: bool
+    tta_shift: int  # test-time shifts of this many pixels, diagonally both ways (0: off; see predict_logits)
     channels_last: bool
     compile: bool
     amp: bool
@@ -88,13 +95,14 @@ class TrainingData:
 @dataclass
 class Trainer:
     """What a training step uses and changes: the network the batches go through (`torch.compile`d when
-    `recipe.compile`), its optimizer, per-batch schedule and mixed-precision gradient scaler, where it
-    reports its curves, and its name in progress bars and messages."""
+    `recipe.compile`), its optimizer, per-batch schedule and mixed-precision gradient scaler, the moving average
+    of its weights (`recipe.ema`), where it reports its curves, and its name in progress bars and messages."""
 
     model: nn.Module
     optimizer: torch.optim.Optimizer
     schedule: torch.optim.lr_scheduler.LRScheduler
     scaler: torch.amp.GradScaler
+    average: WeightAverage | None
     recipe: Recipe
     device: torch.device
     logger: Logger
@@ -185,19 +193,29 @@ def predict_logits(
 ) -> torch.Tensor:
     """Logits (float32, CPU) of `images` (uint8 N x 28 x 28) in eval mode, in order.
 
-    With `tta` and `recipe.tta_hflip`, a net trained on flipped images (`pipeline.hflip`) scores each
-    image as the mean of its own and its mirror image's logits (test-time augmentation: used for the
-    final scores only, not for early stopping or the boosting selection, where it would double the cost).
+    With `tta` (test-time augmentation: for the final scores only, not for early stopping or the boosting
+    selection, where it would multiply the cost), `recipe.tta_hflip` scores a net trained on flipped images
+    (`pipeline.hflip`) as the mean of each image's and its mirror image's logits, and `recipe.tta_shift` adds
+    shifted copies of each image (SHIFT_WEIGHTS). Shifts help the ResNet-9 and nets trained on random crops, and
+    lower every default-run net's test accuracy (docs/BENCHMARKS.md, session 10): hence off by default.
     """
     model.eval()
     mirrored = tta and recipe.tta_hflip and pipeline.hflip
+    shifts = SHIFT_WEIGHTS if tta and recipe.tta_shift else ((0, 1.0),)
+
+    def scores(x: torch.Tensor) -> torch.Tensor:
+        logits = model(_prepare(x, device, recipe.channels_last)).float()
+        if mirrored:
+            logits = (logits + model(_prepare(x.flip(-1), device, recipe.channels_last)).float()) / 2
+        return logits
+
     out = []
     for start in range(0, len(images), EVAL_BATCH):
-        x = pipeline.eval(images[start : start + EVAL_BATCH].to(device, non_blocking=True))
+        batch = images[start : start + EVAL_BATCH].to(device, non_blocking=True)
         with autocast(device, recipe.amp):
-            logits = model(_prepare(x, device, recipe.channels_last)).float()
-            if mirrored:
-                logits = (logits + model(_prepare(x.flip(-1), device, recipe.channels_last)).float()) / 2
+            logits = sum(
+                weight * scores(pipeline.eval(translate(batch, step * recipe.tta_shift))) for step, weight in shifts
+            )
         out.append(logits.cpu())
     return torch.cat(out) if out else torch.empty(0, NUM_CLASSES)
 
@@ -214,7 +232,8 @@ def make_trainer(
     model: nn.Module, train_size: int, recipe: Recipe, device: torch.device, logger: Logger, name: str
 ) -> Trainer:
     """`model` on `device` (channels-last and compiled as the recipe says) with a fresh optimizer, a per-batch
-    schedule over all `recipe.epochs` of `train_size` images and a gradient scaler (float16 on CUDA only)."""
+    schedule over all `recipe.epochs` of `train_size` images, a gradient scaler (float16 on CUDA only) and, with
+    `recipe.ema`, the moving average of its weights."""
     model.to(device)
     if recipe.channels_last:
         model.to(memory_format=torch.channels_last)
@@ -227,6 +246,7 @@ def make_trainer(
         scaler=torch.amp.GradScaler(
             enabled=recipe.amp and device.type == "cuda" and not torch.cuda.is_bf16_supported()
         ),
+        average=WeightAverage(model, recipe.ema) if recipe.ema else None,
         recipe=recipe,
         device=device,
         logger=logger,
@@ -278,6 +298,8 @@ def train_one_epoch(trainer: Trainer, data: TrainingData, generator: torch.Gener
             trainer.scaler.step(trainer.optimizer)
             trainer.scaler.update()
             trainer.schedule.step()
+            if trainer.average:
+                trainer.average.update()
             batch_loss = loss.item()
             if not math.isfinite(batch_loss):
                 batches = steps_per_epoch(len(order), recipe.batch_size)
@@ -303,10 +325,12 @@ def fit(
 ) -> FitResult:
     """Train `model` on images[data.train_idx], keep the state with the best accuracy on images[data.val_idx],
     stop after `patience` epochs without improvement. Shuffling and augmentation come from a generator seeded with
-    `recipe.seed`, so the same call gives the same result."""
+    `recipe.seed`, so the same call gives the same result. With `recipe.ema` the moving average of the weights is
+    what gets validated and kept, so `model` ends with the best average's weights."""
     if len(data.train_idx) == 0:
         raise PipelineError(f"{name}: no training images (check cnn.*.train_fraction and the boosting selection)")
     trainer = make_trainer(model, len(data.train_idx), recipe, device, logger, name)
+    validated = trainer.average.model if trainer.average else model
     generator = torch.Generator().manual_seed(recipe.seed)
     best_state, best_epoch, best_acc = None, 0, -1.0
     epochs: list[EpochResult] = []
@@ -314,7 +338,7 @@ def fit(
     for epoch in range(1, recipe.epochs + 1):
         train = train_one_epoch(trainer, data, generator, epoch)
         epochs.append(train)
-        val_loss, val_acc = evaluate(model, data, recipe, device)
+        val_loss, val_acc = evaluate(validated, data, recipe, device)
         if not math.isfinite(val_loss):  # the epoch's last steps broke the weights after its last batch loss
             raise diverged(trainer, f"validation loss after epoch {epoch}", val_loss)
         values = {
@@ -338,7 +362,7 @@ def fit(
         )
         if val_acc > best_acc:
             best_acc, best_epoch = val_acc, epoch
-            best_state = {k: v.detach().to("cpu", copy=True) for k, v in model.state_dict().items()}
+            best_state = {k: v.detach().to("cpu", copy=True) for k, v in validated.state_dict().items()}
         elif epoch - best_epoch >= recipe.patience:
             log.info(
                 "%s: early stop, no validation improvement for %d epochs (best epoch %d)",

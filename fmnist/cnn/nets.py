@@ -86,6 +86,60 @@ def convnet_bn(channels: list[int], convs_per_block: int, kernel: int, fc: list[
     return nn.Sequential(*layers)
 
 
+def conv_bn_relu(width: int, out: int) -> nn.Sequential:
+    return nn.Sequential(nn.Conv2d(width, out, 3, padding=1, bias=False), nn.BatchNorm2d(out), nn.ReLU())
+
+
+class Residual(nn.Module):
+    """x + body(x)."""
+
+    def __init__(self, *body: nn.Module) -> None:
+        super().__init__()
+        self.body = nn.Sequential(*body)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x + self.body(x)
+
+
+class GlobalMaxPool(nn.Module):
+    """N x C x H x W -> N x C, the maximum over each map (nn.AdaptiveMaxPool2d's backward has no deterministic
+    CUDA kernel; amax's has)."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x.amax(dim=(2, 3))
+
+
+class Scale(nn.Module):
+    def __init__(self, factor: float) -> None:
+        super().__init__()
+        self.factor = factor
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x * self.factor
+
+
+def resnet9(channels: list[int]) -> nn.Module:
+    """Not from the seeds: the ResNet-9 of the CIFAR-10 speed records (Myrtle's DAWNBench entry, the base of
+    cifar10-airbench), for 28 x 28 grayscale. A stem conv, then three stages (conv-BN-ReLU, 2 x 2 max pool; the
+    first and last with a residual pair of convs), global max pool and a linear layer whose logits are scaled by
+    1/8. `channels`: [stem, stage 1, stage 2, stage 3] (the original is [64, 128, 256, 512]); 28 -> 14 -> 7 -> 3."""
+    stem, first, second, third = channels
+    return nn.Sequential(
+        conv_bn_relu(1, stem),
+        conv_bn_relu(stem, first),
+        nn.MaxPool2d(2),
+        Residual(conv_bn_relu(first, first), conv_bn_relu(first, first)),
+        conv_bn_relu(first, second),
+        nn.MaxPool2d(2),
+        conv_bn_relu(second, third),
+        nn.MaxPool2d(2),
+        Residual(conv_bn_relu(third, third), conv_bn_relu(third, third)),
+        GlobalMaxPool(),
+        nn.Linear(third, NUM_CLASSES, bias=False),
+        Scale(0.125),
+    )
+
+
 class TrainOnly(nn.Module):
     """A network of which only one part (the submodule at attribute path `trainable`) trains: the rest keeps its
     weights and, unlike with a plain `requires_grad_(False)`, its batch-norm statistics, since `train()` leaves it
@@ -144,6 +198,8 @@ def build_net(arch: str, settings: dict) -> nn.Module:
         return convnet_bn(
             settings["channels"], settings["convs_per_block"], settings["kernel"], settings["fc"], settings["dropout"]
         )
+    if arch == "resnet9":
+        return resnet9(settings["channels"])
     if arch in ("resnet18", "efficientnet_lite0"):
         return fine_tuned(arch, settings, prefix)
     if arch == "vgg16_bn":

@@ -3,7 +3,7 @@
 
 import torch
 
-from fmnist.cnn.augment import ERASE_SCALE, SmallNetInput, random_crop, random_erase, random_flip
+from fmnist.cnn.augment import ERASE_SCALE, SmallNetInput, random_crop, random_erase, random_flip, translate
 
 
 def images(n: int = 64) -> torch.Tensor:
@@ -53,3 +53,12 @@ def test_the_same_seed_gives_the_same_batch_and_erasing_off_draws_nothing():
     crops_and_flips = SmallNetInput(0, False).eval(random_flip(random_crop(x, 2, without), without))
     assert torch.equal(SmallNetInput(2, True, erase=0.0).train(x, off), crops_and_flips)
     assert torch.equal(off.get_state(), without.get_state())
+
+
+def test_translate_moves_the_image_and_fills_the_border_with_background():
+    x = images(4)
+    down_right, up_left = translate(x, 2), translate(x, -2)
+    assert torch.equal(down_right[:, 2:, 2:], x[:, :-2, :-2]) and not down_right[:, :2].any()
+    assert not down_right[:, :, :2].any()
+    assert torch.equal(up_left[:, :-2, :-2], x[:, 2:, 2:]) and not up_left[:, -2:].any()
+    assert torch.equal(translate(x, 0), x)

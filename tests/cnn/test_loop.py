@@ -12,7 +12,7 @@ import torch
 import yaml
 
 from fmnist.cnn import loop
-from fmnist.cnn.augment import SmallNetInput
+from fmnist.cnn.augment import SmallNetInput, translate
 from fmnist.cnn.loop import (
     Recipe,
     TrainingData,
@@ -76,6 +76,25 @@ def test_flip_tta_scores_the_mean_of_image_and_mirror_for_nets_trained_on_flips(
     )  # never trained on flips
     no_tta = dataclasses.replace(recipe, tta_hflip=False)
     assert torch.equal(predict_logits(net, images, trained_on_flips, CPU, no_tta, tta=True), own)
+
+
+def test_shift_tta_adds_the_images_moved_both_ways_at_a_quarter_weight_each(params):
+    recipe = Recipe.from_params({**params["model"], "tta_hflip": False, "tta_shift": 2})
+    images = torch.randint(0, 256, (6, 28, 28), dtype=torch.uint8)
+    seed_everything(0)
+    net = build_net("lenet5_bn", params["cnn"]["lenet5_bn"])
+    pipeline = SmallNetInput(0, hflip=True)
+    own = predict_logits(net, images, pipeline, CPU, recipe)  # tta not asked for: one view
+    down_right = predict_logits(net, translate(images, 2), pipeline, CPU, recipe)
+    up_left = predict_logits(net, translate(images, -2), pipeline, CPU, recipe)
+    assert not torch.allclose(own, down_right) and not torch.allclose(own, up_left)
+    expected = own / 2 + down_right / 4 + up_left / 4
+    assert torch.allclose(predict_logits(net, images, pipeline, CPU, recipe, tta=True), expected, atol=1e-5)
+    with_flips = dataclasses.replace(recipe, tta_hflip=True)  # each of the three views with its mirror
+    mirrored = predict_logits(net, images, pipeline, CPU, with_flips, tta=True)
+    flipped = [predict_logits(net, translate(images, s).flip(-1), pipeline, CPU, recipe) for s in (0, 2, -2)]
+    expected_mirrored = (own + flipped[0]) / 4 + (down_right + flipped[1]) / 8 + (up_left + flipped[2]) / 8
+    assert torch.allclose(mirrored, expected_mirrored, atol=1e-5)
 
 
 def test_no_images_give_no_logits_of_every_class(params):

@@ -121,3 +121,12 @@ def test_full_fine_tuning_trains_every_layer(params):
     lite0 = build_net("efficientnet_lite0", params["cnn"]["efficientnet_lite0"])
     assert params["cnn"]["efficientnet_lite0"]["freeze"] == "none"
     assert all(p.requires_grad for p in lite0.parameters())
+
+
+def test_resnet9_takes_its_widths_from_its_channels_setting():
+    net = build_net("resnet9", {"channels": [4, 8, 12, 16]})
+    convs = [m for m in net.modules() if isinstance(m, nn.Conv2d)]
+    assert [c.out_channels for c in convs] == [4, 8, 8, 8, 12, 16, 16, 16]
+    linear = next(m for m in net.modules() if isinstance(m, nn.Linear))
+    assert linear.in_features == 16
+    assert net(torch.zeros(2, 1, 28, 28)).shape == (2, 10)
