@@ -134,6 +134,8 @@ class ListOf(Spec):
     def validate(self, key: str, value: Any) -> None:
         too_long = self.max_len is not None and isinstance(value, list) and len(value) > self.max_len
         if not isinstance(value, list) or len(value) < self.min_len or too_long:
+            if self.max_len == self.min_len:
+                raise _fail(key, value, f"a list of exactly {self.min_len} item(s)")
             most = f" and at most {self.max_len}" if self.max_len is not None else ""
             raise _fail(key, value, f"a list of at least {self.min_len}{most} item(s)")
         if self.unique and len(set(map(repr, value))) != len(value):

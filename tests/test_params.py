@@ -101,6 +101,16 @@ def test_shipped_params_are_valid(tmp_path, params):
             r"number of workers from 1 to 1024",
         ),
         (lambda p: p["classify"]["search"].update(n_jobs=0), r"`classify.search.n_jobs` = 0 is invalid: expected auto"),
+        # A decay of 1 would keep the initial weights for ever; shifts past 4 px leave a 28 x 28 image mostly border.
+        (lambda p: p["model"].update(ema=1.0), r"`model.ema` = 1.0 is invalid: expected a number in \[0.0, 1.0\)"),
+        (
+            lambda p: p["model"].update(tta_shift=5),
+            r"`model.tta_shift` = 5 is invalid: expected an integer in \[0, 4\]",
+        ),
+        (
+            lambda p: p["cnn"]["resnet9"].update(channels=[16, 32, 64]),
+            r"`cnn.resnet9.channels` = \[16, 32, 64\] is invalid: expected a list of exactly 4 item\(s\)\.",
+        ),
     ],
     ids=[
         "unknown-leaf",
@@ -127,6 +137,9 @@ def test_shipped_params_are_valid(tmp_path, params):
         "momentum-one-float",
         "n-jobs-word",
         "n-jobs-zero",
+        "ema-one",
+        "tta-shift-too-far",
+        "resnet9-three-widths",
     ],
 )
 def test_invalid_params_stop_with_one_message_naming_the_key(tmp_path, params, edit, message):
