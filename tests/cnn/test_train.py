@@ -184,6 +184,19 @@ def test_unboosted_convnet_is_one_net_that_round_trips(params, prepared, tmp_pat
     assert (curves / "val" / "acc.tsv").is_file() and not (curves / "net1").exists()
 
 
+def test_with_ema_and_shifts_the_averaged_net_is_saved_and_scores_as_reported(params, prepared, tmp_path):
+    """`model.ema`: the checkpoint holds the weights' average, not the raw weights (a run without it saves other
+    weights), and with `model.tta_shift` the saved net, scored with the shifted views, gives the stage's predictions."""
+    checkpoints = {}
+    for ema in (0.0, 0.9):
+        settings = copy.deepcopy(params)
+        settings["model"].update(ema=ema, tta_shift=1)
+        metrics = train("lenet5_bn", settings, prepared, tmp_path / str(ema))
+        model, _ = assert_checkpoint_scores_as_reported("lenet5_bn", settings, prepared, tmp_path / str(ema), metrics)
+        checkpoints[ema] = model.state_dict()
+    assert any(not torch.equal(checkpoints[0.0][k], checkpoints[0.9][k]) for k in checkpoints[0.0])
+
+
 def test_the_checkpoint_is_the_best_epochs_state_not_the_last_ones(params, prepared, tmp_path, monkeypatch):
     accuracies, states = iter([0.3, 0.8, 0.5, 0.7]), []  # epoch 2 best; patience 2 stops after epoch 4
 
