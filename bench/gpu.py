@@ -192,7 +192,11 @@ def train_and_score(
     logits = predict_logits(net, test_images, pipeline, device, recipe, tta=True)
     predicted = logits.argmax(1).numpy()
     test_labels = dataset.test_labels[: len(predicted)]
-    unshifted = predict_logits(net, test_images, pipeline, device, replace(recipe, tta_shift=0), tta=True)
+    unshifted = (
+        predict_logits(net, test_images, pipeline, device, replace(recipe, tta_shift=0), tta=True)
+        if recipe.tta_shift
+        else logits
+    )
     row = {
         "part": part,
         "arch": arch,

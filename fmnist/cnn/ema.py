@@ -24,6 +24,12 @@ class WeightAverage:
             raise ValueError(f"EMA decay must be in (0, 1), got {decay!r}")
         self.source, self.decay, self.updates = source, decay, 0
         self.model = copy.deepcopy(source).eval().requires_grad_(False)
+        # The tensors to update, paired once: state_dict values share storage with the modules, which change them
+        # in place (optimizer steps, batch-norm statistics), so the pairs stay valid for the whole run.
+        pairs = list(zip(self.model.state_dict().values(), source.state_dict().values(), strict=True))
+        self.averaged = [mine for mine, _ in pairs if mine.is_floating_point()]
+        self.current = [theirs for mine, theirs in pairs if mine.is_floating_point()]
+        self.counters = [(mine, theirs) for mine, theirs in pairs if not mine.is_floating_point()]
 
     def current_decay(self) -> float:
         return min(self.decay, (1 + self.updates) / (10 + self.updates))
@@ -33,12 +39,6 @@ class WeightAverage:
         """Move every floating-point tensor of the average towards the source's by (1 - decay); copy the others
         (batch-norm step counters)."""
         self.updates += 1
-        weight = 1.0 - self.current_decay()
-        averaged, current = [], []
-        for mine, theirs in zip(self.model.state_dict().values(), self.source.state_dict().values(), strict=True):
-            if mine.is_floating_point():
-                averaged.append(mine)
-                current.append(theirs.detach())
-            else:
-                mine.copy_(theirs)
-        torch._foreach_lerp_(averaged, current, weight)
+        torch._foreach_lerp_(self.averaged, self.current, 1.0 - self.current_decay())
+        for mine, theirs in self.counters:
+            mine.copy_(theirs)
