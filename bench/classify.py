@@ -1,4 +1,5 @@
-"""Times every classify@<feature>-<model> stage on the real data and prints the tables for the README.
+"""Times every classify@<feature>-<model> and classify_wide@<feature>-<model> stage on the real data and prints the
+tables for the README.
 
 The stages run through one `dvc repro --force --single-item <stages>` (one DVC process, as a user's
 `dvc repro` runs them), so the timed runs are the pipeline's own runs and dvc.lock records them; the
@@ -29,6 +30,7 @@ from dvc.repo import Repo
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the repository root, for `python bench/classify.py`
 
+from bench.gpu import cpu_model
 from fmnist.layout import Layout
 from fmnist.records import load_record
 from stages.classify import parse_args as stage_args
@@ -36,15 +38,16 @@ from stages.classify import parse_args as stage_args
 REPO = Path(__file__).resolve().parents[1]
 BUDGET_SECONDS = 30 * 60
 WALL_TIMES = REPO / "bench" / "results" / "classify-wall.json"
-RUNNING = re.compile(r"Running stage '(classify@[^']+)'")
+CLASSIFY_STAGES = ("classify@", "classify_wide@")  # the two matrices of the same stage (dvc.yaml)
+RUNNING = re.compile(r"Running stage '((?:classify|classify_wide)@[^']+)'")
 WHOLE_RUN = "dvc repro process of the last run"  # DVC's start-up included
 
 
 def classify_stages() -> list[tuple[str, str, str]]:
-    """(stage name, feature, model) of every classify matrix stage in dvc.yaml, in dvc.yaml's order."""
+    """(stage name, feature, model) of every classify and classify_wide stage in dvc.yaml, in dvc.yaml's order."""
     found = []
     for stage in Repo(str(REPO)).index.stages:
-        if stage.addressing.startswith("classify@"):
+        if stage.addressing.startswith(CLASSIFY_STAGES):
             words = shlex.split(stage.cmd)
             args = stage_args(words[words.index("-m") + 2 :])
             found.append((stage.addressing, args.feature, args.model))
@@ -63,7 +66,11 @@ def load_wall_times() -> dict[str, dict]:
 
 def save_wall_time(name: str, seconds: float) -> None:
     times = load_wall_times()
-    times[name] = {"seconds": round(seconds, 1), "timed": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")}
+    times[name] = {
+        "seconds": round(seconds, 1),
+        "timed": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "cpu": cpu_model(),
+    }
     WALL_TIMES.parent.mkdir(parents=True, exist_ok=True)
     WALL_TIMES.write_text(json.dumps(times, indent=2, sort_keys=True) + "\n")
 
@@ -117,7 +124,7 @@ def print_tables(stages: list[tuple[str, str, str]]) -> None:
         return f"{metrics[f, m]['test_accuracy']:.4f}" if (f, m) in metrics else "-"
 
     def phases(f, m):
-        if (f, m) not in metrics:
+        if "search_seconds" not in metrics.get((f, m), {}):  # no record, or its details not checked out
             return "-"
         r = metrics[f, m]
         return f"{r['search_seconds']:.0f} / {r['fit_seconds']:.0f} / {r['predict_seconds']:.0f}"
@@ -135,6 +142,8 @@ def print_tables(stages: list[tuple[str, str, str]]) -> None:
         f"budget {BUDGET_SECONDS / 60:.0f} min: "
         f"{'within' if total <= BUDGET_SECONDS else 'OVER'} budget"
     )
+    cpus = sorted({times[name].get("cpu", "not recorded") for name, _, _ in stages if name in times})
+    print(f"CPU of the timed runs: {'; '.join(cpus)}{' (compare times only within one CPU)' if len(cpus) > 1 else ''}")
     if WHOLE_RUN in times:
         print(
             "The last run's whole `dvc repro` process, DVC's start-up included: "

@@ -5,7 +5,7 @@
 
 The run is `dvc repro --force --single-item train_cnn@<arch> ...` (so dvc.lock records it) timed
 end to end: process start, data loading, training, validation and test scoring of every stage. The
-budget is 30 minutes for all default stages together on 2 CPU cores; the best CNN must reach 0.935.
+budget is 30 minutes for all default stages together on 2 CPU cores; the best CNN's target is 0.945 (issue 16).
 """
 
 from __future__ import annotations
@@ -19,9 +19,13 @@ from pathlib import Path
 
 import yaml
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the repository root, for `python bench/cnn_budget.py`
+
+from bench.gpu import cpu_model
+
 REPO = Path(__file__).resolve().parents[1]
 BUDGET_SECONDS = 30 * 60
-BEST_CNN_TARGET = 0.935
+BEST_CNN_TARGET = 0.945
 # Test accuracy the course reports give for each architecture (../shared/seeds/README.md); None: no number.
 REPORT_ACCURACY = {
     "mlp": 0.8812,
@@ -31,10 +35,11 @@ REPORT_ACCURACY = {
     "lenet5_bn": None,
     "lenet5_boosted": 0.9082,
     "convnet_bn": 0.9212,
+    "resnet9": None,  # not from the seeds
     "resnet18": 0.9433,
     "vgg16_bn": 0.9385,
 }
-CONVOLUTIONAL = {"cnn1", "lenet5", "lenet5_bn", "lenet5_boosted", "convnet_bn", "resnet18", "vgg16_bn"}
+CONVOLUTIONAL = {"cnn1", "lenet5", "lenet5_bn", "lenet5_boosted", "convnet_bn", "resnet9", "resnet18", "vgg16_bn"}
 
 
 def table(archs: list[str]) -> tuple[str, dict[str, dict]]:
@@ -89,7 +94,7 @@ def main() -> int:
         a for a, m in metrics.items() if REPORT_ACCURACY[a] is not None and m["test_accuracy"] < REPORT_ACCURACY[a]
     ]
     print("below their course report's number:", ", ".join(below) if below else "none")
-    print(f"device: {next(iter(metrics.values()))['device']}")
+    print(f"device: {next(iter(metrics.values()))['device']}, CPU {cpu_model()}")
     return 0
 
 

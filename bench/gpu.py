@@ -69,6 +69,8 @@ WIDER = {"channels": [128, 256, 512], "convs_per_block": 2, "fc": [512]}
 # Issue 16's levers, each on for the whole schedule (no early stop): a moving average of the weights, validated
 # and saved (model.ema), and test-time shifts of 1 pixel (model.tta_shift).
 AVERAGED = {"crop_padding": 2, "ema": 0.999, "tta_shift": 1}
+# The full-width ResNet-9 of session 10's GPU figures, without the CPU default's own recipe (cnn.resnet9.recipe).
+FULL_RESNET9 = {"channels": [64, 128, 256, 512], "recipe": {}}
 # The candidates for the GPU accuracy target: part -> (arch, cnn.<arch> changes, model changes).
 CANDIDATES = {
     "convnet_wide": ("convnet_bn", {"channels": [64, 128, 256], "convs_per_block": 2, "fc": [256], "epochs": 30}, {}),
@@ -86,9 +88,9 @@ CANDIDATES = {
     # The default run's convnet_bn (its 11 epochs, early stopping) with the two levers, at two decays.
     "convnet_bn_ema": ("convnet_bn", {}, {"ema": 0.999, "tta_shift": 1}),
     "convnet_bn_ema99": ("convnet_bn", {}, {"ema": 0.99, "tta_shift": 1}),
-    "resnet9": ("resnet9", {"epochs": 30}, {**AVERAGED, "patience": 30}),
+    "resnet9": ("resnet9", {**FULL_RESNET9, "epochs": 30}, {**AVERAGED, "patience": 30}),
     "convnet_wider_ema": ("convnet_bn", {**WIDER, "epochs": 30}, {**AVERAGED, "patience": 30}),
-    "resnet9_erase": ("resnet9", {"epochs": 40}, {**AVERAGED, "random_erasing": 0.5, "patience": 40}),
+    "resnet9_erase": ("resnet9", {**FULL_RESNET9, "epochs": 40}, {**AVERAGED, "random_erasing": 0.5, "patience": 40}),
 }
 CANDIDATES["resnet9_erase_x3"] = CANDIDATES["resnet9_erase"]  # seeds 0, 1, 2: how much of its lead is the seed
 

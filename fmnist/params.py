@@ -15,7 +15,7 @@ from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from fmnist.errors import PipelineError
 from fmnist.names import ARCHS, CLASSIFY_MODELS, FEATURE_SETS, METHODS
-from fmnist.schema import Bool, Choice, Float, Int, ListOf, MapOf, Nullable, OneOf, Section, Spec, Str
+from fmnist.schema import Bool, Choice, Float, Int, ListOf, MapOf, Nullable, OneOf, Overrides, Section, Spec, Str
 
 # Fashion-MNIST's training set holds 6,000 images of every class, and prepare holds out
 # round(val_fraction x 6,000) of each (fmnist.data.dataset.stratified_val_indices; Python rounds half to even,
@@ -39,6 +39,21 @@ class ValFraction(Spec):
                 f"{TRAIN_IMAGES_PER_CLASS:,} training images per class rounds to 0, so the validation split would "
                 f"be empty. Use at least {MIN_VAL_FRACTION:g}, the smallest value that holds out one image of every "
                 "class. Fix it in params.yaml (or in your `dvc exp run -S` override)."
+            )
+
+
+@dataclass(frozen=True)
+class ClassifySection(Section):
+    """`classify`: its keys, and two stage matrices that share no feature set (classify@<set>-<model> and
+    classify_wide@<set>-<model> would write the same files, which DVC refuses with a less direct message)."""
+
+    def validate(self, key: str, value: Any) -> None:
+        super().validate(key, value)
+        shared = [name for name in value["features"] if name in value["wide_features"]]
+        if shared:
+            raise PipelineError(
+                f"params.yaml: `classify.features` and `classify.wide_features` both list {shared[0]}: its "
+                f"classify@ and classify_wide@ stages would write the same files. List it in one of the two."
             )
 
 
@@ -121,6 +136,35 @@ FINE_TUNING = Section(
         "train_fraction": Float(0.0, 1.0, lo_open=True),
     }
 )
+
+
+# The shared training recipe (`model:`) of every train_cnn stage.
+MODEL_FIELDS: dict[str, Spec] = {
+    "optimizer": Choice("sgd", "adam", "adamw"),
+    "lr": Float(0.0, 10.0, lo_open=True),
+    "momentum": Float(0.0, 1.0, hi_open=True),
+    "weight_decay": Float(0.0, 1.0),
+    "epochs": Int(1, 1000),
+    "batch_size": Int(1, 65536),
+    "patience": Int(1, 1000),
+    "schedule": Choice("onecycle", "cosine", "constant"),
+    "warmup_fraction": Float(0.0, 0.9),
+    "label_smoothing": Float(0.0, 1.0, hi_open=True),
+    "crop_padding": Int(0, 8),
+    "hflip": Bool(),
+    "random_erasing": Float(0.0, 1.0),
+    "ema": Float(0.0, 1.0, hi_open=True),
+    "tta_hflip": Bool(),
+    "tta_shift": Int(0, 4),
+    "channels_last": Bool(),
+    "compile": Bool(),
+    "amp": Bool(),
+    "device": DEVICE,
+    "cpu_threads": JOBS,
+    "seed": Int(0, 2**32 - 1),
+}
+# An architecture's own values for some of them (cnn.<arch>.recipe; its epochs are cnn.<arch>.epochs).
+RECIPE_OVERRIDES = Overrides({k: v for k, v in MODEL_FIELDS.items() if k != "epochs"}, replaces="model")
 
 
 def sweep_of(value: Spec) -> Section:
@@ -209,11 +253,13 @@ SCHEMA = Section(
                 "efficientnet_lite0": backbone_features("efficientnet_lite0", stages=7),
             }
         ),
-        "classify": Section(
+        "classify": ClassifySection(
             {
-                # The matrix of stage classify (dvc.yaml interpolates these lists).
+                # The matrices of stages classify and classify_wide (dvc.yaml interpolates these lists).
                 "features": ListOf(Choice(*FEATURE_SETS), min_len=1, unique=True),
                 "models": ListOf(Choice(*CLASSIFY_MODELS), min_len=1, unique=True),
+                "wide_features": ListOf(Choice(*FEATURE_SETS), min_len=1, unique=True),
+                "wide_models": ListOf(Choice(*CLASSIFY_MODELS), min_len=1, unique=True),
                 "search": Section(
                     {
                         "size": Int(20),
@@ -230,32 +276,7 @@ SCHEMA = Section(
         "sweeps": Section(
             {"hidden_units": sweep_of(HIDDEN_UNITS), "filters": sweep_of(FILTERS), "kernel_size": sweep_of(KERNEL_SIZE)}
         ),
-        "model": Section(
-            {
-                "optimizer": Choice("sgd", "adam", "adamw"),
-                "lr": Float(0.0, 10.0, lo_open=True),
-                "momentum": Float(0.0, 1.0, hi_open=True),
-                "weight_decay": Float(0.0, 1.0),
-                "epochs": Int(1, 1000),
-                "batch_size": Int(1, 65536),
-                "patience": Int(1, 1000),
-                "schedule": Choice("onecycle", "cosine", "constant"),
-                "warmup_fraction": Float(0.0, 0.9),
-                "label_smoothing": Float(0.0, 1.0, hi_open=True),
-                "crop_padding": Int(0, 8),
-                "hflip": Bool(),
-                "random_erasing": Float(0.0, 1.0),
-                "ema": Float(0.0, 1.0, hi_open=True),
-                "tta_hflip": Bool(),
-                "tta_shift": Int(0, 4),
-                "channels_last": Bool(),
-                "compile": Bool(),
-                "amp": Bool(),
-                "device": DEVICE,
-                "cpu_threads": JOBS,
-                "seed": Int(0, 2**32 - 1),
-            }
-        ),
+        "model": Section(MODEL_FIELDS),
         "cnn": Section(
             {
                 "mlp": Section(
@@ -278,7 +299,9 @@ SCHEMA = Section(
                         **EPOCHS,
                     }
                 ),
-                "resnet9": Section({"channels": ListOf(Int(1, 4096), min_len=4, max_len=4), **EPOCHS}),
+                "resnet9": Section(
+                    {"channels": ListOf(Int(1, 4096), min_len=4, max_len=4), "recipe": RECIPE_OVERRIDES, **EPOCHS}
+                ),
                 "resnet18": FINE_TUNING,
                 "vgg16_bn": Section({**WEIGHTS, **BACKBONE_TRAINING}),
                 "efficientnet_lite0": FINE_TUNING,

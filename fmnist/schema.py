@@ -162,6 +162,27 @@ class MapOf(Spec):
 
 
 @dataclass(frozen=True)
+class Overrides(Spec):
+    """A mapping of some of `fields`' keys, each checked by its spec: values that replace another section's
+    (for example an architecture's own `recipe`, over the shared `model` section)."""
+
+    fields: Mapping[str, Spec]
+    replaces: str  # the section whose values these replace, for the messages
+
+    def validate(self, key: str, value: Any) -> None:
+        if not isinstance(value, Mapping):
+            raise _fail(key, value, f"a mapping of `{self.replaces}` keys to the values that replace them")
+        for name, item in value.items():
+            if name not in self.fields:
+                raise PipelineError(
+                    f"params.yaml: unknown key `{key}.{name}`; it may replace these `{self.replaces}` keys: "
+                    f"{', '.join(sorted(self.fields))}. Check the spelling in params.yaml (or in your `dvc exp run -S` "
+                    "override)."
+                )
+            self.fields[name].validate(f"{key}.{name}", item)
+
+
+@dataclass(frozen=True)
 class Section(Spec):
     """A mapping with exactly these keys."""
 

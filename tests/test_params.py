@@ -53,6 +53,15 @@ def test_shipped_params_are_valid(tmp_path, params):
             r"`classify.models\[1\]` = 'svn' is invalid: expected one of 'lda'",
         ),
         (
+            lambda p: p["classify"].update(wide_features=["scatnet_hog", "raw"]),
+            r"`classify.features` and `classify.wide_features` both list raw: its classify@ and classify_wide@ stages "
+            r"would write the same files",
+        ),
+        (
+            lambda p: p["classify"].update(wide_models=[]),
+            r"`classify.wide_models` = \[\] is invalid: expected a list of at least 1 item\(s\)",
+        ),
+        (
             lambda p: p["visualize"].update(features=["raw", "raw"]),
             r"`visualize.features` = \['raw', 'raw'\] is invalid",
         ),
@@ -111,6 +120,27 @@ def test_shipped_params_are_valid(tmp_path, params):
             lambda p: p["cnn"]["resnet9"].update(channels=[16, 32, 64]),
             r"`cnn.resnet9.channels` = \[16, 32, 64\] is invalid: expected a list of exactly 4 item\(s\)\.",
         ),
+        # An arch's own recipe values are checked as the `model` key they replace; its epochs have their own key.
+        (
+            lambda p: p["cnn"]["resnet9"]["recipe"].update(crop_paddin=2),
+            r"unknown key `cnn.resnet9.recipe.crop_paddin`; it may replace these `model` keys: amp, batch_size",
+        ),
+        (
+            lambda p: p["cnn"]["resnet9"]["recipe"].update(epochs=20),
+            r"unknown key `cnn.resnet9.recipe.epochs`; it may replace these `model` keys: ",
+        ),
+        (
+            lambda p: p["cnn"]["resnet9"]["recipe"].update(crop_padding=9),
+            r"`cnn.resnet9.recipe.crop_padding` = 9 is invalid: expected an integer in \[0, 8\]",
+        ),
+        (
+            lambda p: p["cnn"]["resnet9"]["recipe"].update(random_erasing=math.nan),
+            r"`cnn.resnet9.recipe.random_erasing` = nan is invalid: expected a finite number in \[0.0, 1.0\]",
+        ),
+        (
+            lambda p: p["cnn"]["resnet9"].update(recipe=[2]),
+            r"`cnn.resnet9.recipe` = \[2\] is invalid: expected a mapping of `model` keys to the values",
+        ),
     ],
     ids=[
         "unknown-leaf",
@@ -122,6 +152,8 @@ def test_shipped_params_are_valid(tmp_path, params):
         "str-for-list",
         "missing",
         "unknown-model",
+        "set-in-both-matrices",
+        "no-wide-models",
         "repeated-feature-set",
         "max-train-unknown-feature-set",
         "nan-lr",
@@ -140,6 +172,11 @@ def test_shipped_params_are_valid(tmp_path, params):
         "ema-one",
         "tta-shift-too-far",
         "resnet9-three-widths",
+        "recipe-unknown-key",
+        "recipe-epochs-has-its-own-key",
+        "recipe-out-of-range",
+        "recipe-nan",
+        "recipe-not-a-mapping",
     ],
 )
 def test_invalid_params_stop_with_one_message_naming_the_key(tmp_path, params, edit, message):

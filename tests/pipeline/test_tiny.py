@@ -1,5 +1,6 @@
 """The DVC pipeline end to end on tiny synthetic data: repro, no-op repro, and what a param change re-runs."""
 
+import itertools
 import json
 
 import numpy as np
@@ -81,6 +82,18 @@ def test_the_classify_lists_add_stages_without_rerunning_the_others(project):
         assert sorted(runs) == sorted(
             ["check_params"] + [f"classify@{f}-svm" for f in project.params()["classify"]["features"]]
         )
+    with project.edited_params(lambda p: p["classify"].update(wide_models=["lda", "knn"])):
+        assert project.stages_that_would_run() == ["check_params", "classify_wide@efficientnet_lite0-knn"]
+
+
+def test_a_model_in_both_matrices_reruns_its_stages_in_both(project):
+    params = project.params()["classify"]
+    with project.edited_params(lambda p: p["classify"]["lda"]["grid"].update(shrinkage=[0.001])):
+        assert sorted(project.stages_that_would_run()) == sorted(
+            ["check_params"]
+            + [f"classify@{f}-lda" for f in params["features"]]
+            + [f"classify_wide@{f}-lda" for f in params["wide_features"]]
+        )
 
 
 def test_one_arch_setting_reruns_only_that_arch(project):
@@ -88,19 +101,22 @@ def test_one_arch_setting_reruns_only_that_arch(project):
         assert project.stages_that_would_run() == ["check_params", "train_cnn@mlp"]
 
 
-def test_classify_outputs_for_every_feature_and_model(project):
-    features, models = project.params()["classify"]["features"], project.params()["classify"]["models"]
-    assert features == ["raw", "scatnet", "efficientnet_lite0"]  # tests/support/tiny_params.py
-    for feature in features:
-        for model in models:
-            metrics = json.loads((project.root / "metrics" / "classify" / f"{feature}-{model}.json").read_text())
-            assert sorted(metrics) == ["cv_accuracy_mean", "macro_f1", "test_accuracy"]
-            details = json.loads((project.root / "details" / "classify" / f"{feature}-{model}.json").read_text())
-            assert (details["feature"], details["model"], details["train_size"]) == (feature, model, 200)
-            assert {"per_class", "confusion_matrix", "best_params", "fit_seconds"} <= set(details)
-            assert not set(details) & set(metrics)
-            lines = (project.root / "plots" / "classify" / f"{feature}-{model}.csv").read_text().splitlines()
-            assert lines[0] == "index,actual,predicted" and len(lines) == 51
+def test_classify_outputs_for_every_feature_and_model_of_both_matrices(project):
+    params = project.params()["classify"]
+    # tests/support/tiny_params.py: two sets with two models, and a wide set with one of them
+    assert (params["features"], params["models"]) == (["raw", "scatnet"], ["lda", "knn"])
+    assert (params["wide_features"], params["wide_models"]) == (["efficientnet_lite0"], ["lda"])
+    pairs = [*itertools.product(params["features"], params["models"]), ("efficientnet_lite0", "lda")]
+    for feature, model in pairs:
+        metrics = json.loads((project.root / "metrics" / "classify" / f"{feature}-{model}.json").read_text())
+        assert sorted(metrics) == ["cv_accuracy_mean", "macro_f1", "test_accuracy"]
+        details = json.loads((project.root / "details" / "classify" / f"{feature}-{model}.json").read_text())
+        assert (details["feature"], details["model"], details["train_size"]) == (feature, model, 200)
+        assert {"per_class", "confusion_matrix", "best_params", "fit_seconds"} <= set(details)
+        assert not set(details) & set(metrics)
+        lines = (project.root / "plots" / "classify" / f"{feature}-{model}.csv").read_text().splitlines()
+        assert lines[0] == "index,actual,predicted" and len(lines) == 51
+    assert not (project.root / "metrics" / "classify" / "efficientnet_lite0-knn.json").exists()  # not a wide model
 
 
 def test_dvc_plots_show_draws_the_cnn_learning_curves(project, tmp_path):

@@ -30,10 +30,13 @@ def tiny_classify(params: dict) -> None:
     Principal components stay below the 13 rows per class of a 3-fold search on 200 images.
     """
     classify = params["classify"]
-    # Three feature sets (one of each kind: pixels, scattering, a pretrained backbone), two models: each stage is
-    # a process of its own. Every model's pipeline and grid are checked in tests/classical/test_classify.py.
-    classify["features"] = ["raw", "scatnet", "efficientnet_lite0"]
+    # Three feature sets (one of each kind: pixels, scattering, a pretrained backbone), the backbone's as a wide set
+    # with one model of the two: each stage is a process of its own. Every model's pipeline and grid are checked in
+    # tests/classical/test_classify.py.
+    classify["features"] = ["raw", "scatnet"]
     classify["models"] = ["lda", "knn"]
+    classify["wide_features"] = ["efficientnet_lite0"]
+    classify["wide_models"] = ["lda"]
     classify["search"].update(size=200, folds=3, n_jobs=1)
     classify["qda"]["grid"].update(pca=[4, 8])
     classify["logreg"]["grid"].update(pca=[16])

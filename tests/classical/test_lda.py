@@ -1,0 +1,47 @@
+"""CholeskyLDA: scikit-learn's least-squares LDA, its solve by Cholesky instead of SVD."""
+
+import numpy as np
+import pytest
+from scipy import linalg
+from sklearn.discriminant_analysis import LinearDiscriminantAnalysis
+
+from fmnist.classical import lda
+from fmnist.classical.lda import CholeskyLDA
+
+
+def blobs(rows: int, features: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    y = rng.integers(0, 4, rows)
+    x = rng.normal(size=(rows, features)) + y[:, None] * rng.normal(size=features)
+    return x, y
+
+
+@pytest.mark.parametrize("shrinkage", [1e-4, 0.3, "auto"])
+def test_it_fits_and_predicts_as_the_stock_lsqr_solver(shrinkage):
+    x, y = blobs(400, 30)
+    ours = CholeskyLDA(solver="lsqr", shrinkage=shrinkage).fit(x, y)
+    stock = LinearDiscriminantAnalysis(solver="lsqr", shrinkage=shrinkage).fit(x, y)
+    np.testing.assert_allclose(ours.coef_, stock.coef_, rtol=1e-7, atol=1e-9)
+    np.testing.assert_allclose(ours.intercept_, stock.intercept_, rtol=1e-7, atol=1e-9)
+    np.testing.assert_allclose(ours.covariance_, stock.covariance_)
+    test_x, _ = blobs(200, 30, seed=1)
+    assert (ours.predict(test_x) == stock.predict(test_x)).all()
+
+
+def test_a_positive_definite_covariance_never_takes_the_svd_solve(monkeypatch):
+    def refuse(*args, **kwargs):
+        raise AssertionError("lstsq called for a positive definite covariance")
+
+    monkeypatch.setattr(lda.linalg, "lstsq", refuse)
+    x, y = blobs(300, 20)
+    CholeskyLDA(solver="lsqr", shrinkage=1e-4).fit(x, y)
+
+
+def test_a_singular_covariance_falls_back_to_the_svd_solve():
+    # 20 rows, 50 features and no shrinkage: the covariance has rank below 50, so Cholesky fails.
+    x, y = blobs(20, 50)
+    with pytest.raises(linalg.LinAlgError):
+        linalg.cholesky(CholeskyLDA(solver="lsqr").fit(x, y).covariance_)
+    ours = CholeskyLDA(solver="lsqr").fit(x, y)
+    stock = LinearDiscriminantAnalysis(solver="lsqr").fit(x, y)
+    np.testing.assert_allclose(ours.coef_, stock.coef_, rtol=1e-6, atol=1e-8)

@@ -1,0 +1,43 @@
+"""What one architecture trains with: the shared `model` recipe, overridden by the arch's own `recipe` and epochs."""
+
+from pathlib import Path
+
+import yaml
+
+from fmnist.cnn.augment import SmallNetInput
+from fmnist.cnn.recipes import effective_recipe, input_pipeline
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def shipped_params() -> dict:
+    return yaml.safe_load((REPO / "params.yaml").read_text())
+
+
+def test_an_archs_own_recipe_replaces_the_shared_values_it_names_and_only_those():
+    params = shipped_params()
+    model = {**params["model"], "crop_padding": 0, "random_erasing": 0.0, "tta_shift": 0, "lr": 0.002}
+    settings = {**params["cnn"]["resnet9"], "recipe": {"crop_padding": 2, "random_erasing": 0.25, "tta_shift": 1}}
+    recipe = effective_recipe("resnet9", model, settings)
+    assert (recipe.crop_padding, recipe.random_erasing, recipe.tta_shift) == (2, 0.25, 1)
+    assert recipe.lr == 0.002 and recipe.label_smoothing == model["label_smoothing"]
+    # The shared section is read, not changed: the next arch still trains with it.
+    other = effective_recipe("convnet_bn", model, params["cnn"]["convnet_bn"])
+    assert (other.crop_padding, other.random_erasing, other.tta_shift) == (0, 0.0, 0)
+
+
+def test_the_archs_epochs_and_its_recipe_apply_together():
+    params = shipped_params()
+    settings = {**params["cnn"]["resnet9"], "epochs": 7, "recipe": {"lr": 0.004}}
+    recipe = effective_recipe("resnet9", params["model"], settings)
+    assert (recipe.epochs, recipe.lr) == (7, 0.004)
+
+
+def test_the_input_pipeline_augments_as_the_archs_recipe_says():
+    params = shipped_params()
+    model = {**params["model"], "crop_padding": 0, "random_erasing": 0.0}
+    settings = {**params["cnn"]["resnet9"], "augment": True, "recipe": {"crop_padding": 2, "random_erasing": 0.5}}
+    recipe = effective_recipe("resnet9", model, settings)
+    assert input_pipeline("resnet9", settings, recipe) == SmallNetInput(2, model["hflip"], 0.5)
+    # `augment: false` still turns every augmentation off, the arch's own included.
+    assert input_pipeline("resnet9", {**settings, "augment": False}, recipe) == SmallNetInput(0, False)
