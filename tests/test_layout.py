@@ -75,21 +75,25 @@ def read(stage: str, fields: dict) -> set[Path]:
     }[stage]
 
 
+def script_and_fields(stage) -> tuple[str, dict]:
+    """The stage script a stage instance runs (`classify` for both classify matrices), and its arguments."""
+    module, fields = stage_module_and_fields(stage.cmd)
+    return module.__name__.rpartition(".")[2], fields
+
+
 @pytest.mark.parametrize("stage", STAGES, ids=[s.addressing for s in STAGES])
 def test_stage_outputs_are_the_layouts(stage):
-    _, fields = stage_module_and_fields(stage.cmd)
-    assert {Path(out.def_path) for out in stage.outs} == written(stage.name.partition("@")[0], fields)
+    assert {Path(out.def_path) for out in stage.outs} == written(*script_and_fields(stage))
 
 
 @pytest.mark.parametrize("stage", STAGES, ids=[s.addressing for s in STAGES])
 def test_stage_data_dependencies_are_the_layouts(stage):
-    _, fields = stage_module_and_fields(stage.cmd)
     data = {
         Path(dep.def_path)
         for dep in stage.deps
         if not isinstance(dep, ParamsDependency) and not dep.def_path.endswith(".py")
     }
-    assert data == read(stage.name.partition("@")[0], fields)
+    assert data == read(*script_and_fields(stage))
 
 
 def test_a_layout_is_rooted_where_it_is_told(tmp_path):
