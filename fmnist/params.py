@@ -53,7 +53,7 @@ class ClassifySection(Section):
         if shared:
             raise PipelineError(
                 f"params.yaml: `classify.features` and `classify.wide_features` both list {shared[0]}: its "
-                f"classify@ and classify_wide@ stages would write the same files. List it in one of the two."
+                "classify@ and classify_wide@ stages would write the same files. List it in one of the two."
             )
 
 
