@@ -110,34 +110,6 @@ WEIGHTS = {
     "weights_file": Nullable(Str()),
     "weights_sha256": Nullable(Str()),
 }
-# Every arch may train for its own number of epochs (null: model.epochs), to fit the CPU budget, and
-# may switch model.crop_padding / model.hflip augmentation off (dense nets gain nothing from shifts).
-EPOCHS = {"epochs": Nullable(Int(1, 1000)), "augment": Bool()}
-# Report 003's small nets; their sweeps (sweeps.<name>.values) take values of the same ranges.
-HIDDEN_UNITS, FILTERS, KERNEL_SIZE = Int(1, 100000), Int(1, 4096), Int(1, 28)
-LENET5 = {"activation": Choice("relu", "tanh"), "pool": Choice("avg", "max"), **EPOCHS}
-# Report 001's boosting (fmnist.cnn.boosting): nets 2 and 3 start from scratch or from net 1's weights, and
-# train for boost_epochs (null: as many as net 1).
-BOOSTING = {"boost_from": Choice("scratch", "net1"), "boost_epochs": Nullable(Int(1, 1000))}
-# The ImageNet backbones' own training adjustments: their lr is model.lr x lr_scale.
-BACKBONE_TRAINING = {
-    "input_size": Int(32, 512),
-    "crop_scale_min": Float(0.0, 1.0, lo_open=True),
-    "lr_scale": Float(0.0, 100.0, lo_open=True),
-    **EPOCHS,
-}
-# Fine-tuning a whole backbone or its new head only (`freeze: backbone`, report 002), on a seeded stratified
-# share of the training split (`train_fraction`, report 001's 10% / 50% / 100%).
-FINE_TUNING = Section(
-    {
-        **WEIGHTS,
-        **BACKBONE_TRAINING,
-        "freeze": Choice("none", "backbone"),
-        "train_fraction": Float(0.0, 1.0, lo_open=True),
-    }
-)
-
-
 # The shared training recipe (`model:`) of every train_cnn stage.
 MODEL_FIELDS: dict[str, Spec] = {
     "optimizer": Choice("sgd", "adam", "adamw"),
@@ -165,6 +137,33 @@ MODEL_FIELDS: dict[str, Spec] = {
 }
 # An architecture's own values for some of them (cnn.<arch>.recipe; its epochs are cnn.<arch>.epochs).
 RECIPE_OVERRIDES = Overrides({k: v for k, v in MODEL_FIELDS.items() if k != "epochs"}, replaces="model")
+# Every arch may train for its own number of epochs (null: model.epochs), to fit the CPU budget, may switch
+# model.crop_padding / model.hflip augmentation off (dense nets gain nothing from shifts), and may set its own values of
+# other `model` keys in `recipe` ({}: none).
+ARCH_TRAINING = {"epochs": Nullable(Int(1, 1000)), "augment": Bool(), "recipe": RECIPE_OVERRIDES}
+# Report 003's small nets; their sweeps (sweeps.<name>.values) take values of the same ranges.
+HIDDEN_UNITS, FILTERS, KERNEL_SIZE = Int(1, 100000), Int(1, 4096), Int(1, 28)
+LENET5 = {"activation": Choice("relu", "tanh"), "pool": Choice("avg", "max"), **ARCH_TRAINING}
+# Report 001's boosting (fmnist.cnn.boosting): nets 2 and 3 start from scratch or from net 1's weights, and
+# train for boost_epochs (null: as many as net 1).
+BOOSTING = {"boost_from": Choice("scratch", "net1"), "boost_epochs": Nullable(Int(1, 1000))}
+# The ImageNet backbones' own training adjustments: their lr is model.lr x lr_scale.
+BACKBONE_TRAINING = {
+    "input_size": Int(32, 512),
+    "crop_scale_min": Float(0.0, 1.0, lo_open=True),
+    "lr_scale": Float(0.0, 100.0, lo_open=True),
+    **ARCH_TRAINING,
+}
+# Fine-tuning a whole backbone or its new head only (`freeze: backbone`, report 002), on a seeded stratified
+# share of the training split (`train_fraction`, report 001's 10% / 50% / 100%).
+FINE_TUNING = Section(
+    {
+        **WEIGHTS,
+        **BACKBONE_TRAINING,
+        "freeze": Choice("none", "backbone"),
+        "train_fraction": Float(0.0, 1.0, lo_open=True),
+    }
+)
 
 
 def sweep_of(value: Spec) -> Section:
@@ -280,10 +279,14 @@ SCHEMA = Section(
         "cnn": Section(
             {
                 "mlp": Section(
-                    {"hidden": ListOf(Int(1, 100000), min_len=1), "dropout": Float(0.0, 1.0, hi_open=True), **EPOCHS}
+                    {
+                        "hidden": ListOf(Int(1, 100000), min_len=1),
+                        "dropout": Float(0.0, 1.0, hi_open=True),
+                        **ARCH_TRAINING,
+                    }
                 ),
-                "dense2": Section({"hidden": HIDDEN_UNITS, **EPOCHS}),
-                "cnn1": Section({"filters": FILTERS, "kernel": KERNEL_SIZE, **EPOCHS}),
+                "dense2": Section({"hidden": HIDDEN_UNITS, **ARCH_TRAINING}),
+                "cnn1": Section({"filters": FILTERS, "kernel": KERNEL_SIZE, **ARCH_TRAINING}),
                 "lenet5": Section(LENET5),
                 "lenet5_bn": Section(LENET5),
                 "lenet5_boosted": Section({**LENET5, "batch_norm": Bool(), **BOOSTING}),
@@ -296,12 +299,10 @@ SCHEMA = Section(
                         "dropout": Float(0.0, 1.0, hi_open=True),
                         "boost": Bool(),
                         **BOOSTING,
-                        **EPOCHS,
+                        **ARCH_TRAINING,
                     }
                 ),
-                "resnet9": Section(
-                    {"channels": ListOf(Int(1, 4096), min_len=4, max_len=4), "recipe": RECIPE_OVERRIDES, **EPOCHS}
-                ),
+                "resnet9": Section({"channels": ListOf(Int(1, 4096), min_len=4, max_len=4), **ARCH_TRAINING}),
                 "resnet18": FINE_TUNING,
                 "vgg16_bn": Section({**WEIGHTS, **BACKBONE_TRAINING}),
                 "efficientnet_lite0": FINE_TUNING,

@@ -141,6 +141,12 @@ def test_shipped_params_are_valid(tmp_path, params):
             lambda p: p["cnn"]["resnet9"].update(recipe=[2]),
             r"`cnn.resnet9.recipe` = \[2\] is invalid: expected a mapping of `model` keys to the values",
         ),
+        # Every arch has one, the course reports' small nets included.
+        (
+            lambda p: p["cnn"]["lenet5_bn"]["recipe"].update(channels_last="no"),
+            r"`cnn.lenet5_bn.recipe.channels_last` = 'no' is invalid: expected true or false",
+        ),
+        (lambda p: p["cnn"]["mlp"].pop("recipe"), r"missing key `cnn.mlp.recipe`"),
     ],
     ids=[
         "unknown-leaf",
@@ -177,6 +183,8 @@ def test_shipped_params_are_valid(tmp_path, params):
         "recipe-out-of-range",
         "recipe-nan",
         "recipe-not-a-mapping",
+        "small-net-recipe-wrong-type",
+        "small-net-recipe-missing",
     ],
 )
 def test_invalid_params_stop_with_one_message_naming_the_key(tmp_path, params, edit, message):

@@ -41,3 +41,11 @@ def test_the_input_pipeline_augments_as_the_archs_recipe_says():
     assert input_pipeline("resnet9", settings, recipe) == SmallNetInput(2, model["hflip"], 0.5)
     # `augment: false` still turns every augmentation off, the arch's own included.
     assert input_pipeline("resnet9", {**settings, "augment": False}, recipe) == SmallNetInput(0, False)
+
+
+def test_every_arch_has_its_own_recipe_and_a_backbones_lr_scale_applies_to_its_recipes_lr():
+    params = shipped_params()
+    assert all("recipe" in settings for settings in params["cnn"].values())
+    settings = {**params["cnn"]["efficientnet_lite0"], "lr_scale": 0.5, "recipe": {"lr": 0.004, "channels_last": False}}
+    recipe = effective_recipe("efficientnet_lite0", params["model"], settings)
+    assert (recipe.lr, recipe.channels_last) == (0.002, False)
