@@ -17,7 +17,7 @@ import torch
 import yaml
 
 from bench.gpu import cpu_model
-from fmnist.cnn import loop
+from fmnist.cnn.loop import predict_logits
 from fmnist.cnn.nets import build_net
 from fmnist.cnn.recipes import effective_recipe, input_pipeline
 from fmnist.device import use_cpu_threads
@@ -27,14 +27,9 @@ CPU = torch.device("cpu")
 
 
 def images_per_second(net: torch.nn.Module, images: torch.Tensor, pipeline, recipe, batch: int) -> float:
-    default = loop.EVAL_BATCH
-    loop.EVAL_BATCH = {**default, "cpu": batch}
-    try:
-        start = time.perf_counter()
-        loop.predict_logits(net, images, pipeline, CPU, recipe)
-        return len(images) / (time.perf_counter() - start)
-    finally:
-        loop.EVAL_BATCH = default
+    start = time.perf_counter()
+    predict_logits(net, images, pipeline, CPU, recipe, batch_size=batch)
+    return len(images) / (time.perf_counter() - start)
 
 
 def main() -> None:

@@ -192,8 +192,10 @@ def predict_logits(
     device: torch.device,
     recipe: Recipe,
     tta: bool = False,
+    batch_size: int | None = None,
 ) -> torch.Tensor:
-    """Logits (float32, CPU) of `images` (uint8 N x 28 x 28) in eval mode, in order.
+    """Logits (float32, CPU) of `images` (uint8 N x 28 x 28) in eval mode, in order, `batch_size` images a pass
+    (None: EVAL_BATCH for the device).
 
     With `tta` (test-time augmentation: for the final scores only, not for early stopping or the boosting
     selection, where it would multiply the cost), `recipe.tta_hflip` scores a net trained on flipped images
@@ -212,7 +214,7 @@ def predict_logits(
         return logits
 
     out = []
-    size = EVAL_BATCH[device.type]
+    size = batch_size or EVAL_BATCH[device.type]
     for start in range(0, len(images), size):
         batch = images[start : start + size].to(device, non_blocking=True)
         with autocast(device, recipe.amp):

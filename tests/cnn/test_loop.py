@@ -78,7 +78,7 @@ def test_flip_tta_scores_the_mean_of_image_and_mirror_for_nets_trained_on_flips(
     assert torch.equal(predict_logits(net, images, trained_on_flips, CPU, no_tta, tta=True), own)
 
 
-def test_scoring_in_batches_gives_every_images_logits_in_order(params, monkeypatch):
+def test_scoring_in_batches_gives_every_images_logits_in_order(params):
     """The CPU scores 100 images a pass (loop.EVAL_BATCH); 250 images make two full passes and a partial one."""
     recipe = Recipe.from_params(params["model"])
     images = torch.randint(0, 256, (250, 28, 28), dtype=torch.uint8, generator=torch.Generator().manual_seed(2))
@@ -87,8 +87,9 @@ def test_scoring_in_batches_gives_every_images_logits_in_order(params, monkeypat
     pipeline = SmallNetInput(0, hflip=False)
     batched = predict_logits(net, images, pipeline, CPU, recipe)
     assert loop.EVAL_BATCH["cpu"] < len(images) and batched.shape == (250, 10)
-    monkeypatch.setitem(loop.EVAL_BATCH, "cpu", len(images))
-    assert torch.allclose(batched, predict_logits(net, images, pipeline, CPU, recipe), atol=1e-5)
+    one_pass = predict_logits(net, images, pipeline, CPU, recipe, batch_size=len(images))
+    assert torch.allclose(batched, one_pass, atol=1e-5)
+    assert torch.allclose(batched, predict_logits(net, images, pipeline, CPU, recipe, batch_size=7), atol=1e-5)
     assert torch.allclose(batched[123], predict_logits(net, images[123:124], pipeline, CPU, recipe)[0], atol=1e-5)
 
 
