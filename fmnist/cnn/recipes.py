@@ -13,8 +13,8 @@ from fmnist.data import Dataset, stratified_val_indices
 
 
 def effective_recipe(arch: str, recipe_params: dict, settings: dict) -> Recipe:
-    """The shared recipe with the arch's own `recipe` values (cnn.<arch>.recipe, where the arch has one), its own
-    `epochs` (when set) and, for ImageNet backbones, `lr_scale`."""
+    """The shared recipe with the arch's own `recipe` values (cnn.<arch>.recipe: every arch has one, `{}` for none),
+    its own `epochs` (when set) and, for ImageNet backbones, `lr_scale`."""
     recipe = {**recipe_params, **settings.get("recipe", {})}
     recipe["epochs"] = settings.get("epochs") or recipe["epochs"]
     if uses_imagenet_input(arch):
