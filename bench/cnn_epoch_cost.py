@@ -3,12 +3,14 @@
     python -m bench.cnn_epoch_cost --images 4000 --archs mlp,dense2,cnn1,lenet5,lenet5_bn,convnet_bn
     python -m bench.cnn_epoch_cost --images 4000 --archs convnet_bn --convnet-channels 32,64 --convnet-convs 2
     python -m bench.cnn_epoch_cost --images 2000 --archs convnet_bn,resnet9 --resnet9-channels 16,32,64,128 --ema 0.999
+    python -m bench.cnn_epoch_cost --images 3000 --archs resnet9 --resnet9-stage1-stride 1
 
 Trains each net (settings from params.yaml, the recipe from `model:` with the batch size given) for one
 epoch on the first `--images` training images and prints its training throughput and the seconds an
 epoch of the 54,000-image training split would take at that rate. `--convnet-channels 64,512`
 overrides convnet_bn's channels (course report 001's width) and `--convnet-convs 2` its convolutions per block;
-`--resnet9-channels` sets resnet9's, and `--ema` trains with a moving average of the weights (model.ema).
+`--resnet9-channels` sets resnet9's and `--resnet9-stage1-stride` its stage 1's stride, and `--ema` trains with
+a moving average of the weights (model.ema).
 Used to choose the epochs that fit the budget. Run it alone on the machine.
 """
 
@@ -46,6 +48,7 @@ def main() -> None:
     parser.add_argument("--convnet-channels", default=None)
     parser.add_argument("--convnet-convs", type=int, default=None, help="override convnet_bn's convs_per_block")
     parser.add_argument("--resnet9-channels", default=None, help="override resnet9's channels (four numbers)")
+    parser.add_argument("--resnet9-stage1-stride", type=int, choices=(1, 2), default=None, help="override resnet9's")
     parser.add_argument("--ema", type=float, default=None, help="override model.ema (the weights' moving average)")
     args = parser.parse_args()
     params = yaml.safe_load((REPO / "params.yaml").read_text())
@@ -61,6 +64,8 @@ def main() -> None:
             settings["convs_per_block"] = args.convnet_convs
         if arch == "resnet9" and args.resnet9_channels:
             settings["channels"] = [int(c) for c in args.resnet9_channels.split(",")]
+        if arch == "resnet9" and args.resnet9_stage1_stride:
+            settings["stage1_stride"] = args.resnet9_stage1_stride
         recipe = effective_recipe(arch, params["model"], settings).__dict__ | {"epochs": 1}
         if args.ema is not None:
             recipe["ema"] = args.ema
@@ -75,6 +80,8 @@ def main() -> None:
         result = fit(net, data, recipe, cpu, Quiet(), arch)
         rate = result.images_seen / result.busy_seconds
         shape = f"{arch:12s} {str(settings.get('channels', '')):10s} x{settings.get('convs_per_block', '')}"
+        if arch == "resnet9":
+            shape += f" stage 1 stride {settings['stage1_stride']}"
         print(
             f"{shape} batch {recipe.batch_size} channels_last {int(recipe.channels_last)} ema {recipe.ema}: "
             f"{rate:7.0f} images/s, "

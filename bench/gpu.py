@@ -70,7 +70,7 @@ WIDER = {"channels": [128, 256, 512], "convs_per_block": 2, "fc": [512]}
 # and saved (model.ema), and test-time shifts of 1 pixel (model.tta_shift).
 AVERAGED = {"crop_padding": 2, "ema": 0.999, "tta_shift": 1}
 # The full-width ResNet-9 of session 10's GPU figures, without the CPU default's own recipe (cnn.resnet9.recipe).
-FULL_RESNET9 = {"channels": [64, 128, 256, 512], "recipe": {}}
+FULL_RESNET9 = {"channels": [64, 128, 256, 512], "stage1_stride": 1, "recipe": {}}
 # The candidates for the GPU accuracy target: part -> (arch, cnn.<arch> changes, model changes).
 CANDIDATES = {
     "convnet_wide": ("convnet_bn", {"channels": [64, 128, 256], "convs_per_block": 2, "fc": [256], "epochs": 30}, {}),

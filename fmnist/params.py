@@ -302,7 +302,13 @@ SCHEMA = Section(
                         **ARCH_TRAINING,
                     }
                 ),
-                "resnet9": Section({"channels": ListOf(Int(1, 4096), min_len=4, max_len=4), **ARCH_TRAINING}),
+                "resnet9": Section(
+                    {
+                        "channels": ListOf(Int(1, 4096), min_len=4, max_len=4),
+                        "stage1_stride": Int(1, 2),
+                        **ARCH_TRAINING,
+                    }
+                ),
                 "resnet18": FINE_TUNING,
                 "vgg16_bn": Section({**WEIGHTS, **BACKBONE_TRAINING}),
                 "efficientnet_lite0": FINE_TUNING,

@@ -120,6 +120,10 @@ def test_shipped_params_are_valid(tmp_path, params):
             lambda p: p["cnn"]["resnet9"].update(channels=[16, 32, 64]),
             r"`cnn.resnet9.channels` = \[16, 32, 64\] is invalid: expected a list of exactly 4 item\(s\)\.",
         ),
+        (
+            lambda p: p["cnn"]["resnet9"].update(stage1_stride=4),
+            r"`cnn.resnet9.stage1_stride` = 4 is invalid: expected an integer in \[1, 2\]",
+        ),
         # An arch's own recipe values are checked as the `model` key they replace; its epochs have their own key.
         (
             lambda p: p["cnn"]["resnet9"]["recipe"].update(crop_paddin=2),
@@ -178,6 +182,7 @@ def test_shipped_params_are_valid(tmp_path, params):
         "ema-one",
         "tta-shift-too-far",
         "resnet9-three-widths",
+        "resnet9-stride-four",
         "recipe-unknown-key",
         "recipe-epochs-has-its-own-key",
         "recipe-out-of-range",

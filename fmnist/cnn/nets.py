@@ -86,8 +86,8 @@ def convnet_bn(channels: list[int], convs_per_block: int, kernel: int, fc: list[
     return nn.Sequential(*layers)
 
 
-def conv_bn_relu(width: int, out: int) -> nn.Sequential:
-    return nn.Sequential(nn.Conv2d(width, out, 3, padding=1, bias=False), nn.BatchNorm2d(out), nn.ReLU())
+def conv_bn_relu(width: int, out: int, stride: int = 1) -> nn.Sequential:
+    return nn.Sequential(nn.Conv2d(width, out, 3, stride, padding=1, bias=False), nn.BatchNorm2d(out), nn.ReLU())
 
 
 class Residual(nn.Module):
@@ -118,16 +118,20 @@ class Scale(nn.Module):
         return x * self.factor
 
 
-def resnet9(channels: list[int]) -> nn.Module:
+def resnet9(channels: list[int], stage1_stride: int = 1) -> nn.Module:
     """Not from the seeds: the ResNet-9 of the CIFAR-10 speed records (Myrtle's DAWNBench entry, the base of
     cifar10-airbench), for 28 x 28 grayscale. A stem conv, then three stages (conv-BN-ReLU, 2 x 2 max pool; the
     first and last with a residual pair of convs), global max pool and a linear layer whose logits are scaled by
-    1/8. `channels`: [stem, stage 1, stage 2, stage 3] (the original is [64, 128, 256, 512]); 28 -> 14 -> 7 -> 3."""
+    1/8. `channels`: [stem, stage 1, stage 2, stage 3] (the original is [64, 128, 256, 512]); 28 -> 14 -> 7 -> 3.
+
+    `stage1_stride: 2` makes stage 1's conv stride 2 in place of its max pool, as ResNets' stems do: that conv and
+    its batch norm then work on 14 x 14 maps, not 28 x 28, the costliest layer of the quarter-width net on a CPU.
+    """
     stem, first, second, third = channels
+    stage1 = [conv_bn_relu(stem, first), nn.MaxPool2d(2)] if stage1_stride == 1 else [conv_bn_relu(stem, first, 2)]
     return nn.Sequential(
         conv_bn_relu(1, stem),
-        conv_bn_relu(stem, first),
-        nn.MaxPool2d(2),
+        *stage1,
         Residual(conv_bn_relu(first, first), conv_bn_relu(first, first)),
         conv_bn_relu(first, second),
         nn.MaxPool2d(2),
@@ -199,7 +203,7 @@ def build_net(arch: str, settings: dict) -> nn.Module:
             settings["channels"], settings["convs_per_block"], settings["kernel"], settings["fc"], settings["dropout"]
         )
     if arch == "resnet9":
-        return resnet9(settings["channels"])
+        return resnet9(settings["channels"], settings["stage1_stride"])
     if arch in ("resnet18", "efficientnet_lite0"):
         return fine_tuned(arch, settings, prefix)
     if arch == "vgg16_bn":

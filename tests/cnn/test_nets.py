@@ -9,7 +9,7 @@ import yaml
 from torch import nn
 
 from fmnist.cnn.loop import Recipe, TrainingData, make_trainer, seed_everything, train_one_epoch
-from fmnist.cnn.nets import build_net
+from fmnist.cnn.nets import build_net, count_parameters
 from fmnist.cnn.recipes import effective_recipe, input_pipeline
 from fmnist.names import ARCHS, IMAGENET_ARCHS
 from tests.support.idx_files import synthetic_split
@@ -124,9 +124,33 @@ def test_full_fine_tuning_trains_every_layer(params):
 
 
 def test_resnet9_takes_its_widths_from_its_channels_setting():
-    net = build_net("resnet9", {"channels": [4, 8, 12, 16]})
+    net = build_net("resnet9", {"channels": [4, 8, 12, 16], "stage1_stride": 1})
     convs = [m for m in net.modules() if isinstance(m, nn.Conv2d)]
     assert [c.out_channels for c in convs] == [4, 8, 8, 8, 12, 16, 16, 16]
     linear = next(m for m in net.modules() if isinstance(m, nn.Linear))
     assert linear.in_features == 16
     assert net(torch.zeros(2, 1, 28, 28)).shape == (2, 10)
+
+
+def map_sides(net: nn.Module) -> list[int]:
+    """The side of each convolution's output map, in order, for one 28 x 28 image."""
+    sides = []
+    hooks = [
+        m.register_forward_hook(lambda m, i, out: sides.append(out.shape[-1]))
+        for m in net.modules()
+        if isinstance(m, nn.Conv2d)
+    ]
+    net(torch.zeros(1, 1, 28, 28))
+    for hook in hooks:
+        hook.remove()
+    return sides
+
+
+def test_resnet9_stage1_stride_2_downsamples_with_its_conv_in_place_of_the_max_pool():
+    pooled = build_net("resnet9", {"channels": [4, 8, 12, 16], "stage1_stride": 1}).eval()
+    strided = build_net("resnet9", {"channels": [4, 8, 12, 16], "stage1_stride": 2}).eval()
+    assert map_sides(pooled) == [28, 28, 14, 14, 14, 7, 3, 3]
+    assert map_sides(strided) == [28, 14, 14, 14, 14, 7, 3, 3]  # stage 1's conv maps 14 x 14, not 28 x 28
+    assert sum(isinstance(m, nn.MaxPool2d) for m in strided.modules()) == 2
+    assert [c.stride for c in strided.modules() if isinstance(c, nn.Conv2d)][:2] == [(1, 1), (2, 2)]
+    assert count_parameters(strided) == count_parameters(pooled)  # the same weights, half the work
