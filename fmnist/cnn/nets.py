@@ -118,14 +118,15 @@ class Scale(nn.Module):
         return x * self.factor
 
 
-def resnet9(channels: list[int], stage1_stride: int = 1) -> nn.Module:
+def resnet9(channels: list[int], stage1_stride: int) -> nn.Module:
     """Not from the seeds: the ResNet-9 of the CIFAR-10 speed records (Myrtle's DAWNBench entry, the base of
     cifar10-airbench), for 28 x 28 grayscale. A stem conv, then three stages (conv-BN-ReLU, 2 x 2 max pool; the
     first and last with a residual pair of convs), global max pool and a linear layer whose logits are scaled by
     1/8. `channels`: [stem, stage 1, stage 2, stage 3] (the original is [64, 128, 256, 512]); 28 -> 14 -> 7 -> 3.
 
     `stage1_stride: 2` makes stage 1's conv stride 2 in place of its max pool, as ResNets' stems do: that conv and
-    its batch norm then work on 14 x 14 maps, not 28 x 28, the costliest layer of the quarter-width net on a CPU.
+    its batch norm then work on 14 x 14 maps, not the net's largest, 28 x 28 at stage 1's width (faster on a CPU,
+    less accurate: docs/BENCHMARKS.md, session 13).
     """
     stem, first, second, third = channels
     stage1 = [conv_bn_relu(stem, first), nn.MaxPool2d(2)] if stage1_stride == 1 else [conv_bn_relu(stem, first, 2)]
