@@ -27,11 +27,12 @@ class _StageArgumentParser(argparse.ArgumentParser):
         raise PipelineError(f"{self.prog}: {message}; the stage matrix in dvc.yaml passes the valid values")
 
 
-def matrix_args(description: str, argv: list[str] | None, **choices: Iterable[str]) -> argparse.Namespace:
-    """The `--<name> <value>` flags of one matrix stage instance, each required and checked against its choices."""
+def matrix_args(description: str, argv: list[str] | None, **choices: Iterable[str] | None) -> argparse.Namespace:
+    """The `--<name> <value>` flags of one matrix stage instance, each required and checked against its choices
+    (None: names that params.yaml defines, which the stage checks against its params)."""
     parser = _StageArgumentParser(description=description)
     for name, allowed in choices.items():
-        parser.add_argument(f"--{name}", required=True, choices=tuple(allowed))
+        parser.add_argument(f"--{name}", required=True, choices=None if allowed is None else tuple(allowed))
     return parser.parse_args(argv)
 
 

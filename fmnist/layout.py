@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from fmnist.names import ENSEMBLE
+
 
 @dataclass(frozen=True)
 class RecordPaths:
@@ -27,6 +29,14 @@ class CnnOutputs:
     record: RecordPaths
     predictions: Path
     curves: Path  # a dvclive directory
+
+
+@dataclass(frozen=True)
+class EnsembleOutputs:
+    """What the ensemble stage writes: a CNN run's record and test predictions (no checkpoint of its own)."""
+
+    record: RecordPaths
+    predictions: Path
 
 
 @dataclass(frozen=True)
@@ -102,11 +112,19 @@ class Layout:
     def cnn(self, arch: str) -> CnnOutputs:
         plots = self.plots_dir / "cnn" / arch
         return CnnOutputs(
-            checkpoint=self.root / "models" / "cnn" / f"{arch}.pt",
+            checkpoint=self.models_dir / f"{arch}.pt",
             record=self.record("cnn", arch),
             predictions=plots / "predictions.csv",
             curves=plots / "live",
         )
+
+    @property
+    def models_dir(self) -> Path:
+        """models/cnn: every train_cnn and finetune checkpoint (the ensemble's candidates)."""
+        return self.root / "models" / "cnn"
+
+    def ensemble(self) -> EnsembleOutputs:
+        return EnsembleOutputs(record=self.record("cnn", ENSEMBLE), predictions=self.cnn(ENSEMBLE).predictions)
 
     def sweep(self, name: str) -> SweepOutputs:
         plots = self.plots_dir / "sweeps" / name

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,7 +15,7 @@ from ruamel.yaml.error import YAMLError
 from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from fmnist.errors import PipelineError
-from fmnist.names import ARCHS, CLASSIFY_MODELS, FEATURE_SETS, METHODS
+from fmnist.names import ARCHS, CLASSIFY_MODELS, ENSEMBLE, FEATURE_SETS, FINE_TUNE_BACKBONES, METHODS
 from fmnist.schema import Bool, Choice, Float, Int, ListOf, MapOf, Nullable, OneOf, Overrides, Section, Spec, Str
 
 # Fashion-MNIST's training set holds 6,000 images of every class, and prepare holds out
@@ -165,6 +166,76 @@ FINE_TUNING = Section(
     }
 )
 
+# A fine-tune stage's recipe (`finetune.recipe`): the `model` keys but `epochs`, which each run sets. Complete in
+# itself, so that an experiment on the small nets' `model` re-runs no fine-tune.
+FINE_TUNE_RECIPE = {k: v for k, v in MODEL_FIELDS.items() if k != "epochs"}
+# One fine-tune run (`finetune.<run>`, stage finetune@<run>): a backbone, how much of it trains, on how much data, and
+# its new head: `linear` (one layer, the course reports' new last layer) or `mlp` (report 001's new classifier).
+FINE_TUNE_RUN = Section(
+    {
+        "arch": Choice(*FINE_TUNE_BACKBONES),
+        **WEIGHTS,
+        "input_size": Int(32, 512),
+        "crop_scale_min": Float(0.0, 1.0, lo_open=True),
+        "augment": Bool(),
+        "freeze": Choice("none", "backbone"),
+        "train_fraction": Float(0.0, 1.0, lo_open=True),
+        "head": Choice("linear", "mlp"),
+        "head_hidden": Int(1, 65536),
+        "head_dropout": Float(0.0, 1.0, hi_open=True),
+        "pooled_stages": Int(0, 7),
+        "standardize": Bool(),
+        "epochs": Int(1, 1000),
+        "recipe": Overrides(FINE_TUNE_RECIPE, replaces="finetune.recipe"),
+    }
+)
+# A run name becomes part of a shell command (dvc.yaml interpolates it into the stage's `cmd`) and of file names.
+RUN_NAME = re.compile(r"[a-z][a-z0-9_]{0,63}")
+
+
+@dataclass(frozen=True)
+class FineTuneSection(Spec):
+    """`finetune`: the runs `dvc repro` trains (`runs`, the matrix of stage finetune), their shared `recipe`, and one
+    FINE_TUNE_RUN section per run, named in lower case letters, digits and underscores."""
+
+    def validate(self, key: str, value: Any) -> None:
+        names = value.get("runs") if isinstance(value, dict) else None
+        for name in names if isinstance(names, list) else []:  # first: a name is also a section's key
+            if isinstance(name, str) and not RUN_NAME.fullmatch(name):
+                raise PipelineError(
+                    f"params.yaml: `{key}.runs` lists {name!r}: a run name is lower case letters, digits and "
+                    "underscores (a letter first, at most 64), since it becomes a stage name, a command argument "
+                    "and file names. Rename it (and its section)."
+                )
+        runs = (
+            {name: FINE_TUNE_RUN for name in value if name not in ("runs", "recipe")} if isinstance(value, dict) else {}
+        )
+        Section({"runs": ListOf(Str(), unique=True), "recipe": Section(FINE_TUNE_RECIPE), **runs}).validate(key, value)
+        for name in value["runs"]:
+            if name not in value:
+                raise PipelineError(
+                    f"params.yaml: `{key}.runs` lists {name!r}, but `{key}` has no section {name!r}; add "
+                    f"`{key}.{name}` (copy a run's section) or remove the name from `{key}.runs`."
+                )
+            if name in ARCHS or name == ENSEMBLE:
+                raise PipelineError(
+                    f"params.yaml: `{key}.runs` lists {name!r}, the name of a train_cnn arch or of the ensemble, "
+                    f"whose outputs (models/cnn/{name}.pt, metrics/cnn/{name}.json) a fine-tune would overwrite. "
+                    "Rename the run (and its section)."
+                )
+
+
+def check_ensemble(params: dict[str, Any]) -> None:
+    """`ensemble.candidates` names nets that `dvc repro` trains: train_cnn archs or fine-tune runs."""
+    trained = [*params["train_cnn"]["archs"], *params["finetune"]["runs"]]
+    for name in params["ensemble"]["candidates"]:
+        if name not in trained:
+            raise PipelineError(
+                f"params.yaml: `ensemble.candidates` lists {name!r}, which this pipeline does not train: it is in "
+                f"neither `train_cnn.archs` nor `finetune.runs` ({', '.join(trained)}). Add it to one of those, or "
+                "remove it from `ensemble.candidates`."
+            )
+
 
 def sweep_of(value: Spec) -> Section:
     """One of report 003's sweeps (fmnist.cnn.sweep): the values its net trains with, for `epochs` epochs each,
@@ -276,6 +347,10 @@ SCHEMA = Section(
             {"hidden_units": sweep_of(HIDDEN_UNITS), "filters": sweep_of(FILTERS), "kernel_size": sweep_of(KERNEL_SIZE)}
         ),
         "model": Section(MODEL_FIELDS),
+        "finetune": FineTuneSection(),
+        # Stage ensemble: the mean of the softmax outputs of up to `max_members` of these nets, chosen on the
+        # validation split (fmnist/cnn/ensemble.py).
+        "ensemble": Section({"candidates": ListOf(Str(), min_len=1, unique=True), "max_members": Int(1, 50)}),
         "cnn": Section(
             {
                 "mlp": Section(
@@ -375,6 +450,7 @@ def load_params(path: str | Path = "params.yaml") -> dict[str, Any]:
     is wrong."""
     params = read_yaml(path)
     SCHEMA.validate("", params)
+    check_ensemble(params)
     return params
 
 
@@ -387,8 +463,14 @@ def select(params: dict[str, Any], keys: Iterable[str]) -> dict[str, Any]:
     for dotted in keys:
         source, target = params, view
         *parents, leaf = dotted.split(".")
-        for part in parents:
-            source = source[part]
-            target = target.setdefault(part, {})
-        target[leaf] = copy.deepcopy(source[leaf])
+        try:
+            for part in parents:
+                source = source[part]
+                target = target.setdefault(part, {})
+            target[leaf] = copy.deepcopy(source[leaf])
+        except (KeyError, TypeError):
+            raise PipelineError(
+                f"params.yaml has no `{dotted}`, which this stage reads; the stage names in dvc.yaml come from "
+                "params.yaml's lists: add the section, or remove the name from its list."
+            ) from None
     return view

@@ -3,7 +3,6 @@ recipe and its `cnn.<arch>` settings; best checkpoint under models/cnn/, metrics
 test predictions under plots/cnn/<arch>/."""
 
 import argparse
-import logging
 
 from fmnist.cli import matrix_args, run_stage, stage_params
 from fmnist.cnn.train import train_architecture
@@ -21,16 +20,7 @@ def main() -> None:
     args = parse_args()
     params = stage_params(PARAMS_READ, **vars(args))
     layout = Layout()
-    metrics = train_architecture(
-        args.arch, params["model"], params["cnn"][args.arch], layout.prepared, layout.cnn(args.arch)
-    )
-    logging.getLogger("train_cnn").info(
-        "%s: test accuracy %.4f, macro F1 %.4f, %s s",
-        args.arch,
-        metrics["test_accuracy"],
-        metrics["macro_f1"],
-        metrics["train_seconds"],
-    )
+    train_architecture(args.arch, params["model"], params["cnn"][args.arch], layout.prepared, layout.cnn(args.arch))
 
 
 if __name__ == "__main__":

@@ -24,8 +24,11 @@ def written(stage: str, fields: dict) -> set[Path]:
         run = f"{fields['feature']}-{fields['model']}"
         record = LAYOUT.record("classify", run)
         return {record.metrics, record.details, LAYOUT.classify_predictions(run)}
-    if stage == "train_cnn":
-        cnn = LAYOUT.cnn(fields["arch"])
+    if stage == "ensemble":
+        ensemble = LAYOUT.ensemble()
+        return {ensemble.record.metrics, ensemble.record.details, ensemble.predictions}
+    if stage in ("train_cnn", "finetune"):
+        cnn = LAYOUT.cnn(fields.get("arch") or fields["run"])
         # dvclive writes its step series under <curves>/plots/metrics, the folder DVC plots
         return {
             cnn.checkpoint,
@@ -60,6 +63,8 @@ def read(stage: str, fields: dict) -> set[Path]:
         "extract_features": {LAYOUT.prepared},
         "classify": {LAYOUT.prepared, *arrays},
         "train_cnn": {LAYOUT.prepared},
+        "finetune": {LAYOUT.prepared},
+        "ensemble": {LAYOUT.prepared, LAYOUT.models_dir},
         "sweep": {LAYOUT.prepared},
         "visualize": {LAYOUT.prepared, *arrays},
         "samples": {LAYOUT.prepared},
@@ -103,3 +108,5 @@ def test_a_layout_is_rooted_where_it_is_told(tmp_path):
     assert layout.record("cnn", "mlp").details == tmp_path / "details/cnn/mlp.json"
     assert layout.run_predictions("classify", "raw-lda") == tmp_path / "plots/classify/raw-lda.csv"
     assert layout.run_predictions("cnn", "mlp") == tmp_path / "plots/cnn/mlp/predictions.csv"
+    assert layout.ensemble().predictions == tmp_path / "plots/cnn/ensemble/predictions.csv"
+    assert layout.ensemble().record.metrics == tmp_path / "metrics/cnn/ensemble.json"

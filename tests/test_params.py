@@ -151,6 +151,44 @@ def test_shipped_params_are_valid(tmp_path, params):
             r"`cnn.lenet5_bn.recipe.channels_last` = 'no' is invalid: expected true or false",
         ),
         (lambda p: p["cnn"]["mlp"].pop("recipe"), r"missing key `cnn.mlp.recipe`"),
+        (
+            lambda p: p["finetune"].update(runs=["lite0_whole_10;touch pwned"], **{"lite0_whole_10;touch pwned": {}}),
+            r"`finetune.runs` lists 'lite0_whole_10;touch pwned': a run name is lower case letters, digits and "
+            r"underscores",
+        ),
+        (
+            lambda p: p["finetune"]["runs"].append("lite0_whole_20"),
+            r"`finetune.runs` lists 'lite0_whole_20', but `finetune` has no section 'lite0_whole_20'; add "
+            r"`finetune.lite0_whole_20`",
+        ),
+        (
+            lambda p: p["finetune"].update(runs=["resnet9"], resnet9=copy.deepcopy(p["finetune"]["lite0_whole_10"])),
+            r"`finetune.runs` lists 'resnet9', the name of a train_cnn arch or of the ensemble",
+        ),
+        (
+            lambda p: p["finetune"]["lite0_whole_10"].update(freeze="head"),
+            r"`finetune.lite0_whole_10.freeze` = 'head' is invalid: expected one of 'none', 'backbone'",
+        ),
+        (
+            lambda p: p["finetune"]["lite0_last_layer"].update(train_fraction=0.0),
+            r"`finetune.lite0_last_layer.train_fraction` = 0.0 is invalid",
+        ),
+        (
+            lambda p: p["finetune"]["lite0_frozen_head"].update(pooled_stages=8),
+            r"`finetune.lite0_frozen_head.pooled_stages` = 8 is invalid",
+        ),
+        (
+            lambda p: p["finetune"]["lite0_whole_50"]["recipe"].update(epochs=3),
+            r"unknown key `finetune.lite0_whole_50.recipe.epochs`; it may replace these `finetune.recipe` keys",
+        ),
+        (lambda p: p["finetune"]["recipe"].pop("lr"), r"missing key `finetune.recipe.lr`"),
+        (lambda p: p["finetune"]["lite0_whole_100"].pop("head"), r"missing key `finetune.lite0_whole_100.head`"),
+        (
+            lambda p: p["ensemble"].update(candidates=["resnet9", "lenet5_bn"]),
+            r"`ensemble.candidates` lists 'lenet5_bn', which this pipeline does not train: it is in neither "
+            r"`train_cnn.archs` nor `finetune.runs`",
+        ),
+        (lambda p: p["ensemble"].update(max_members=0), r"`ensemble.max_members` = 0 is invalid"),
     ],
     ids=[
         "unknown-leaf",
@@ -190,6 +228,17 @@ def test_shipped_params_are_valid(tmp_path, params):
         "recipe-not-a-mapping",
         "small-net-recipe-wrong-type",
         "small-net-recipe-missing",
+        "finetune-run-name-with-a-shell-command",
+        "finetune-run-without-section",
+        "finetune-run-named-as-an-arch",
+        "finetune-freeze-unknown",
+        "finetune-no-training-images",
+        "finetune-pooled-stages-too-many",
+        "finetune-recipe-epochs-has-its-own-key",
+        "finetune-recipe-missing-key",
+        "finetune-run-missing-key",
+        "ensemble-candidate-not-trained",
+        "ensemble-no-members",
     ],
 )
 def test_invalid_params_stop_with_one_message_naming_the_key(tmp_path, params, edit, message):
@@ -307,3 +356,8 @@ def test_select_returns_only_the_declared_keys(params):
     assert view == {"data": {"seed": params["data"]["seed"]}, "download": params["download"]}
     with pytest.raises(KeyError):
         view["data"]["val_fraction"]
+
+
+def test_select_names_a_key_params_yaml_lacks(params):
+    with pytest.raises(PipelineError, match=r"params.yaml has no `finetune.lite0_whole_20`, which this stage reads"):
+        select(params, ["finetune.lite0_whole_20"])

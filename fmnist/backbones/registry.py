@@ -150,3 +150,22 @@ def set_head(model: nn.Module, backbone: Backbone, module: nn.Module) -> None:
 
 def head_in_features(model: nn.Module, backbone: Backbone) -> int:
     return model.get_submodule(backbone.head).in_features
+
+
+class PooledStages(nn.Module):
+    """A backbone without its head, giving the global-average-pooled maps of its last `count` block stages, then
+    its pooled head features: earlier stages keep the texture and shape detail that the last one abstracts away for
+    ImageNet's classes (measured: docs/BENCHMARKS.md)."""
+
+    def __init__(self, network: nn.Module, backbone: Backbone, count: int) -> None:
+        super().__init__()
+        self.network, self.stage_outputs, self.count = network, backbone.stage_outputs, count
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        maps = self.stage_outputs(self.network, x)
+        return torch.cat([m.mean((2, 3)) for m in maps[len(maps) - 1 - self.count :]], dim=1)
+
+
+def pooled_width(backbone: Backbone, stages: int) -> int:
+    """Width of PooledStages' output with `stages` block stages (0: the pooled features alone)."""
+    return sum(backbone.stage_channels[len(backbone.stage_channels) - stages :]) + backbone.feature_dim

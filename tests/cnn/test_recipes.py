@@ -2,10 +2,12 @@
 
 from pathlib import Path
 
+import numpy as np
 import yaml
 
 from fmnist.cnn.augment import SmallNetInput
-from fmnist.cnn.recipes import effective_recipe, input_pipeline
+from fmnist.cnn.recipes import effective_recipe, input_pipeline, training_indices
+from fmnist.data import Dataset
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -49,3 +51,15 @@ def test_every_arch_has_its_own_recipe_and_a_backbones_lr_scale_applies_to_its_r
     settings = {**params["cnn"]["efficientnet_lite0"], "lr_scale": 0.5, "recipe": {"lr": 0.004, "channels_last": False}}
     recipe = effective_recipe("efficientnet_lite0", params["model"], settings)
     assert (recipe.lr, recipe.channels_last) == (0.002, False)
+
+
+def test_train_fraction_draws_that_share_of_every_class_the_same_indices_twice():
+    labels = np.repeat(np.arange(10), 60)
+    dataset = Dataset(np.zeros((600, 28, 28), np.uint8), labels, labels[:0], labels[:0], np.arange(0, 600, 10))
+    fit = dataset.fit_indices()
+    chosen = training_indices(dataset, {"train_fraction": 0.1}, seed=0)
+    assert set(chosen) <= set(fit) and not set(chosen) & set(dataset.val_indices)
+    assert np.bincount(labels[chosen], minlength=10).tolist() == [round(0.1 * 54)] * 10
+    assert np.array_equal(chosen, training_indices(dataset, {"train_fraction": 0.1}, seed=0))
+    assert not np.array_equal(chosen, training_indices(dataset, {"train_fraction": 0.1}, seed=1))
+    assert np.array_equal(training_indices(dataset, {"train_fraction": 1.0}, seed=0), fit)

@@ -213,14 +213,14 @@ def test_mistyped_set_param_stops_the_experiment_with_a_clear_message(experiment
 
 @needs_cnn
 def test_exp_run_set_param_reruns_only_the_cnn_stages(team, experimenter):
-    """The shared recipe `model` is read by the train_cnn stages and report 003's sweeps, nothing else."""
+    """The shared recipe `model` is read by the train_cnn stages, report 003's sweeps and the ensemble, nothing else."""
     trained = team.cnn_stages() + [s for s in team.stages if s.startswith("sweep@")]
     baseline_lr = experimenter.params()["model"]["lr"]
     assert baseline_lr != 0.03
     ran = stages_run(experimenter.dvc("exp", "run", "-S", "model.lr=0.03").stdout)
     # check_params re-runs on any params change (it has no outputs and nothing depends on it); gallery
     # and report read every metrics file, so they follow the CNNs.
-    assert set(ran) == set(trained) | ({"gallery", "report"} & set(team.stages)) | {"check_params"}
+    assert set(ran) == set(trained) | ({"ensemble", "gallery", "report"} & set(team.stages)) | {"check_params"}
 
     # Only headline numbers that really changed are listed (a tiny CNN may score the same at either lr).
     diff = json.loads(experimenter.dvc("metrics", "diff", "--json").stdout)

@@ -97,8 +97,9 @@ def test_a_model_in_both_matrices_reruns_its_stages_in_both(project):
 
 
 def test_one_arch_setting_reruns_only_that_arch(project):
+    # and the ensemble, which reads every net's section to rebuild its candidates (a 2-minute stage on the full data)
     with project.edited_params(lambda p: p["cnn"]["mlp"].update(dropout=0.2)):
-        assert project.stages_that_would_run() == ["check_params", "train_cnn@mlp"]
+        assert sorted(project.stages_that_would_run()) == ["check_params", "ensemble", "train_cnn@mlp"]
 
 
 def test_classify_outputs_for_every_feature_and_model_of_both_matrices(project):
@@ -179,3 +180,13 @@ def test_metrics_are_headline_numbers_in_git_and_a_reproducing_rerun_diffs_nothi
         project.run("git", "checkout", "dvc.lock")
         project.dvc("checkout", "--force")
     assert project.stages_that_would_run() == []
+
+
+def test_a_fine_tune_change_reruns_that_fine_tune_and_the_ensemble_only(project):
+    with project.edited_params(lambda p: p["finetune"]["lite0_whole_10"].update(epochs=2)):
+        assert set(project.stages_that_would_run()) == {"check_params", "finetune@lite0_whole_10", "ensemble"}
+
+
+def test_the_small_nets_recipe_reruns_no_fine_tune(project):
+    with project.edited_params(lambda p: p["model"].update(lr=0.03)):
+        assert not [stage for stage in project.stages_that_would_run() if stage.startswith("finetune@")]

