@@ -96,14 +96,13 @@ def finetune_input(settings: dict, recipe: Recipe) -> ImageNetInput:
     return ImageNetInput(settings["input_size"], crop_scale_min, recipe.hflip and augment, backbone.mean, backbone.std)
 
 
-@dataclasses.dataclass(frozen=True)
 class CachedViews:
     """The input pipeline of a head trained on cached features, N x V x D: view 0 is each image's features, view 1
     (when flips are on) its mirror image's. Training draws one view per image; evaluation takes view 0.
 
     `hflip` is False: the flips are in the cache, and predict_logits must not mirror a feature vector."""
 
-    hflip: bool = False
+    hflip = False
 
     def train(self, x: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
         if x.shape[1] == 1:

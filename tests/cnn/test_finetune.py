@@ -17,6 +17,7 @@ from fmnist.cnn import finetune as F
 from fmnist.cnn.loop import TrainingData, fit, predict_logits, seed_everything
 from fmnist.cnn.nets import TrainOnly
 from fmnist.data import load_dataset
+from fmnist.errors import PipelineError
 from fmnist.layout import Layout
 from fmnist.records import load_record
 from tests.support.loggers import Quiet
@@ -64,7 +65,7 @@ def test_each_mode_trains_and_its_checkpoint_scores_as_recorded(finetune_params,
     assert (paths.curves / "plots" / "metrics" / "val" / "acc.tsv").is_file()
 
 
-def tiny_data(prepared, settings, recipe, train_fraction=1.0):
+def tiny_data(prepared, settings, recipe):
     dataset = load_dataset(prepared)
     idx = dataset.fit_indices()
     return TrainingData(
@@ -151,7 +152,7 @@ def test_pooled_stages_widen_the_heads_input(finetune_params):
 
 def test_pooled_stages_of_a_backbone_that_exposes_none_stop_with_the_key(finetune_params):
     settings = settings_of(finetune_params, "lite0_frozen_head", arch="resnet18", weights="random", pooled_stages=1)
-    with pytest.raises(Exception, match=r"`finetune.x.pooled_stages` = 1, but ResNet-18 exposes 0"):
+    with pytest.raises(PipelineError, match=r"`finetune.x.pooled_stages` = 1, but ResNet-18 exposes 0"):
         F.build_finetune_net(settings, "finetune.x")
 
 
