@@ -23,10 +23,15 @@ dataset:
 sshd:
 	scripts/install_sshd.sh
 
-# ImageNet weights that params.yaml asks for but this machine lacks: a banner says so, and the pipeline
+# params.yaml is validated first (scripts.weights_overrides), before DVC reads dvc.yaml, whose stage lists come
+# from it. ImageNet weights that params.yaml asks for but this machine lacks: a banner says so, and the pipeline
 # runs with `-S <section>.weights=random` set explicitly (recorded in params.yaml, dvc.lock and metrics).
+# One run at a time per checkout: a second `make repro` waits on the lock, since two DVC runs in one checkout
+# rewrite the same params.yaml (README, "When something goes wrong").
 repro: setup dataset
-	@overrides="$$(python -m scripts.weights_overrides)" || exit 1; \
+	@mkdir -p .dvc/tmp; exec 9> .dvc/tmp/make-repro.lock; \
+	flock -n 9 || { echo "another make repro runs in this checkout: waiting for it"; flock 9; }; \
+	overrides="$$(python -m scripts.weights_overrides)" || exit 1; \
 	if [ -n "$$overrides" ]; then echo "dvc exp run $$overrides"; dvc exp run $$overrides; else dvc repro; fi
 
 # ruff (format and lint, settings in pyproject.toml), then the whole test suite on two workers (pytest-xdist): the tests

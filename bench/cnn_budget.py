@@ -5,7 +5,7 @@
 
 The run is `dvc repro --force --single-item train_cnn@<arch> ...` (so dvc.lock records it) timed
 end to end: process start, data loading, training, validation and test scoring of every stage. The
-budget is 30 minutes for all default stages together on 2 CPU cores; the best CNN's target is 0.945 (issue 16).
+budget is 30 minutes for all default stages together on 2 CPU cores; the best CNN's target is 0.945.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """The GPU figures on a CUDA machine (each part took 20 s to 6 min on one H100; see docs/BENCHMARKS.md):
 
-    python -m bench.gpu --parts resnet9_erase # the GPU target's net (issue 16): about 2 minutes
+    python -m bench.gpu --parts resnet9_erase # the GPU target's net (0.955): about 2 minutes
     python -m bench.gpu                       # every part, in order, until --budget-s has passed
     python -m bench.gpu --smoke               # the same code on 512 images at 64 px, on the CPU: does it run?
 
@@ -11,7 +11,7 @@
 3. lite0: fine-tuning the ImageNet Lite0 at 224 px for 2 epochs (full network, all training images).
 4. convnet_wide, convnet_wider: wider convnet_bns trained longer, the candidates for the GPU accuracy target.
 5. convnet_wider_x3: three convnet_widers (seeds 0, 1, 2) and their ensemble (mean of the members' softmaxes):
-   issue 16 allows a small ensemble where no single net reaches the GPU target; each member is reported too.
+   the GPU target allows a small ensemble where no single net reaches it; each member is reported too.
 6. convnet_wider_erase(_long): convnet_wider with random erasing of half the training images, 30 and 50 epochs.
 7. convnet_bn_ema(99), resnet9, convnet_wider_ema, resnet9_erase: the default convnet_bn, the ResNet-9 arch and
    convnet_wider with a moving average of the weights (model.ema) and test-time shifts (model.tta_shift); each
@@ -66,10 +66,11 @@ PARTS = (
 )
 ENSEMBLE_SEEDS = (0, 1, 2)
 WIDER = {"channels": [128, 256, 512], "convs_per_block": 2, "fc": [512]}
-# Issue 16's levers, each on for the whole schedule (no early stop): a moving average of the weights, validated
+# The GPU target's levers, each on for the whole schedule (no early stop): a moving average of the weights, validated
 # and saved (model.ema), and test-time shifts of 1 pixel (model.tta_shift).
 AVERAGED = {"crop_padding": 2, "ema": 0.999, "tta_shift": 1}
-# The full-width ResNet-9 of session 10's GPU figures, without the CPU default's own recipe (cnn.resnet9.recipe).
+# The full-width ResNet-9 of the H100 figures (docs/BENCHMARKS.md, "On a GPU"), without the CPU default's own
+# recipe (cnn.resnet9.recipe).
 FULL_RESNET9 = {"channels": [64, 128, 256, 512], "stage1_stride": 1, "recipe": {}}
 # The candidates for the GPU accuracy target: part -> (arch, cnn.<arch> changes, model changes).
 CANDIDATES = {

@@ -5,7 +5,7 @@
 
 The run is `dvc repro --force --single-item sweep@<name> ...` (so dvc.lock records it), timed end to end:
 process start, data loading, and every value's training, validation curve and test scoring. The budget is
-10 minutes for the three stages together on 2 CPU cores (issue 19).
+10 minutes for the three stages together on 2 CPU cores.
 """
 
 from __future__ import annotations

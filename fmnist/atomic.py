@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from fmnist.cli import write_error
+from fmnist.cli import check_params_unchanged, write_error
 from fmnist.errors import PipelineError
 
 TEMPORARY_SUFFIX = ".tmp"
@@ -126,6 +126,7 @@ class StagedOutputs:
         self.path(destination).write_text(json.dumps(data, indent=2, sort_keys=True) + "\n")
 
     def commit(self) -> None:
+        check_params_unchanged()
         mode = 0o666 & ~_current_umask()  # mkstemp creates 0600; give outputs the usual permissions
         while self._pending:
             tmp, destination, fd = self._pending[0]

@@ -7,6 +7,7 @@ allowed, and where to fix it.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -142,6 +143,38 @@ class ListOf(Spec):
             raise _fail(key, value, "a list without repeated items")
         for i, item in enumerate(value):
             self.item.validate(f"{key}[{i}]", item)
+
+
+# A value of a stage matrix: DVC puts it into the stage's name (train_cnn@<arch>, classify@<feature>-<model>, so no
+# `-`), into the command and file names in dvc.yaml, and the command runs in a shell.
+MATRIX_NAME = re.compile(r"[a-z][a-z0-9_]{0,63}")
+
+
+@dataclass(frozen=True)
+class MatrixList(Spec):
+    """A list that a `matrix:` in dvc.yaml iterates, one stage per item: a YAML list (DVC cannot iterate anything
+    else, and says only "'Value' object is not iterable"), without repeats, of names MATRIX_NAME allows, checked
+    before `item` checks them."""
+
+    item: Spec
+    min_len: int = 1
+
+    def validate(self, key: str, value: Any) -> None:
+        if not isinstance(value, list):
+            example = f"[{value}]" if isinstance(value, str) else "[name, ...]"
+            raise PipelineError(
+                f"params.yaml: `{key}` = {value!r} is not a list: dvc.yaml makes one stage of each of its items, "
+                f"so write a YAML list, e.g. `{key.rpartition('.')[2]}: {example}`. Fix it in params.yaml (or in your "
+                "`dvc exp run -S` override)."
+            )
+        for i, name in enumerate(value):
+            if not isinstance(name, str) or not MATRIX_NAME.fullmatch(name):
+                raise PipelineError(
+                    f"params.yaml: `{key}[{i}]` = {name!r} is not a name: it becomes part of a stage name, a shell "
+                    "command and file names, so it is lower case letters, digits and underscores (a letter first, "
+                    "at most 64). Fix it in params.yaml (or in your `dvc exp run -S` override)."
+                )
+        ListOf(self.item, min_len=self.min_len, unique=True).validate(key, value)
 
 
 @dataclass(frozen=True)

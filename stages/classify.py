@@ -6,7 +6,7 @@ from fmnist.atomic import staged_outputs
 from fmnist.classical.classify import HEADLINE, classify, load_feature_set
 from fmnist.classical.models import check_grid
 from fmnist.classical.workers import compute_workers
-from fmnist.cli import matrix_args, run_stage, stage_params
+from fmnist.cli import Axis, matrix_args, run_stage, stage_params
 from fmnist.data import load_dataset
 from fmnist.evaluation import write_predictions
 from fmnist.layout import Layout
@@ -17,7 +17,12 @@ PARAMS_READ = ("classify.search", "classify.{model}")
 
 
 def parse_args(argv=None) -> argparse.Namespace:
-    return matrix_args(__doc__, argv, feature=FEATURE_SETS, model=CLASSIFY_MODELS)
+    return matrix_args(
+        __doc__,
+        argv,
+        feature=Axis("params.yaml `classify.features` and `classify.wide_features`", FEATURE_SETS),
+        model=Axis("params.yaml `classify.models` and `classify.wide_models`", CLASSIFY_MODELS),
+    )
 
 
 def main() -> None:

@@ -2,7 +2,7 @@
 
 import argparse
 
-from fmnist.cli import matrix_args, run_stage, stage_params
+from fmnist.cli import Axis, matrix_args, run_stage, stage_params
 from fmnist.data import load_dataset
 from fmnist.features.extract import build_extractor, extract_feature_set, use_all_cores
 from fmnist.layout import Layout
@@ -12,7 +12,7 @@ PARAMS_READ = ("features.{name}",)
 
 
 def parse_args(argv=None) -> argparse.Namespace:
-    return matrix_args(__doc__, argv, name=FEATURE_SETS)
+    return matrix_args(__doc__, argv, name=Axis("the keys of `extract_features` in dvc.yaml", FEATURE_SETS))
 
 
 def main() -> None:

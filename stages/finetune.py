@@ -2,7 +2,7 @@
 params.yaml, with the shared `finetune.recipe`); checkpoint under models/cnn/, metrics/cnn/<run>.json, curves and
 test predictions under plots/cnn/<run>/, as a train_cnn stage's."""
 
-from fmnist.cli import matrix_args, run_stage, stage_params
+from fmnist.cli import Axis, matrix_args, run_stage, stage_params
 from fmnist.cnn.finetune import train_finetune
 from fmnist.layout import Layout
 
@@ -10,7 +10,7 @@ PARAMS_READ = ("finetune.recipe", "finetune.{run}")
 
 
 def parse_args(argv=None):
-    return matrix_args(__doc__, argv, run=None)
+    return matrix_args(__doc__, argv, run=Axis("params.yaml `finetune.runs`"))
 
 
 def main() -> None:

@@ -4,7 +4,7 @@ metrics/sweeps/<name>.json."""
 
 import argparse
 
-from fmnist.cli import matrix_args, run_stage, stage_params
+from fmnist.cli import Axis, matrix_args, run_stage, stage_params
 from fmnist.cnn.sweep import run_sweep
 from fmnist.layout import Layout
 from fmnist.names import SWEEPS
@@ -14,7 +14,7 @@ PARAMS_READ = ("model", "sweeps.{name}", "cnn.{arch}")
 
 def parse_args(argv=None) -> argparse.Namespace:
     """`--name`, and the architecture that sweep trains (for the params it reads)."""
-    args = matrix_args(__doc__, argv, name=SWEEPS)
+    args = matrix_args(__doc__, argv, name=Axis("the keys of `sweep` in dvc.yaml", SWEEPS))
     args.arch = SWEEPS[args.name][0]
     return args
 

@@ -4,7 +4,7 @@ test predictions under plots/cnn/<arch>/."""
 
 import argparse
 
-from fmnist.cli import matrix_args, run_stage, stage_params
+from fmnist.cli import Axis, matrix_args, run_stage, stage_params
 from fmnist.cnn.train import train_architecture
 from fmnist.layout import Layout
 from fmnist.names import ARCHS
@@ -13,7 +13,7 @@ PARAMS_READ = ("model", "cnn.{arch}")
 
 
 def parse_args(argv=None) -> argparse.Namespace:
-    return matrix_args(__doc__, argv, arch=ARCHS)
+    return matrix_args(__doc__, argv, arch=Axis("params.yaml `train_cnn.archs`", ARCHS))
 
 
 def main() -> None:

@@ -3,7 +3,7 @@ CSV and info JSON."""
 
 import argparse
 
-from fmnist.cli import matrix_args, run_stage, stage_params
+from fmnist.cli import Axis, matrix_args, run_stage, stage_params
 from fmnist.data import load_dataset
 from fmnist.layout import Layout
 from fmnist.names import FEATURE_SETS, METHODS
@@ -13,7 +13,12 @@ PARAMS_READ = ("visualize.seed", "visualize.{method}")
 
 
 def parse_args(argv=None) -> argparse.Namespace:
-    return matrix_args(__doc__, argv, feature=FEATURE_SETS, method=METHODS)
+    return matrix_args(
+        __doc__,
+        argv,
+        feature=Axis("params.yaml `visualize.features`", FEATURE_SETS),
+        method=Axis("params.yaml `visualize.methods`", METHODS),
+    )
 
 
 def main() -> None:

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 import torch
 
+from fmnist import cli
 from fmnist.data import download
 from tests.support.dvc_project import DvcProject, copy_project, make_tiny_project
 from tests.support.idx_files import write_raw_dir
@@ -25,6 +26,15 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     by building the pipeline while the other runs the unit tests; that one reaches test_tiny.py once the build is
     there to copy."""
     items.sort(key=lambda item: 0 if item.path == FIRST else 2 if item.path == LAST else 1)
+
+
+@pytest.fixture(autouse=True)
+def no_params_read_by_an_earlier_test() -> Iterator[None]:
+    """A stage's `main()` called in-process records the params it read (fmnist.cli `stage_params`), which every
+    later write of outputs in that process checks; each test starts and ends without such a record."""
+    cli._ParamsRead.forget()
+    yield
+    cli._ParamsRead.forget()
 
 
 @pytest.fixture

@@ -2,8 +2,10 @@
 dependencies are exactly the project modules it imports (minus the params plumbing dvc.yaml explains)."""
 
 import importlib
+import os
 import shlex
 from pathlib import Path
+from unittest import mock
 
 import pytest
 import yaml
@@ -16,23 +18,25 @@ from tests.support.imports import REPO, closure, reexports_only
 
 STAGES = list(Repo(str(REPO)).index.stages)
 # Params validation and naming: they can stop a run, not change an output (see the comment atop dvc.yaml).
-PLUMBING = {Path(f"fmnist/{name}.py") for name in ("cli", "errors", "names", "params", "schema", "layout")}
+PLUMBING = {Path(f"fmnist/{name}.py") for name in ("cli", "errors", "names", "params", "schema", "layout", "lifetime")}
 # The stage that owns that plumbing: it re-runs on any change to it.
 PLUMBING_OWNER = "check_params"
 
 
-def stage_module_and_fields(cmd: str):
-    """The stage module a `python -m stages.X --flag value ...` command runs, and its parsed arguments."""
-    words = shlex.split(cmd)
+def stage_module_and_fields(stage):
+    """The stage module a `python -m stages.X [--flag value ...]` command runs, and its arguments as the stage parses
+    them (a matrix stage's from its name, which DVC passes in DVC_STAGE)."""
+    words = shlex.split(stage.cmd)
     module = importlib.import_module(words[words.index("-m") + 1])
-    rest = words[words.index("-m") + 2 :]
-    fields = vars(module.parse_args(rest)) if hasattr(module, "parse_args") else {}
-    return module, fields
+    if not hasattr(module, "parse_args"):
+        return module, {}
+    with mock.patch.dict(os.environ, {"DVC_STAGE": stage.addressing}):
+        return module, vars(module.parse_args(words[words.index("-m") + 2 :]))
 
 
 def imported_code(stage) -> set[Path]:
     """The project files a stage instance runs: its script's import closure, plus its feature kind's module."""
-    module, fields = stage_module_and_fields(stage.cmd)
+    module, fields = stage_module_and_fields(stage)
     modules = [module.__name__]
     if "name" in fields and module.__name__ == "stages.extract_features":
         params = yaml.safe_load((REPO / "params.yaml").read_text())
@@ -47,7 +51,7 @@ def declared_code(stage) -> set[Path]:
 
 @pytest.mark.parametrize("stage", STAGES, ids=[s.addressing for s in STAGES])
 def test_stage_declares_exactly_the_params_it_reads(stage):
-    module, fields = stage_module_and_fields(stage.cmd)
+    module, fields = stage_module_and_fields(stage)
     declared = {key for dep in stage.deps if isinstance(dep, ParamsDependency) for key in dep.params}
     assert set(declared_keys(module.PARAMS_READ, **fields)) == declared
 

@@ -82,7 +82,7 @@ def read(stage: str, fields: dict) -> set[Path]:
 
 def script_and_fields(stage) -> tuple[str, dict]:
     """The stage script a stage instance runs (`classify` for both classify matrices), and its arguments."""
-    module, fields = stage_module_and_fields(stage.cmd)
+    module, fields = stage_module_and_fields(stage)
     return module.__name__.rpartition(".")[2], fields
 
 

@@ -72,3 +72,21 @@ def test_repro_and_test_run_their_commands_in_a_path_with_a_space(checkout):
         "ruff [check] [.]",
         "python [-m] [pytest] [-q] [-n] [2] [--dist] [loadfile] [--no-loadscope-reorder]",
     ]
+
+
+def test_a_second_make_repro_waits_for_the_first(checkout):
+    """Two DVC runs in one checkout rewrite the same params.yaml: `make repro` takes a lock and says it waits."""
+    (checkout / ".venv" / "bin" / "dvc").write_text(
+        '#!/bin/sh\necho "start $(date +%s.%N)" >> "$CALLS"\nsleep 1.5\necho "end $(date +%s.%N)" >> "$CALLS"\n'
+    )
+    (checkout / ".venv" / ".installed").touch()
+    path = os.pathsep.join(p for p in os.environ.get("PATH", "").split(os.pathsep) if ".venv" not in p)
+    env = {**os.environ, "PATH": path, "CALLS": str(checkout / "calls.log"), "MAKEFLAGS": ""}
+    runs = [
+        subprocess.Popen(["make", "repro"], cwd=checkout, env=env, stdout=subprocess.PIPE, text=True) for _ in range(2)
+    ]
+    outputs = [run.communicate(timeout=60)[0] for run in runs]
+    assert all(run.returncode == 0 for run in runs)
+    assert sum("waiting for it" in output for output in outputs) == 1
+    events = [line.split() for line in (checkout / "calls.log").read_text().splitlines() if line[:3] in ("sta", "end")]
+    assert [kind for kind, _ in events] == ["start", "end", "start", "end"]  # never two at once

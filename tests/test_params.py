@@ -1,14 +1,26 @@
 import copy
 import math
+import re
 from pathlib import Path
 
 import numpy as np
 import pytest
 import yaml
+from sklearn.model_selection import StratifiedKFold
 
+from fmnist.classes import NUM_CLASSES
+from fmnist.classical.gridsearch import stratified_subset
 from fmnist.data.dataset import stratified_val_indices
 from fmnist.errors import PipelineError
-from fmnist.params import MIN_VAL_FRACTION, TRAIN_IMAGES_PER_CLASS, load_params, read_yaml, select
+from fmnist.params import (
+    MIN_VAL_FRACTION,
+    TRAIN_IMAGES_PER_CLASS,
+    load_params,
+    read_yaml,
+    select,
+    smallest_training_fold,
+    subset_rows_per_class,
+)
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -22,6 +34,14 @@ def check(tmp_path, params):
     path = tmp_path / "params.yaml"
     path.write_text(yaml.safe_dump(params))
     return load_params(path)
+
+
+def knn_rows(size, neighbours, max_train=None):
+    def edit(p):  # a search of `size` rows in 3 folds, k-NN up to `neighbours`
+        p["classify"]["search"].update(size=size, folds=3)
+        p["classify"]["knn"].update(max_train=max_train, grid={"n_neighbors": [1, neighbours]})
+
+    return edit
 
 
 def test_shipped_params_are_valid(tmp_path, params):
@@ -54,8 +74,10 @@ def test_shipped_params_are_valid(tmp_path, params):
         ),
         (
             lambda p: p["classify"].update(wide_features=["scatnet_hog", "raw"]),
-            r"`classify.features` and `classify.wide_features` both list raw: its classify@ and classify_wide@ stages "
-            r"would write the same files",
+            r"`classify.features` and `classify.wide_features` both list raw, and `classify.models` and "
+            r"`classify.wide_models` both list svm: stages classify@raw-svm and classify_wide@raw-svm would write the "
+            r"same files \(metrics/classify/raw-svm.json\)\. Remove raw from one of the two feature lists, or svm from "
+            r"one of the two model lists\.",
         ),
         (
             lambda p: p["classify"].update(wide_models=[]),
@@ -68,7 +90,7 @@ def test_shipped_params_are_valid(tmp_path, params):
         (
             lambda p: p["classify"]["svm"].update(max_train={"scatnet_rihc": 100}),
             r"`classify.svm.max_train` = \{'scatnet_rihc': 100\} is invalid: expected null, "
-            r"a number of rows \(at least 2\), or a mapping from feature sets \(raw, scatnet",
+            r"a number of rows, or a mapping from feature sets \(raw, scatnet",
         ),
         # `dvc exp run -S model.lr=nan` writes `.nan`, which YAML reads as a float; NaN fails no comparison.
         (
@@ -153,8 +175,8 @@ def test_shipped_params_are_valid(tmp_path, params):
         (lambda p: p["cnn"]["mlp"].pop("recipe"), r"missing key `cnn.mlp.recipe`"),
         (
             lambda p: p["finetune"].update(runs=["lite0_whole_10;touch pwned"], **{"lite0_whole_10;touch pwned": {}}),
-            r"`finetune.runs` lists 'lite0_whole_10;touch pwned': a run name is lower case letters, digits and "
-            r"underscores",
+            r"`finetune.runs\[0\]` = 'lite0_whole_10;touch pwned' is not a name: it becomes part of a stage name, a "
+            r"shell command and file names, so it is lower case letters, digits and underscores",
         ),
         (
             lambda p: p["finetune"]["runs"].append("lite0_whole_20"),
@@ -189,6 +211,61 @@ def test_shipped_params_are_valid(tmp_path, params):
             r"`train_cnn.archs` nor `finetune.runs`",
         ),
         (lambda p: p["ensemble"].update(max_members=0), r"`ensemble.max_members` = 0 is invalid"),
+        # The classify search's folds, its refit's rows and the k-NN grid, against the rows of the stratified subsets.
+        (
+            lambda p: p["classify"]["search"].update(size=30, folds=4),
+            r"`classify.search.folds` = 4 is more than the rows of each class in the search's stratified subset "
+            r"\(`classify.search.size` = 30: 3 rows of each class\), and every fold needs a row of every class\. Use 2 "
+            r"to 3 folds, or a `classify.search.size` of at least 35\.",
+        ),
+        (
+            lambda p: p["classify"]["search"].update(size=20, folds=2),
+            r"`classify.search.folds` = 2 on the search's stratified subset \(`classify.search.size` = 20: 2 rows of "
+            r"each class\) leaves 10 rows to train on in a fold, and a fit needs more rows than the 10 classes\. Use a "
+            r"`classify.search.size` of at least 26\.",
+        ),
+        (
+            lambda p: p["classify"]["lda"].update(max_train=9),
+            r"`classify.lda.max_train` = 9 refits on a stratified subset of 10 rows \(1 of each class: 9 / 60,000 of "
+            r"each class's 6,000, rounded\), and a fit needs more rows than the 10 classes\. Use at least 15, or null "
+            r"for every row\.",
+        ),
+        (
+            lambda p: p["classify"]["svm"]["max_train"].update(raw=5),
+            r"`classify.svm.max_train.raw` = 5 refits on a stratified subset of 0 rows \(0 of each class",
+        ),
+        (
+            knn_rows(30, 21),
+            r"`classify.knn.grid.n_neighbors` lists 21, more than the 20 rows of a training fold of the search "
+            r"\(`classify.search.size` = 30, `classify.search.folds` = 3\), and k-NN needs at least as many rows as "
+            r"neighbours\. Use at most 20 neighbours, or more rows there\.",
+        ),
+        (
+            lambda p: p["classify"]["knn"].update(max_train={"raw": 20}, grid={"n_neighbors": [5, 21]}),
+            r"`classify.knn.grid.n_neighbors` lists 21, more than the 20 rows of the refit's subset "
+            r"\(`classify.knn.max_train.raw` = 20\)",
+        ),
+        (
+            lambda p: p["classify"]["lda"]["grid"].update(solver=["svd", "lsqr"]),
+            r"`classify.lda.grid.shrinkage` lists 0.0001, and `classify.lda.grid.solver` tries 'svd', which has no "
+            r"shrinkage: the search would stop with a traceback at that pair\. Shrink with solver lsqr or eigen only "
+            r"\(`solver: \[lsqr\]`\), or use `shrinkage: \[null\]` with svd\.",
+        ),
+        (
+            lambda p: p["classify"]["lda"]["grid"].pop("solver"),
+            r"`classify.lda.grid.shrinkage` lists 0.0001, and `classify.lda.grid` names no solver, so scikit-learn's "
+            r"default 'svd' solves, which has no shrinkage",
+        ),
+        # `dvc exp run -S classify.models=lda` writes a string, which DVC's matrix cannot iterate.
+        (
+            lambda p: p["classify"].update(models="lda"),
+            r"`classify.models` = 'lda' is not a list: dvc.yaml makes one stage of each of its items, so write a YAML "
+            r"list, e.g. `models: \[lda\]`\.",
+        ),
+        (
+            lambda p: p["train_cnn"]["archs"].append("dense2;touch pwned"),
+            r"`train_cnn.archs\[7\]` = 'dense2;touch pwned' is not a name: it becomes part of a stage name",
+        ),
     ],
     ids=[
         "unknown-leaf",
@@ -239,6 +316,16 @@ def test_shipped_params_are_valid(tmp_path, params):
         "finetune-run-missing-key",
         "ensemble-candidate-not-trained",
         "ensemble-no-members",
+        "search-folds-above-rows-per-class",
+        "search-training-fold-no-more-rows-than-classes",
+        "max-train-fewer-rows-than-classes",
+        "max-train-of-a-feature-set-no-rows",
+        "knn-neighbours-above-a-search-fold",
+        "knn-neighbours-above-the-refit-rows",
+        "lda-svd-solver-with-shrinkage",
+        "lda-default-svd-solver-with-shrinkage",
+        "matrix-list-written-as-a-string",
+        "arch-with-a-shell-command",
     ],
 )
 def test_invalid_params_stop_with_one_message_naming_the_key(tmp_path, params, edit, message):
@@ -246,6 +333,89 @@ def test_invalid_params_stop_with_one_message_naming_the_key(tmp_path, params, e
     edit(bad)
     with pytest.raises(PipelineError, match=message):
         check(tmp_path, bad)
+
+
+@pytest.mark.parametrize(
+    "edit, refused",
+    [
+        # 30 rows: 3 of each class, 3 folds; 4 are refused.
+        (lambda p: p["classify"]["search"].update(size=30, folds=3), None),
+        (lambda p: p["classify"]["search"].update(size=30, folds=4), r"`classify.search.folds` = 4 is more than"),
+        # 2 folds of 3 rows of each class train on 15 rows; of 2 (25 rows: 2.5 rounds to 2) on 10, no more than classes.
+        (lambda p: p["classify"]["search"].update(size=26, folds=2), None),
+        (lambda p: p["classify"]["search"].update(size=25, folds=2), r"`classify.search.folds` = 2 .* leaves 10 rows"),
+        # The refit: 15 rows hold 2 of each class (1.5 rounds to 2), 20 rows; 14 hold 1 of each, 10 rows.
+        (lambda p: p["classify"]["lda"].update(max_train=15), None),
+        (lambda p: p["classify"]["lda"].update(max_train=14), r"`classify.lda.max_train` = 14 refits"),
+        # k-NN: 30 rows in 3 folds train on 20, 40 rows on 26 (the largest test fold holds 14), a refit on 20 rows.
+        (knn_rows(30, 20), None),
+        (knn_rows(30, 21), r"lists 21, more than the 20 rows of a training fold"),
+        (knn_rows(40, 26), None),
+        (knn_rows(40, 27), r"lists 27, more than the 26 rows of a training fold"),
+        (knn_rows(10000, 20, max_train=20), None),
+        (knn_rows(10000, 21, max_train=20), r"lists 21, more than the 20 rows of the refit's subset"),
+        # LDA: svd without shrinkage, shrinkage with the other solvers.
+        (lambda p: p["classify"]["lda"].update(grid={"solver": ["svd"], "shrinkage": [None]}), None),
+        (lambda p: p["classify"]["lda"].update(grid={"solver": ["lsqr", "eigen"], "shrinkage": ["auto", 0.1]}), None),
+        (lambda p: p["classify"]["lda"].update(grid={"shrinkage": [None, 0.1]}), r"`classify.lda.grid` names no"),
+        # A feature set in both classify matrices, with no model in both: every stage writes its own files.
+        (lambda p: p["classify"].update(wide_features=["scatnet_hog", "raw"], models=["lda", "knn"]), None),
+        (lambda p: p["classify"].update(wide_features=["scatnet_hog", "raw"], models=["lda", "mlp"]), r"both list mlp"),
+    ],
+)
+def test_classify_checks_pass_on_their_bound_and_refuse_one_past_it(tmp_path, params, edit, refused):
+    edit(params)
+    if refused is None:
+        check(tmp_path, params)
+    else:
+        with pytest.raises(PipelineError, match=refused):
+            check(tmp_path, params)
+
+
+@pytest.mark.parametrize("size", [5, 9, 14, 15, 20, 25, 26, 30, 34, 35, 40, 10000, 59999, 60000, 70000, None])
+def test_the_rows_checked_are_those_classify_searches_and_refits_on(size):
+    """subset_rows_per_class and smallest_training_fold (which fmnist.params computes without scikit-learn) agree with
+    classify's stratified_subset and StratifiedKFold on Fashion-MNIST's 6,000 training images of each class."""
+    labels = np.repeat(np.arange(NUM_CLASSES), TRAIN_IMAGES_PER_CLASS)
+    subset = labels[stratified_subset(labels, size, seed=0)]
+    per_class = subset_rows_per_class(size)
+    assert np.array_equal(np.bincount(subset, minlength=NUM_CLASSES), np.full(NUM_CLASSES, per_class))
+    for folds in range(2, min(per_class, 7) + 1):
+        splits = StratifiedKFold(n_splits=folds, shuffle=True, random_state=0).split(subset, subset)
+        assert min(len(train) for train, _ in splits) == smallest_training_fold(per_class, folds)
+
+
+def matrix_lists() -> list[str]:
+    """The params.yaml lists dvc.yaml's `matrix:` sections interpolate (`${classify.models}`)."""
+    stages = yaml.safe_load((REPO / "dvc.yaml").read_text())["stages"]
+    values = [value for stage in stages.values() for value in stage.get("matrix", {}).values()]
+    assert values and all(re.fullmatch(r"\$\{[a-z_.]+\}", value) for value in values)
+    return sorted({value[2:-1] for value in values})
+
+
+def test_the_matrix_lists_are_those_of_dvc_yaml():
+    assert matrix_lists() == [
+        "classify.features",
+        "classify.models",
+        "classify.wide_features",
+        "classify.wide_models",
+        "finetune.runs",
+        "train_cnn.archs",
+        "visualize.features",
+        "visualize.methods",
+    ]
+
+
+@pytest.mark.parametrize("key", matrix_lists())
+def test_every_matrix_list_is_a_yaml_list_of_names(tmp_path, params, key):
+    section, name = key.split(".")
+    first = params[section][name][0]
+    params[section][name] = first  # `dvc exp run -S classify.models=lda`: DVC's "'Value' object is not iterable"
+    with pytest.raises(PipelineError, match=rf"`{key}` = '{first}' is not a list: .* e\.g\. `{name}: \[{first}\]`"):
+        check(tmp_path, params)
+    params[section][name] = [first, f"{first};touch pwned"]  # refused by name, before any other check of the list
+    with pytest.raises(PipelineError, match=rf"`{key}\[1\]` = '{first};touch pwned' is not a name: "):
+        check(tmp_path, params)
 
 
 def test_val_fraction_too_small_for_one_validation_image_per_class_is_rejected(tmp_path, params):
@@ -361,3 +531,22 @@ def test_select_returns_only_the_declared_keys(params):
 def test_select_names_a_key_params_yaml_lacks(params):
     with pytest.raises(PipelineError, match=r"params.yaml has no `finetune.lite0_whole_20`, which this stage reads"):
         select(params, ["finetune.lite0_whole_20"])
+
+
+def test_params_yaml_is_kept_in_the_layout_dvc_writes_back(tmp_path):
+    """`dvc exp run -S` (and `make repro`'s offline-weights override) rewrite params.yaml with DVC's own writer: the
+    file is kept in that layout, so an override changes its own line and nothing else in `git diff`."""
+    from dvc.utils.hydra import apply_overrides
+
+    shipped = (REPO / "params.yaml").read_text()
+    copy = tmp_path / "params.yaml"
+    copy.write_text(shipped)
+    apply_overrides(copy, [])
+    assert copy.read_text() == shipped
+    apply_overrides(copy, ["model.lr=0.03", "features.resnet18.weights=random"])
+    before, after = shipped.splitlines(), copy.read_text().splitlines()
+    assert len(before) == len(after)
+    changed = [(old, new) for old, new in zip(before, after, strict=True) if old != new]
+    as_values = [(yaml.safe_load(old.split("#")[0]), yaml.safe_load(new.split("#")[0])) for old, new in changed]
+    lr = yaml.safe_load(shipped)["model"]["lr"]
+    assert sorted(as_values, key=str) == [({"lr": lr}, {"lr": 0.03}), ({"weights": "imagenet"}, {"weights": "random"})]

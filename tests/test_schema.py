@@ -5,7 +5,7 @@ import math
 import pytest
 
 from fmnist.errors import PipelineError
-from fmnist.schema import Float, Int, ListOf, MapOf, Nullable, OneOf, Section, Str
+from fmnist.schema import Choice, Float, Int, ListOf, MapOf, MatrixList, Nullable, OneOf, Section, Str
 
 NON_FINITE = [math.nan, math.inf, -math.inf]
 
@@ -85,3 +85,35 @@ def test_values_on_or_past_a_bound_it_excludes_are_rejected(spec, value):
 )
 def test_values_on_a_closed_bound_or_inside_are_accepted(spec, value):
     spec.validate("k", value)
+
+
+@pytest.mark.parametrize("name", ["a", "a" * 64, "lite0_whole_10", "x9_"])
+def test_matrix_names_of_one_to_64_lower_case_letters_digits_and_underscores_pass(name):
+    MatrixList(Str()).validate("k", [name])
+
+
+@pytest.mark.parametrize(
+    "name", ["a" * 65, "", "9a", "_a", "Raw", "raw-lda", "raw lda", "a;b", "a$(b)", "a/b", "ä", 3, None, ["a"]]
+)
+def test_other_matrix_values_are_refused_by_name_before_the_item_spec(name):
+    # Choice would accept the unsafe option: the name check comes first, whatever the item spec.
+    with pytest.raises(PipelineError, match=r"^params.yaml: `k\[1\]` = .* is not a name: "):
+        MatrixList(Choice("a", name)).validate("k", ["a", name])
+
+
+@pytest.mark.parametrize("value", ["a", {"a": 1}, 3, None, ("a",)])
+def test_a_matrix_list_is_a_yaml_list(value):
+    with pytest.raises(
+        PipelineError, match=r"^params.yaml: `s.k` = .* is not a list: .* write a YAML list, e\.g\. `k: "
+    ):
+        MatrixList(Str()).validate("s.k", value)
+
+
+def test_a_matrix_list_has_no_repeats_and_its_least_length():
+    MatrixList(Str(), min_len=0).validate("k", [])
+    with pytest.raises(PipelineError, match=r"`k` = \[\] is invalid: expected a list of at least 1 item"):
+        MatrixList(Str()).validate("k", [])
+    with pytest.raises(PipelineError, match=r"`k` = \['a', 'a'\] is invalid: expected a list without repeated items"):
+        MatrixList(Str()).validate("k", ["a", "a"])
+    with pytest.raises(PipelineError, match=r"`k\[0\]` = 'b' is invalid: expected one of 'a'"):
+        MatrixList(Choice("a")).validate("k", ["b"])

@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 import pytest
+import yaml
 
 from fmnist.errors import PipelineError
 from tests.support.stage_workdir import error_lines, prepared_workdir, run_module, single_error, write_params
@@ -98,12 +99,42 @@ def test_an_unknown_feature_set_name_is_one_message_and_exit_code_1(tmp_path):
     assert result.returncode == 1 and "Traceback" not in result.stderr
     assert error_lines(result) == [
         "error: extract_features.py: argument --name: invalid choice: 'rawx' (choose from 'raw', 'scatnet', "
-        "'scatnet_rich', 'scatnet_hog', 'resnet18', 'efficientnet_lite0'); the stage matrix in dvc.yaml passes the "
-        "valid values"
+        "'scatnet_rich', 'scatnet_hog', 'resnet18', 'efficientnet_lite0'); the values come from the keys of "
+        "`extract_features` in dvc.yaml: correct them there"
     ]
 
 
-# --- damaged inputs, a full disk, a read-only checkout (issue 15) -----------------------------------------
+def test_dvc_runs_a_matrix_stage_by_its_name_and_no_params_value_reaches_a_shell(monkeypatch):
+    """dvc.yaml's matrix commands carry no interpolated value; the instance comes from DVC_STAGE."""
+    dvc_yaml = yaml.safe_load((REPO / "dvc.yaml").read_text())
+    for name, stage in dvc_yaml["stages"].items():
+        if "matrix" in stage:
+            assert "${" not in stage["cmd"], name
+    from stages.classify import parse_args
+
+    def instance(stage_name: str) -> dict:
+        monkeypatch.setenv("DVC_STAGE", stage_name)
+        return vars(parse_args([]))
+
+    assert instance("classify@scatnet_rich-svm") == {"feature": "scatnet_rich", "model": "svm"}
+    assert instance("sub/dvc.yaml:classify@raw-lda") == {"feature": "raw", "model": "lda"}  # a dvc.yaml in a folder
+    with pytest.raises(PipelineError, match=r"expected a matrix instance named <stage>@<feature>-<model>"):
+        instance("classify@raw")
+    with pytest.raises(PipelineError, match=r"invalid choice: 'raw;touch pwned'.*`classify.features`"):
+        instance("classify@raw;touch pwned-lda")
+    monkeypatch.delenv("DVC_STAGE")
+    with pytest.raises(PipelineError, match=r"pass --feature <value> --model <value>"):
+        parse_args([])
+
+
+def test_an_unknown_arch_names_the_params_key_it_came_from():
+    from stages.train_cnn import parse_args
+
+    with pytest.raises(PipelineError, match=r"invalid choice: 'vgg19'.*params.yaml `train_cnn.archs`: correct"):
+        parse_args(["--arch", "vgg19"])
+
+
+# --- damaged inputs, a full disk, a read-only checkout ---------------------------------------------------
 
 
 def write_raw_features(work: Path) -> None:
@@ -300,3 +331,23 @@ def test_stages_give_the_same_bytes_in_separate_processes_on_one_core_or_two(tmp
     curve = "plots/cnn/lenet5_bn/live/plots/metrics/val/loss.tsv"  # rows carry a timestamp: compare steps and values
     rows = [[line.split("\t")[1:] for line in (work / curve).read_text().splitlines()] for work in (first, second)]
     assert rows[0] == rows[1] and len(rows[0]) == 3  # header + 2 epochs
+
+
+# --- params.yaml rewritten while a stage runs (a second `dvc exp run -S ...`) ---------------------------------
+
+
+def test_a_stage_writes_nothing_when_the_params_it_read_changed_while_it_ran(tmp_path, monkeypatch):
+    from fmnist.atomic import staged_outputs
+    from fmnist.cli import stage_params
+
+    write_params(tmp_path)
+    monkeypatch.chdir(tmp_path)
+    assert stage_params(("model", "cnn.{arch}"), arch="mlp")["model"]["epochs"] >= 1
+    write_params(tmp_path, lambda p: p["data"].update(seed=7))  # a key the stage did not read: no harm
+    with staged_outputs() as staged:
+        staged.path(tmp_path / "kept.json").write_text("{}")
+    write_params(tmp_path, lambda p: (p["model"].update(epochs=p["model"]["epochs"] + 1), p["cnn"].pop("mlp")))
+    changed = r"params.yaml changed while this stage ran \(`model`, `cnn.mlp`\)"
+    with pytest.raises(PipelineError, match=changed), staged_outputs() as staged:
+        staged.path(tmp_path / "refused.json").write_text("{}")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["kept.json", "params.yaml"]

@@ -201,7 +201,7 @@ def predict_logits(
     selection, where it would multiply the cost), `recipe.tta_hflip` scores a net trained on flipped images
     (`pipeline.hflip`) as the mean of each image's and its mirror image's logits, and `recipe.tta_shift` adds
     shifted copies of each image (SHIFT_WEIGHTS). Shifts help the ResNet-9 and nets trained on random crops, and
-    lower every default-run net's test accuracy (docs/BENCHMARKS.md, session 10): hence off by default.
+    lower every default-run net's test accuracy (docs/BENCHMARKS.md, "CNNs"): hence off by default.
     """
     model.eval()
     mirrored = tta and recipe.tta_hflip and pipeline.hflip
@@ -229,8 +229,20 @@ def loss_and_accuracy(logits: torch.Tensor, labels: torch.Tensor) -> tuple[float
     return float(F.cross_entropy(logits, labels)), float((logits.argmax(1) == labels).float().mean())
 
 
+def batch_starts(train_size: int, batch_size: int) -> range:
+    """Where each training batch of an epoch of `train_size` images starts, in batches of `batch_size`.
+
+    A last batch of a single image is dropped (that image waits for the next epoch's shuffle): batch norm in train
+    mode normalises each channel over the batch, and one image on a 1 x 1 map or in a BatchNorm1d layer leaves it one
+    value per channel, which torch refuses ("Expected more than 1 value per channel when training") after the
+    epoch's other batches are done. Any other last batch is kept, so those runs train exactly as before.
+    """
+    single = train_size > batch_size and train_size % batch_size == 1
+    return range(0, train_size - 1 if single else train_size, batch_size)
+
+
 def steps_per_epoch(train_size: int, batch_size: int) -> int:
-    return -(-train_size // batch_size)
+    return len(batch_starts(train_size, batch_size))
 
 
 def make_trainer(
@@ -269,7 +281,8 @@ def diverged(trainer: Trainer, what: str, loss: float) -> PipelineError:
 
 
 def train_one_epoch(trainer: Trainer, data: TrainingData, generator: torch.Generator, epoch: int) -> EpochResult:
-    """One pass over the training images in an order drawn from `generator`, which then augments each batch.
+    """One pass over the training images in an order drawn from `generator`, which then augments each batch (a
+    last batch of one image is left out: see batch_starts).
 
     Batch losses go to the logger at the global batch number: every epoch has the same number of batches.
     A non-finite batch loss (a diverged run) stops training with a PipelineError.
@@ -279,7 +292,7 @@ def train_one_epoch(trainer: Trainer, data: TrainingData, generator: torch.Gener
     train_idx = torch.as_tensor(data.train_idx)
     order = train_idx[torch.randperm(len(train_idx), generator=generator)]
     step = (epoch - 1) * steps_per_epoch(len(order), recipe.batch_size)  # batches logged by earlier epochs
-    total_loss, correct = 0.0, 0
+    total_loss, correct, seen = 0.0, 0, 0
     start = time.perf_counter()
     bar = tqdm(
         total=len(order),
@@ -290,7 +303,7 @@ def train_one_epoch(trainer: Trainer, data: TrainingData, generator: torch.Gener
         leave=False,
     )
     with bar:
-        for first in range(0, len(order), recipe.batch_size):
+        for first in batch_starts(len(order), recipe.batch_size):
             batch = order[first : first + recipe.batch_size]
             images = data.images[batch].to(trainer.device, non_blocking=True)
             x = _prepare(data.pipeline.train(images, generator), trainer.device, recipe.channels_last)
@@ -312,11 +325,12 @@ def train_one_epoch(trainer: Trainer, data: TrainingData, generator: torch.Gener
                 raise diverged(trainer, f"training loss in {where}", batch_loss)
             total_loss += batch_loss * len(batch)
             correct += int((logits.argmax(1) == y).sum())
+            seen += len(batch)
             step += 1
             trainer.logger.batch(step, batch_loss)
             bar.update(len(batch))
             bar.set_postfix(loss=f"{batch_loss:.3f}", refresh=False)
-    return EpochResult(total_loss / len(order), correct / len(order), len(order), time.perf_counter() - start)
+    return EpochResult(total_loss / seen, correct / seen, seen, time.perf_counter() - start)
 
 
 def evaluate(model: nn.Module, data: TrainingData, recipe: Recipe, device: torch.device) -> tuple[float, float]:

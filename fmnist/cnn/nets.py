@@ -126,7 +126,7 @@ def resnet9(channels: list[int], stage1_stride: int) -> nn.Module:
 
     `stage1_stride: 2` makes stage 1's conv stride 2 in place of its max pool, as ResNets' stems do: that conv and
     its batch norm then work on 14 x 14 maps, not the net's largest, 28 x 28 at stage 1's width (faster on a CPU,
-    less accurate: docs/BENCHMARKS.md, session 13).
+    less accurate: docs/BENCHMARKS.md, "CNNs").
     """
     stem, first, second, third = channels
     stage1 = [conv_bn_relu(stem, first), nn.MaxPool2d(2)] if stage1_stride == 1 else [conv_bn_relu(stem, first, 2)]

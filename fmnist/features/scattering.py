@@ -27,7 +27,7 @@ class ComplexBackend(TorchBackend2D):
 
     Real signals keep kymatio's layout, a trailing axis of size 1; complex ones are complex64 tensors
     of shape (..., M, N). Only kymatio's scattering algorithm passes values between these methods.
-    Each choice below was timed against the alternatives (README, "Feature extraction speed").
+    Each choice below was timed against the alternatives (docs/BENCHMARKS.md, "Features").
     """
 
     @staticmethod

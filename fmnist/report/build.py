@@ -37,6 +37,7 @@ from fmnist.report.document import (
     to_html,
     to_markdown,
 )
+from fmnist.report.picture_paths import PictureIndex
 from fmnist.report.pipeline_outputs import declared_outputs
 from fmnist.runs import Run, best_runs, load_runs, read_predictions, whole_records
 
@@ -84,24 +85,41 @@ def feature_weights(layout: Layout) -> dict[str, str]:
     return found
 
 
-def load_inputs(layout: Layout) -> Inputs:
-    classify, cnn = load_runs(layout, "classify"), load_runs(layout, "cnn")
+def load_embeddings(layout: Layout) -> dict[str, dict]:
+    """Each embedding's record with its picture's checked path; one whose picture was not pulled is left out."""
+    folder = layout.embedding("feature", "method").png.parent  # figures/visualize, every embedding's folder
     embeddings = {}
     for path in whole_records(layout, "visualize"):
-        data = load_record(layout.record("visualize", path.stem))
-        png = layout.root / data["png"]
+        record = layout.record("visualize", path.stem)
+        index = PictureIndex(record.details, folder, f"visualize@{path.stem}")
+        data = load_record(record)
+        png = index.locate(layout.root, data.get("png"))
         if png.is_file():
-            embeddings[path.stem] = {**data, "png": png}
-    gallery = (
-        [{**g, "png": layout.root / g["png"]} for g in read_json(layout.gallery_index)["galleries"]]
-        if layout.gallery_index.is_file()
-        else []
-    )
+            embeddings[path.stem] = {**data, "png": index.png(png)}
+    return embeddings
+
+
+def load_galleries(layout: Layout) -> list[dict]:
+    """The galleries gallery.json lists, each picture's path checked (none before the gallery stage ran)."""
+    if not layout.gallery_index.is_file():
+        return []
+    index = PictureIndex(layout.gallery_index, layout.gallery_dir, "gallery")
+    data = read_json(layout.gallery_index)
+    galleries = data.get("galleries") if isinstance(data, dict) else None
+    if not isinstance(galleries, list) or not all(isinstance(g, dict) for g in galleries):
+        raise index.refuse("`galleries` is not a list of galleries")
+    return [
+        {**g, "png": index.png(index.locate(layout.root, g.get("png"))), "caption": str(g.get("caption", ""))}
+        for g in galleries
+    ]
+
+
+def load_inputs(layout: Layout) -> Inputs:
     return Inputs(
-        classify,
-        cnn,
-        embeddings,
-        gallery,
+        load_runs(layout, "classify"),
+        load_runs(layout, "cnn"),
+        load_embeddings(layout),
+        load_galleries(layout),
         layout.samples_png if layout.samples_png.is_file() else None,
         declared_outputs(layout.dvc_yaml),
         feature_weights(layout),

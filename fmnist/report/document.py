@@ -11,6 +11,10 @@ import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import quote
+
+from fmnist.errors import PipelineError
+from fmnist.report.picture_paths import is_png
 
 
 @dataclass(frozen=True)
@@ -58,8 +62,20 @@ class FigureGrid:
 Block = Heading | Paragraph | BulletList | Table | Figure | FigureGrid
 
 
+def _md_text(text: str) -> str:
+    """Plain text for Markdown, which passes raw HTML through: names, captions and notes come from the stages' JSON
+    outputs (pulled from the shared remote), so <, > and & are escaped and never become markup in report.md."""
+    return html.escape(text, quote=False)
+
+
 def _md_cell(text: str) -> str:
-    return text.replace("|", "\\|").replace("\n", " ")
+    """Text of a table cell, where a pipe would start another cell and a newline end the row."""
+    return _md_text(text).replace("|", "\\|").replace("\n", " ")
+
+
+def _md_image(figure: Figure, base: Path) -> str:
+    alt = _md_cell(figure.caption).replace("[", "\\[").replace("]", "\\]")
+    return f"![{alt}]({_relative(figure.path, base)})"
 
 
 def to_markdown(blocks: list[Block], base: Path) -> str:
@@ -67,13 +83,13 @@ def to_markdown(blocks: list[Block], base: Path) -> str:
     out: list[str] = []
     for block in blocks:
         if isinstance(block, Heading):
-            out.append(f"{'#' * block.level} {block.text}")
+            out.append(f"{'#' * block.level} {_md_text(block.text)}")
         elif isinstance(block, Paragraph):
-            out.append(f"> {block.text}" if block.css else block.text)
+            out.append(f"> {_md_text(block.text)}" if block.css else _md_text(block.text))
         elif isinstance(block, BulletList):
-            out.append("\n".join(f"- {item}" for item in block.items))
+            out.append("\n".join(f"- {_md_text(item)}" for item in block.items))
         elif isinstance(block, Table):
-            lines = [f"*{block.caption}*", ""] if block.caption else []
+            lines = [f"*{_md_cell(block.caption)}*", ""] if block.caption else []
             align = [("---:" if block.numeric and block.numeric[i] else "---") for i in range(len(block.headers))]
             lines.append("| " + " | ".join(map(_md_cell, block.headers)) + " |")
             lines.append("| " + " | ".join(align) + " |")
@@ -82,12 +98,13 @@ def to_markdown(blocks: list[Block], base: Path) -> str:
                 lines.append("| " + " | ".join(cells) + " |")
             out.append("\n".join(lines))
         elif isinstance(block, Figure):
-            out.append(f"![{_md_cell(block.caption)}]({_relative(block.path, base)})\n\n*{block.caption}*")
+            out.append(f"{_md_image(block, base)}\n\n*{_md_cell(block.caption)}*")
         elif isinstance(block, FigureGrid):
-            lines = ["| | " + " | ".join(block.column_labels) + " |", "| --- |" + " --- |" * len(block.column_labels)]
+            columns = " | ".join(map(_md_cell, block.column_labels))
+            lines = [f"| | {columns} |", "| --- |" + " --- |" * len(block.column_labels)]
             for label, cells in zip(block.row_labels, block.cells, strict=True):
-                images = [f"![{_md_cell(c.caption)}]({_relative(c.path, base)})" if c else "not run" for c in cells]
-                lines.append(f"| **{label}** | " + " | ".join(images) + " |")
+                images = [_md_image(c, base) if c else "not run" for c in cells]
+                lines.append(f"| **{_md_cell(label)}** | " + " | ".join(images) + " |")
             out.append("\n".join(lines))
         else:
             raise TypeError(f"unknown block {block!r}")
@@ -95,7 +112,8 @@ def to_markdown(blocks: list[Block], base: Path) -> str:
 
 
 def _relative(path: Path, base: Path) -> str:
-    return Path(os.path.relpath(path, base)).as_posix()
+    """A link to `path` from `base`, URL-quoted so no file name can end the Markdown link."""
+    return quote(Path(os.path.relpath(path, base)).as_posix())
 
 
 def _inline(text: str) -> str:
@@ -108,7 +126,14 @@ def _anchor(text: str) -> str:
 
 
 def _img(path: Path, alt: str, read_from: dict[Path, Path]) -> str:
-    data = base64.b64encode(read_from.get(path, path).read_bytes()).decode("ascii")
+    """The picture embedded, once its bytes prove it a PNG (whichever stage drew it)."""
+    picture = read_from.get(path, path).read_bytes()
+    if not is_png(picture):
+        raise PipelineError(
+            f"{path}: not a PNG (it lacks the PNG signature), so the report does not embed it; "
+            "re-run the stage that drew it (`dvc repro --force <stage>`)"
+        )
+    data = base64.b64encode(picture).decode("ascii")
     return f'<img src="data:image/png;base64,{data}" alt="{html.escape(alt)}">'
 
 

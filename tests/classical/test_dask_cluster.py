@@ -1,28 +1,33 @@
 """Classify stages on a real Dask cluster (a scheduler and two workers on 127.0.0.1), chosen by Dask's own
-DASK_SCHEDULER_ADDRESS: the same bytes as on this machine, and one message when the scheduler does not answer."""
+DASK_SCHEDULER_ADDRESS: the same bytes as on this machine, and one message, within the deadline, when no scheduler
+answers there."""
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
 import shutil
 import subprocess
 import sys
+import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 from fmnist.data.dataset import load_dataset
-from tests.support.dask_cluster import dask_cluster
-from tests.support.stage_workdir import REPO, prepared_workdir, run_module, single_error, write_params
+from tests.support.dask_cluster import dask_cluster, not_a_scheduler
+from tests.support.stage_workdir import REPO, prepared_workdir, single_error, write_params
 from tests.support.tiny_params import tiny_classify
 
 pytestmark = pytest.mark.e2e  # a scheduler, two workers and stage processes: about 20 s
 
 RUNS = ("raw-svm", "raw-random_forest")  # four settings fitted side by side; one forest's trees built side by side
 TIMINGS = ("search_seconds", "fit_seconds", "predict_seconds")
+STAGE_LIMIT_S = 60  # a stage stopped by a 2 s deadline ends in well under half of it; a hung one is killed here
 BOTH_STAGES = """
 import runpy
 import sys
@@ -100,19 +105,46 @@ def test_a_grid_search_on_a_dask_cluster_gives_the_bytes_of_a_local_run(tmp_path
         assert details[0] == details[1], run
 
 
-def test_a_scheduler_that_does_not_answer_stops_the_stage_before_any_work(tmp_path):
-    work = classify_workdir(tmp_path)
-    result = run_module(
-        work,
-        "stages.classify",
-        "--feature",
-        "raw",
-        "--model",
-        "svm",
-        DASK_SCHEDULER_ADDRESS="tcp://127.0.0.1:9",
-        DASK_DISTRIBUTED__COMM__TIMEOUTS__CONNECT="2s",
+def test_the_address_of_a_worker_is_not_taken_for_the_scheduler(cluster):
+    import dask.config
+
+    from fmnist.classical.workers import compute_workers
+    from fmnist.errors import PipelineError
+
+    worker = next(iter(cluster.scheduler_info()["workers"]))
+    with dask.config.set({"scheduler-address": worker}), pytest.raises(PipelineError) as error, compute_workers(2, 1):
+        pytest.fail("the block ran on a worker's address")
+    assert str(error.value).startswith(
+        f"DASK_SCHEDULER_ADDRESS={worker}: no Dask scheduler answers there (a Dask Worker"
     )
-    message = single_error(result)
-    assert message.startswith("error: DASK_SCHEDULER_ADDRESS=tcp://127.0.0.1:9: no Dask scheduler answers there")
+
+
+@contextlib.contextmanager
+def address_of(kind: str) -> Iterator[str]:
+    """A DASK_SCHEDULER_ADDRESS where no scheduler answers: nothing listening, a service that never speaks Dask's
+    protocol (the dashboard's port by mistake), or no address at all."""
+    if kind == "silent service":
+        with not_a_scheduler() as address:
+            yield address
+    else:
+        yield {"nothing listening": "tcp://127.0.0.1:9", "garbage": "not an address"}[kind]
+
+
+@pytest.mark.parametrize("kind", ["nothing listening", "silent service", "garbage"])
+def test_an_address_where_no_scheduler_answers_stops_the_stage_before_any_work_with_one_line(tmp_path, kind):
+    """Dask's connect timeout, 2 s here, shortens the stage's deadline: it stops in about that, plus its start-up."""
+    work = classify_workdir(tmp_path)
+    stage = [sys.executable, "-m", "stages.classify", "--feature", "raw", "--model", "svm"]
+    with address_of(kind) as address:
+        env = {"PYTHONPATH": str(REPO), "DASK_SCHEDULER_ADDRESS": address}
+        env["DASK_DISTRIBUTED__COMM__TIMEOUTS__CONNECT"] = "2s"
+        start = time.monotonic()
+        result = subprocess.run(
+            stage, cwd=work, env={**os.environ, **env}, capture_output=True, text=True, timeout=STAGE_LIMIT_S
+        )
+        elapsed = time.monotonic() - start
+    expected = f"={address!r} is not a Dask scheduler address" if kind == "garbage" else f"={address}: no Dask sch"
+    assert single_error(result).startswith(f"error: DASK_SCHEDULER_ADDRESS{expected}")
     assert "Fitting" not in result.stdout + result.stderr  # no fit started
     assert not any((work / folder).exists() for folder in ("metrics", "details", "plots"))
+    assert elapsed < STAGE_LIMIT_S / 2, f"{elapsed:.1f} s"  # about 4 s measured with 2 shared cores

@@ -133,6 +133,26 @@ def test_one_epoch_numbers_its_batches_after_the_earlier_epochs(params):
     assert net.training
 
 
+@pytest.mark.parametrize("train, batches", [(33, 1), (65, 2), (32, 1), (34, 2), (64, 2), (1, 1), (31, 1)])
+def test_only_a_last_batch_of_one_image_is_left_out(train, batches):
+    # Batches of 32: 33 and 65 images would end on one image, which is dropped; other remainders are trained on, and a
+    # single image that is the whole epoch stays.
+    assert loop.steps_per_epoch(train, 32) == batches
+    assert len(loop.batch_starts(train, 1)) == train  # batches of one: nothing to drop
+
+
+def test_a_batch_norm_net_trains_when_the_training_set_leaves_one_image_over(params):
+    # 33 images in batches of 32: a last batch of one image, on which batch norm in train mode raised
+    # "Expected more than 1 value per channel when training" after the epoch's first batch had trained.
+    recipe = Recipe.from_params({**params["model"], "epochs": 2, "patience": 2})
+    seed_everything(0)
+    net = build_net("lenet5_bn", params["cnn"]["lenet5_bn"])
+    recorder = Recorder()
+    result = fit(net, tiny_data(recipe, train=33), recipe, CPU, recorder, "lenet5_bn")
+    assert recorder.batches == [1, 2] and recorder.epochs == [1, 2]  # one batch of 32 per epoch
+    assert result.images_seen == 64 and result.train_size == 33
+
+
 def test_evaluate_scores_the_validation_images_only(params):
     recipe = Recipe.from_params(params["model"])
     data = tiny_data(recipe)

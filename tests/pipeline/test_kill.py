@@ -69,7 +69,7 @@ def test_sigkilled_stages_leave_nothing_git_or_dvc_sees_and_the_rerun_removes_it
     assert git_status(project) == ""
     assert UP_TO_DATE in project.dvc("status", "prepare", *VICTIMS).stdout
 
-    # Killed again, now that the run cache holds the stage (the case of issue 15): `dvc repro` restores it
+    # Killed again, now that the run cache holds the stage: `dvc repro` restores it
     # without running it, so the leftovers stay, unseen by git and DVC, until the stage next runs.
     stage = "extract_features@raw"
     kill_stage_half_way(project, stage, VICTIMS[stage], signal.SIGKILL)
@@ -77,3 +77,15 @@ def test_sigkilled_stages_leave_nothing_git_or_dvc_sees_and_the_rerun_removes_it
     assert stages_run(project.dvc("repro", stage).stdout) == []
     assert git_status(project) == ""
     assert UP_TO_DATE in project.dvc("status", "prepare", *VICTIMS).stdout
+
+
+@pytest.mark.parametrize("shell", ["/bin/bash", "/bin/sh"])
+def test_a_stage_ends_with_the_dvc_that_runs_it_and_writes_nothing(project, shell):
+    """SIGTERM to DVC alone (`kill` of `dvc exp run`): DVC dies without stopping its stage, which would otherwise
+    sleep on at its commit point and then write outputs no dvc.lock records. bash replaces itself with the stage's
+    command; dash (/bin/sh) waits for it, so the stage's parent is then the shell, orphaned in turn."""
+    stage = "extract_features@raw"
+    kill_stage_half_way(project, stage, VICTIMS[stage], signal.SIGTERM, dvc_only=True, shell=shell)
+    assert leftovers(project) == []  # it ended as on SIGTERM: temporaries removed
+    assert not list(project.root.glob("features/raw/*"))  # no output written
+    assert git_status(project) == ""

@@ -12,6 +12,7 @@ machines shared through the team's Git remote (`dvc exp push` / `pull` / `apply`
 from __future__ import annotations
 
 import json
+import shutil
 import signal
 import stat
 from pathlib import Path
@@ -96,6 +97,35 @@ def test_shipped_default_remote_is_a_local_folder_outside_the_repository():
     config = (REPO / ".dvc" / "config").read_text()
     assert "remote = team" in config
     assert "url = ~/.cache/fmnist-dvc/remote" in config
+
+
+def remote_object(remote: Path, md5: str) -> Path:
+    return remote / "files" / "md5" / md5[:2] / md5[2:]
+
+
+def flip_a_byte(path: Path) -> None:
+    content = bytearray(path.read_bytes())
+    content[-1] ^= 0x01
+    path.chmod(0o644)
+    path.write_bytes(bytes(content))
+
+
+def test_a_flipped_byte_in_the_remote_is_refused_by_pull_not_checked_out(team, tmp_path):
+    """The shipped remote has `verify = true`: DVC re-hashes what it downloads. Without it, `dvc pull` took a
+    damaged object, `dvc status` called the workspace up to date and the report printed the wrong figure."""
+    remote = tmp_path / "remote"  # a damaged copy of the team's remote; the other tests keep the good one
+    shutil.copytree(team.remote, remote)
+    lock = yaml.safe_load((team.alice.root / "dvc.lock").read_text())
+    prepared = lock["stages"]["prepare"]["outs"][0]
+    listing = json.loads(remote_object(remote, prepared["md5"]).read_text())
+    labels = next(entry for entry in listing if entry["relpath"] == "test_labels.npy")
+    flip_a_byte(remote_object(remote, labels["md5"]))
+    dave = clone(DvcProject(team.git_remote), tmp_path / "dave")
+    set_remote(dave, str(remote))
+    pull = dave.dvc("pull", check=False)
+    assert pull.returncode != 0
+    assert not (dave.root / "data" / "prepared" / "test_labels.npy").exists()  # never reached the workspace
+    assert "up to date" not in dave.dvc("status", "prepare").stdout
 
 
 def test_check_params_stage_depends_on_the_whole_params_file():

@@ -13,22 +13,7 @@ from fmnist.report.baselines import REPORT_NUMBERS
 from fmnist.report.build import cnn_setting, write_report
 from fmnist.report.sweeps import SweepResult, compare
 from fmnist.runs import Run, load_runs
-from tests.support.report_fixtures import predictions_csv, write_fixture_run, write_record
-
-
-def markdown_tables(text: str) -> dict[str, list[list[str]]]:
-    """Each table of report.md, keyed by its header line, as rows of cells (header first)."""
-    tables, current = {}, None
-    for line in text.splitlines():
-        if line.startswith("|"):
-            cells = [c.strip() for c in re.split(r"(?<!\\)\|", line.strip())[1:-1]]
-            if current is None:
-                current = tables.setdefault(" | ".join(cells), [cells])
-            elif not set("".join(cells)) <= set("-: "):
-                current.append(cells)
-        else:
-            current = None
-    return tables
+from tests.support.report_fixtures import markdown_tables, predictions_csv, write_fixture_run, write_record
 
 
 def table_with(tables: dict, first_header: str) -> list[dict[str, str]]:

@@ -271,11 +271,18 @@ def pid_alive(pid: int) -> bool:
 
 
 def kill_stage_half_way(
-    project: DvcProject, stage: str, module: str, sig: signal.Signals, timeout_s: float = 120.0
+    project: DvcProject,
+    stage: str,
+    module: str,
+    sig: signal.Signals,
+    timeout_s: float = 120.0,
+    dvc_only: bool = False,
+    shell: str | None = None,
 ) -> int:
     """Run `dvc repro -f -s stage`, pause the stage before it renames its outputs into place, and send
-    `sig` to the whole process group (dvc, the shell, the stage), as a scheduler or OOM killer would.
-    Returns the stage's pid."""
+    `sig` to the whole process group (dvc, the shell, the stage), as a scheduler or OOM killer would, or to
+    DVC alone (`dvc_only`: `kill <pid of dvc>`). `shell` is the $SHELL DVC runs the command with.
+    Returns the stage's pid, once it has exited."""
     hook_dir = project.root.parent / f"{project.root.name}-hook"
     hook_dir.mkdir(exist_ok=True)
     (hook_dir / "sitecustomize.py").write_text(PAUSE_HOOK)
@@ -286,6 +293,7 @@ def kill_stage_half_way(
         "PYTHONPATH": f"{hook_dir}{os.pathsep}{project.env['PYTHONPATH']}",
         "FMNIST_PAUSE_STAGE": module,
         "FMNIST_PAUSE_MARKER": str(marker),
+        **({"SHELL": shell} if shell else {}),
     }
     with open(hook_dir / "repro.log", "wb") as log:  # the child writes through its own copy of the descriptor
         proc = subprocess.Popen(
@@ -307,7 +315,10 @@ def kill_stage_half_way(
                 f"{stage} ended before committing its staged outputs:\n{(hook_dir / 'repro.log').read_text()}"
             )
         stage_pid = int(marker.read_text())
-        os.killpg(proc.pid, sig)
+        if dvc_only:
+            os.kill(proc.pid, sig)
+        else:
+            os.killpg(proc.pid, sig)
         proc.wait(timeout=30)
         wait_for(lambda: not pid_alive(stage_pid), 30, f"stage process {stage_pid} to exit")
     finally:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import numpy as np
@@ -79,6 +80,21 @@ def predictions_csv(path: Path, accuracy: float, seed: int) -> None:
         f"{i},{CLASS_NAMES[a]},{CLASS_NAMES[p]}" for i, (a, p) in enumerate(zip(actual, predicted, strict=True))
     ]
     path.write_text("\n".join(lines) + "\n")
+
+
+def markdown_tables(text: str) -> dict[str, list[list[str]]]:
+    """Each table of report.md, keyed by its header line, as rows of cells (header first); `\\|` stays in its cell."""
+    tables, current = {}, None
+    for line in text.splitlines():
+        if line.startswith("|"):
+            cells = [c.strip() for c in re.split(r"(?<!\\)\|", line.strip())[1:-1]]
+            if current is None:
+                current = tables.setdefault(" | ".join(cells), [cells])
+            elif not set("".join(cells)) <= set("-: "):
+                current.append(cells)
+        else:
+            current = None
+    return tables
 
 
 def write_json(path: Path, data: dict) -> None:
@@ -193,3 +209,31 @@ def write_sweep(root: Path) -> None:
     write_record(
         root, "sweeps", "hidden_units", {**record, "epochs": 3, "eval_every": 10, "values": {}}, SWEEP_HEADLINE
     )
+
+
+# The JSON outputs that name a picture, and the folder their stage draws pictures to (fmnist/layout.py).
+PICTURE_SOURCES = {
+    "visualize": ("details/visualize/raw-pca.json", "figures/visualize"),
+    "gallery": ("figures/gallery/gallery.json", "figures/gallery"),
+}
+
+
+def write_gallery(root: Path, caption: str = "Misclassified test images of the best CNN, lenet5") -> None:
+    """figures/gallery/gallery.json naming one gallery PNG (a copy of the embedding picture), as the gallery stage
+    writes it."""
+    layout = Layout(root)
+    png = layout.gallery_dir / "cnn-lenet5.png"
+    png.parent.mkdir(parents=True, exist_ok=True)
+    png.write_bytes(layout.embedding("raw", "pca").png.read_bytes())
+    gallery = {"kind": "cnn", "name": "lenet5", "png": png.relative_to(root).as_posix(), "caption": caption}
+    write_json(layout.gallery_index, {"galleries": [{**gallery, "errors": 5, "shown": 2}]})
+
+
+def name_picture(root: Path, source: str, value: str) -> Path:
+    """Make the JSON of `source` (a key of PICTURE_SOURCES) name `value` as its picture; returns that JSON's path."""
+    path = root / PICTURE_SOURCES[source][0]
+    data = json.loads(path.read_text())
+    entry = data["galleries"][0] if source == "gallery" else data
+    entry["png"] = value
+    path.write_text(json.dumps(data))
+    return path
