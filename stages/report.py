@@ -1,5 +1,5 @@
-"""DVC stage report: reports/report.md and a self-contained reports/report.html from the run's metrics and
-pictures."""
+"""DVC stage report: reports/report.md, every picture it shows in reports/figures, and a self-contained
+reports/report.html, from the run's metrics and pictures; reports/ is in git (dvc.yaml: `cache: false`)."""
 
 from fmnist.cli import run_stage, stage_params
 from fmnist.layout import Layout

@@ -5,7 +5,21 @@ import math
 import pytest
 
 from fmnist.errors import PipelineError
-from fmnist.schema import Choice, Float, Int, ListOf, MapOf, MatrixList, Nullable, OneOf, Section, Str
+from fmnist.schema import (
+    Choice,
+    Float,
+    Int,
+    ListOf,
+    MapOf,
+    MatrixList,
+    Nullable,
+    Number,
+    OneOf,
+    Overrides,
+    Section,
+    Spec,
+    Str,
+)
 
 NON_FINITE = [math.nan, math.inf, -math.inf]
 
@@ -117,3 +131,158 @@ def test_a_matrix_list_has_no_repeats_and_its_least_length():
         MatrixList(Str()).validate("k", ["a", "a"])
     with pytest.raises(PipelineError, match=r"`k\[0\]` = 'b' is invalid: expected one of 'a'"):
         MatrixList(Choice("a")).validate("k", ["b"])
+
+
+FIX = "Fix it in params.yaml (or in your `dvc exp run -S` override)."
+SPELLING = "Check the spelling in params.yaml (or in your `dvc exp run -S` override)."
+
+
+# Each spec is built inside the test (a lambda), not when the module is collected, so that the test exercises Int and
+# Float themselves too.
+@pytest.mark.parametrize(
+    "spec, key, value, message",
+    [
+        (
+            lambda: Float(lo=0.0),
+            "model.lr",
+            -1.0,
+            f"`model.lr` = -1.0 is invalid: expected a number in [0.0, inf]. {FIX}",
+        ),
+        (
+            lambda: Float(hi=1.0),
+            "model.lr",
+            2.0,
+            f"`model.lr` = 2.0 is invalid: expected a number in [-inf, 1.0]. {FIX}",
+        ),
+        (lambda: Float(), "model.lr", "x", f"`model.lr` = 'x' is invalid: expected a number. {FIX}"),
+        (lambda: Int(), "data.seed", 1.5, f"`data.seed` = 1.5 is invalid: expected an integer. {FIX}"),
+        (
+            lambda: Float(0.0, 1.0, hi_open=True),
+            "model.momentum",
+            math.inf,
+            f"`model.momentum` = inf is invalid: expected a finite number in [0.0, 1.0). {FIX}",
+        ),
+        (
+            lambda: Float(lo=0.0, lo_open=True),
+            "model.lr",
+            math.nan,
+            f"`model.lr` = nan is invalid: expected a finite number in (0.0, inf]. {FIX}",
+        ),
+        (lambda: Str(), "finetune.note", "", f"`finetune.note` = '' is invalid: expected a non-empty string. {FIX}"),
+        (lambda: MapOf(Int()), "k.grid", [1], f"`k.grid` = [1] is invalid: expected a mapping. {FIX}"),
+        (
+            lambda: MapOf(Int(), keys=("raw", "scatnet")),
+            "k.max_train",
+            {"hog": 10},
+            f"`k.max_train.hog` = 10 is invalid: expected a key among raw, scatnet. {FIX}",
+        ),
+        (
+            lambda: Overrides({"lr": Float(), "epochs": Int(1)}, "model"),
+            "cnn.mlp",
+            {"lr": 0.1, "batch": 2},
+            f"unknown key `cnn.mlp.batch`; it may replace these `model` keys: epochs, lr. {SPELLING}",
+        ),
+        (
+            lambda: Overrides({"lr": Float()}, "model"),
+            "cnn.mlp",
+            3,
+            f"`cnn.mlp` = 3 is invalid: expected a mapping of `model` keys to the values that replace them. {FIX}",
+        ),
+        (lambda: Section({"seed": Int()}), "", [1], f"`(top level)` = [1] is invalid: expected a mapping. {FIX}"),
+        (lambda: Section({"seed": Int()}), "data", "x", f"`data` = 'x' is invalid: expected a mapping. {FIX}"),
+        (
+            lambda: Section({"seed": Int()}),
+            "",
+            {"sed": 1},
+            f"unknown key `sed` under the top level; known keys there: seed. {SPELLING}",
+        ),
+        (
+            lambda: ListOf(Int(), max_len=2),
+            "k",
+            [1, 2, 3],
+            f"`k` = [1, 2, 3] is invalid: expected a list of at least 0 and at most 2 item(s). {FIX}",
+        ),
+        (
+            lambda: ListOf(Int(), min_len=1),
+            "k",
+            [],
+            f"`k` = [] is invalid: expected a list of at least 1 item(s). {FIX}",
+        ),
+        (
+            lambda: MatrixList(Str()),
+            "k.wide.features",
+            "raw",
+            "`k.wide.features` = 'raw' is not a list: dvc.yaml makes one stage of each of its items, so write a YAML "
+            f"list, e.g. `features: [raw]`. {FIX}",
+        ),
+        (
+            lambda: MatrixList(Str()),
+            "k.features",
+            {"raw": 1},
+            "`k.features` = {'raw': 1} is not a list: dvc.yaml makes one stage of each of its items, so write a YAML "
+            f"list, e.g. `features: [name, ...]`. {FIX}",
+        ),
+        (
+            lambda: MatrixList(Str()),
+            "k.features",
+            ["raw", "Raw-1"],
+            "`k.features[1]` = 'Raw-1' is not a name: it becomes part of a stage name, a shell command and file names, "
+            f"so it is lower case letters, digits and underscores (a letter first, at most 64). {FIX}",
+        ),
+    ],
+    ids=[
+        "no-upper-bound",
+        "no-lower-bound",
+        "unbounded-float",
+        "int",
+        "finite-half-open",
+        "finite-open-unbounded",
+        "str",
+        "map",
+        "map-key",
+        "overrides-key",
+        "overrides-not-a-map",
+        "top-level",
+        "section",
+        "top-level-key",
+        "list-too-long",
+        "list-too-short",
+        "matrix-string",
+        "matrix-mapping",
+        "matrix-name",
+    ],
+)
+def test_each_error_names_the_key_and_value_says_what_is_allowed_and_where_to_fix_it(spec, key, value, message):
+    with pytest.raises(PipelineError) as caught:
+        spec().validate(key, value)
+    assert str(caught.value) == f"params.yaml: {message}"
+
+
+def test_int_and_float_keep_the_bounds_they_are_given():
+    for accepted in (1, 10):
+        Int(1, 10).validate("k", accepted)
+    for accepted in (0.0, 1.0, 0):
+        Float(0.0, 1.0).validate("k", accepted)  # bounds are closed unless said otherwise
+    rejected = [(Int(1, 10), 0), (Int(1, 10), 11), (Float(0.0, 1.0), -0.1), (Float(0.0, 1.0), 1.1)]
+    rejected += [(Float(0.0, 1.0, lo_open=True), 0.0), (Float(0.0, 1.0, hi_open=True), 1.0)]
+    for spec, value in rejected:
+        with pytest.raises(PipelineError, match="is invalid: expected"):
+            spec.validate("k", value)
+
+
+def test_int_and_float_are_the_numbers_they_name():
+    assert Int(1, 10) == Number(1, 10, integer=True)
+    assert Float(0.0, 1.0, hi_open=True) == Number(0.0, 1.0, integer=False, lo_open=False, hi_open=True)
+
+
+def test_one_of_asks_each_spec_about_the_same_key():
+    seen = []
+
+    class Recording(Spec):
+        def validate(self, key, value):
+            seen.append(key)
+            raise PipelineError("no")
+
+    with pytest.raises(PipelineError, match=r"`model.lr` = 1 is invalid: expected anything"):
+        OneOf((Recording(), Recording()), "anything").validate("model.lr", 1)
+    assert seen == ["model.lr", "model.lr"]

@@ -1,7 +1,9 @@
 """The report: every metric and picture of a pipeline run in reports/report.md and a self-contained report.html.
 
 Its inputs are metrics JSON, prediction CSVs, dvclive curves and PNGs only; it never trains anything.
-Whatever is absent is listed as missing and the rest still renders.
+Whatever is absent is listed as missing and the rest still renders. report.md links only pictures in reports/figures/
+(another stage's picture is copied there), so reports/, kept in git, shows every picture in a fresh clone or a web
+view of the repository, without DVC.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from sklearn.metrics import confusion_matrix, f1_score
 
 from fmnist.atomic import remove_outputs, staged_outputs
 from fmnist.classes import CLASS_NAMES
+from fmnist.errors import PipelineError
 from fmnist.layout import Layout
 from fmnist.names import METHOD_TITLES
 from fmnist.pictures import confusion_heatmap, learning_curves, per_class_f1_bars
@@ -34,6 +37,8 @@ from fmnist.report.document import (
     Heading,
     Paragraph,
     Table,
+    moved_figures,
+    read_png,
     to_html,
     to_markdown,
 )
@@ -443,7 +448,10 @@ def derived_figures(inputs: Inputs, out_dir: Path, staged) -> tuple[dict[str, Pa
 # ---------------------------------------------------------------- provenance
 
 
-def git_commit(root: Path) -> str:
+def git_commit(root: Path, own: Path) -> str:
+    """The checkout's commit and the tracked files changed since, other than dvc.lock and the report's own folder
+    `own` (relative to `root`, in git): a run drawing the report rewrites both (DVC and the stage remove the folder
+    before drawing it again)."""
     try:
         commit = subprocess.run(
             ["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True, check=True
@@ -457,7 +465,9 @@ def git_commit(root: Path) -> str:
         ).stdout.splitlines()
     except (OSError, subprocess.CalledProcessError):
         return "unknown (not a git checkout)"
-    changed = [line[3:] for line in status if line[3:] != "dvc.lock"]
+    changed = [
+        path for path in (line[3:] for line in status) if path != "dvc.lock" and not Path(path).is_relative_to(own)
+    ]
     return commit + (f" plus uncommitted changes to {', '.join(changed)}" if changed else "")
 
 
@@ -482,7 +492,7 @@ def provenance(layout: Layout, inputs: Inputs) -> list[str]:
     devices = sorted({str(r.metrics["device"]) for r in inputs.cnn.values() if "device" in r.metrics})
     params_sha = hashlib.sha256(params.read_bytes()).hexdigest() if params.is_file() else "params.yaml missing"
     return [
-        f"git commit: {git_commit(layout.root)}",
+        f"git commit: {git_commit(layout.root, layout.reports_dir.relative_to(layout.root))}",
         f"params.yaml SHA-256 when the report was drawn: {params_sha}",
         f"devices the CNNs trained on: {', '.join(devices) if devices else 'no CNN metrics'}",
         f"machine: {cpu_name()}, {os.cpu_count()} logical CPUs, {platform.system()} {platform.machine()}, "
@@ -646,13 +656,43 @@ def build_blocks(layout: Layout, inputs: Inputs, drawn: dict[str, Path]) -> list
     return blocks
 
 
+def copy_pictures(blocks: list[Block], layout: Layout, out_dir: Path, staged, written: dict[Path, Path]) -> list[Block]:
+    """`blocks` with every picture under `out_dir`/figures: one another stage drew (an embedding, a gallery, the
+    sample grid) is copied there byte for byte, at its place under figures/ (figures/visualize/raw-pca.png ->
+    `out_dir`/figures/visualize/raw-pca.png), so report.md links only inside its own folder, which is in git.
+
+    `written` (final path -> temporary file, as `derived_figures` returns it) gains each copy.
+    """
+    folder = out_dir / "figures"
+    copies: dict[Path, Path] = {}  # source -> its copy
+    taken = {final: final for final in written}  # final path -> the picture it shows
+
+    def place(source: Path) -> Path:
+        if source in written:  # drawn by the report itself
+            return source
+        if source not in copies:
+            inside = source.is_relative_to(layout.figures_dir)
+            copy = folder / (source.relative_to(layout.figures_dir) if inside else source.name)
+            if copy in taken:
+                raise PipelineError(f"{source} and {taken[copy]} would both be shown as {copy}")
+            picture = read_png(source)
+            written[copy] = staged.path(copy)
+            written[copy].write_bytes(picture)
+            taken[copy] = source
+            copies[source] = copy
+        return copies[source]
+
+    return moved_figures(blocks, place)
+
+
 def write_report(layout: Layout, out_dir: Path) -> list[Block]:
-    """Read the run's outputs named by `layout`, write report.md, report.html and figures/ into `out_dir`."""
+    """Read the run's outputs named by `layout`, write report.md, report.html and figures/ into `out_dir`: every
+    picture report.md links is in figures/ (`copy_pictures`), and report.html embeds the same pictures."""
     inputs = load_inputs(layout)
     remove_outputs(out_dir)
     with staged_outputs() as staged:
         drawn, written = derived_figures(inputs, out_dir / "figures", staged)
-        blocks = build_blocks(layout, inputs, drawn)
+        blocks = copy_pictures(build_blocks(layout, inputs, drawn), layout, out_dir, staged, written)
         staged.path(out_dir / "report.md").write_text(to_markdown(blocks, out_dir))
         staged.path(out_dir / "report.html").write_text(to_html(blocks, "Fashion-MNIST pipeline report", written))
     log.info("report written to %s (%d figures drawn)", out_dir, len(drawn))

@@ -9,7 +9,8 @@ import base64
 import html
 import os
 import re
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from urllib.parse import quote
 
@@ -60,6 +61,23 @@ class FigureGrid:
 
 
 Block = Heading | Paragraph | BulletList | Table | Figure | FigureGrid
+
+
+def moved_figures(blocks: list[Block], move: Callable[[Path], Path]) -> list[Block]:
+    """`blocks` with each figure's picture at `move(path)` (a grid's figures too), all else as it was."""
+
+    def figure(f: Figure | None) -> Figure | None:
+        return None if f is None else replace(f, path=move(f.path))
+
+    moved: list[Block] = []
+    for block in blocks:
+        if isinstance(block, Figure):
+            moved.append(figure(block))
+        elif isinstance(block, FigureGrid):
+            moved.append(replace(block, cells=tuple(tuple(map(figure, row)) for row in block.cells)))
+        else:
+            moved.append(block)
+    return moved
 
 
 def _md_text(text: str) -> str:
@@ -125,15 +143,21 @@ def _anchor(text: str) -> str:
     return "".join(ch if ch.isalnum() else "-" for ch in text.lower()).strip("-")
 
 
-def _img(path: Path, alt: str, read_from: dict[Path, Path]) -> str:
-    """The picture embedded, once its bytes prove it a PNG (whichever stage drew it)."""
-    picture = read_from.get(path, path).read_bytes()
+def read_png(path: Path, read_from: Path | None = None) -> bytes:
+    """The bytes of picture `path` (read from `read_from` when given: an output not yet renamed into place), once
+    they prove it a PNG (whichever stage drew it); the report shows nothing else."""
+    picture = (read_from or path).read_bytes()
     if not is_png(picture):
         raise PipelineError(
-            f"{path}: not a PNG (it lacks the PNG signature), so the report does not embed it; "
+            f"{path}: not a PNG (it lacks the PNG signature), so the report does not show it; "
             "re-run the stage that drew it (`dvc repro --force <stage>`)"
         )
-    data = base64.b64encode(picture).decode("ascii")
+    return picture
+
+
+def _img(path: Path, alt: str, read_from: dict[Path, Path]) -> str:
+    """The picture embedded."""
+    data = base64.b64encode(read_png(path, read_from.get(path))).decode("ascii")
     return f'<img src="data:image/png;base64,{data}" alt="{html.escape(alt)}">'
 
 

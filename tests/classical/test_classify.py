@@ -291,3 +291,18 @@ def test_a_corrupt_feature_file_names_the_file_and_the_fix(tmp_path, damage):
     assert message.startswith(f"{target}: ")
     assert f"`dvc checkout {target}`" in message and "`dvc repro extract_features@scatnet`" in message
     assert "allow_pickle" not in message
+
+
+def test_the_setting_follows_the_cross_validation_where_the_test_set_disagrees(recording_model):
+    """Test labels one class on from the truth: shifting the predictions by one would score 1.0 on the test set and
+    0.0 in every fold. The search keeps the setting that is right on the training rows, and the test set, scored
+    once, says what that setting is worth there."""
+    train, (test_x, test_y) = blobs(200, 0, mark=1.0), blobs(50, 1, mark=TEST_MARK)
+    wrong_test = (test_x, (test_y + 1) % 10)
+    metrics, predicted = classify(
+        "toy", "lda", {"max_train": None, "grid": {"shift": [1, 0]}}, SEARCH, train, wrong_test, ONE_CORE
+    )
+    assert metrics["best_params"] == {"shift": 0}
+    assert [c["cv_accuracy_mean"] for c in metrics["grid"]] == [0.0, 1.0] and metrics["cv_accuracy_mean"] == 1.0
+    assert metrics["test_accuracy"] == 0.0 and np.array_equal(predicted, test_y)
+    assert [marks for kind, marks in recording_model].count({TEST_MARK}) == 1

@@ -250,3 +250,143 @@ def test_a_non_finite_validation_loss_stops_the_run_before_reporting_the_epoch(p
     with pytest.raises(PipelineError, match=r"^lenet5_bn: the validation loss after epoch 1 became nan: "):
         fit(net, tiny_data(recipe), recipe, CPU, recorder, "lenet5_bn")
     assert recorder.batches == [1, 2] and recorder.epochs == []
+
+
+# The learning-rate schedule and the optimizer, against values worked out by hand from the recipe: a step count from
+# the epochs and the batches per epoch (a last batch of one image dropped), one-cycle's warm-up share, peak and end.
+
+
+def one_cycle_lr(step: int, total: int, peak: float, warmup: float) -> float:
+    """One-cycle (torch's OneCycleLR with its default factors): from peak / 25, a half-cosine rise to `peak` at step
+    warmup * total - 1, then a half-cosine fall to peak / 25 / 10^4 at the last step, total - 1."""
+    start, end, top = peak / 25, peak / 25 / 1e4, warmup * total - 1
+    if step <= top:
+        frac, high, low = step / top, start, peak
+    else:
+        frac, high, low = (step - top) / (total - 1 - top), peak, end
+    return low + (high - low) * (1 + math.cos(math.pi * frac)) / 2
+
+
+def scheduled_lrs(recipe: Recipe, train_size: int) -> tuple[list[float], loop.Trainer]:
+    """The learning rate of every step of make_trainer's schedule (as many as it was made for)."""
+    trainer = make_trainer(torch.nn.Linear(2, 1), train_size, recipe, CPU, Recorder(), "probe")
+    total = recipe.epochs * loop.steps_per_epoch(train_size, recipe.batch_size)
+    lrs = []
+    for _ in range(total):
+        lrs.append(trainer.optimizer.param_groups[0]["lr"])
+        trainer.optimizer.step()  # no gradients: changes nothing, keeps the scheduler's order check quiet
+        trainer.schedule.step()
+    return lrs, trainer
+
+
+def test_onecycle_warms_up_for_the_recipes_share_to_the_peak_lr_then_anneals_by_cosine(params):
+    # 101 images in batches of 10 make 10 steps an epoch (the last image is dropped), 100 in 10 epochs.
+    recipe = Recipe.from_params(
+        {
+            **params["model"],
+            "schedule": "onecycle",
+            "lr": 0.004,
+            "warmup_fraction": 0.25,
+            "epochs": 10,
+            "batch_size": 10,
+        }
+    )
+    lrs, trainer = scheduled_lrs(recipe, train_size=101)
+    assert len(lrs) == 100
+    assert lrs == pytest.approx([one_cycle_lr(step, 100, 0.004, 0.25) for step in range(100)], rel=1e-9)
+    assert lrs[0] == pytest.approx(0.004 / 25) and lrs[-1] == pytest.approx(0.004 / 25 / 1e4)
+    assert int(np.argmax(lrs)) == 24 and lrs[24] == pytest.approx(0.004)  # the peak after a quarter of the steps
+    assert lrs[12] == pytest.approx((0.004 / 25 + 0.004) / 2)  # half way up
+    # A third of the way into the 75 steps of the fall, a cosine is (1 + cos(pi / 3)) / 2 = 3/4 of the way from the end
+    # to the peak (a linear fall would be 2/3).
+    assert lrs[24 + 25] == pytest.approx(0.004 / 25 / 1e4 + (0.004 - 0.004 / 25 / 1e4) * 3 / 4)
+    with pytest.raises(ValueError, match="Tried to step 101 times"):
+        trainer.schedule.step()  # made for exactly 100 steps
+
+
+def test_cosine_warms_up_linearly_for_the_recipes_share_then_decays_to_zero(params):
+    recipe = Recipe.from_params(
+        {**params["model"], "schedule": "cosine", "lr": 0.01, "warmup_fraction": 0.4, "epochs": 10, "batch_size": 10}
+    )
+    lrs, trainer = scheduled_lrs(recipe, train_size=101)  # 100 steps: 40 of warm-up, 60 of decay
+    assert len(lrs) == 100
+    assert lrs[0] == pytest.approx(0.01 / 40) and lrs[19] == pytest.approx(0.01 / 2)  # 1/40, 20/40 of the lr
+    assert lrs[39] == pytest.approx(0.01) and lrs[40] == pytest.approx(0.01)  # the last warm-up step, the peak
+    assert lrs[55] == pytest.approx(0.01 * (2 + math.sqrt(2)) / 4)  # a quarter of the decay: (1 + cos(pi / 4)) / 2
+    assert lrs[70] == pytest.approx(0.01 / 2)  # half way down
+    assert lrs[99] == pytest.approx(0.01 * (1 - math.cos(math.pi / 60)) / 2)  # 59 of 60 decay steps: (1 + cos) / 2
+    assert trainer.optimizer.param_groups[0]["lr"] == pytest.approx(0.0, abs=1e-15)  # after the last step: zero
+
+
+def test_constant_schedule_keeps_the_recipes_lr(params):
+    recipe = Recipe.from_params({**params["model"], "schedule": "constant", "lr": 0.003, "epochs": 3, "batch_size": 10})
+    lrs, _ = scheduled_lrs(recipe, train_size=35)
+    assert lrs == [0.003] * 12
+
+
+def test_training_steps_the_schedule_once_per_batch_over_all_epochs(params):
+    """The learning rate each batch trains with, through train_one_epoch: 21 images in batches of 4 make 5 batches an
+    epoch (the last, single image waits), 15 steps in 3 epochs, over which the one cycle runs exactly once."""
+    recipe = Recipe.from_params(
+        {**params["model"], "schedule": "onecycle", "lr": 0.01, "warmup_fraction": 0.2, "epochs": 3, "batch_size": 4}
+    )
+    data = tiny_data(recipe, train=21)
+    seed_everything(0)
+    net = build_net("mlp", params["cnn"]["mlp"])
+
+    class LrRecorder(Recorder):
+        def batch(self, step, loss):
+            super().batch(step, loss)
+            lrs.append(trainer.optimizer.param_groups[0]["lr"])  # the next batch's
+
+    trainer = make_trainer(net, len(data.train_idx), recipe, CPU, LrRecorder(), "mlp")
+    lrs = [trainer.optimizer.param_groups[0]["lr"]]
+    generator = torch.Generator().manual_seed(0)
+    for epoch in (1, 2, 3):
+        train_one_epoch(trainer, data, generator, epoch)
+    assert trainer.logger.batches == list(range(1, 16))
+    assert lrs[:15] == pytest.approx([one_cycle_lr(step, 15, 0.01, 0.2) for step in range(15)], rel=1e-9)
+    assert max(lrs) == pytest.approx(0.01) and lrs.index(max(lrs)) == 2  # the peak at step 0.2 * 15 - 1
+    with pytest.raises(ValueError, match="Tried to step 16 times"):
+        trainer.schedule.step()
+
+
+def test_sgd_takes_a_nesterov_step_with_the_recipes_momentum_and_weight_decay(params):
+    recipe = Recipe.from_params(
+        {**params["model"], "optimizer": "sgd", "lr": 0.1, "momentum": 0.5, "weight_decay": 0.1, "schedule": "constant"}
+    )
+    model = torch.nn.Linear(2, 1, bias=False)
+    with torch.no_grad():
+        model.weight.copy_(torch.tensor([[1.0, -2.0]]))
+    trainer = make_trainer(model, 10, recipe, CPU, Recorder(), "probe")
+    model.weight.grad = torch.tensor([[0.5, 0.5]])
+    trainer.optimizer.step()
+    # d = g + wd * w = [0.6, 0.3]; Nesterov: w - lr * (d + momentum * d) = w - 0.1 * 1.5 * d
+    assert model.weight.detach().tolist()[0] == pytest.approx([1.0 - 0.15 * 0.6, -2.0 - 0.15 * 0.3])
+
+
+def test_adamw_decouples_the_recipes_weight_decay_and_takes_momentum_as_beta1(params):
+    recipe = Recipe.from_params(
+        {
+            **params["model"],
+            "optimizer": "adamw",
+            "lr": 0.1,
+            "momentum": 0.5,
+            "weight_decay": 0.1,
+            "schedule": "constant",
+        }
+    )
+    model = torch.nn.Linear(1, 1, bias=False)
+    with torch.no_grad():
+        model.weight.fill_(2.0)
+    trainer = make_trainer(model, 10, recipe, CPU, Recorder(), "probe")
+    model.weight.grad = torch.tensor([[0.3]])
+    trainer.optimizer.step()  # decay by lr * wd, then a step of lr (Adam's first step: g / |g|)
+    first = 2.0 * (1 - 0.01) - 0.1
+    assert model.weight.item() == pytest.approx(first, rel=1e-6)
+    model.weight.grad = torch.tensor([[0.0]])
+    trainer.optimizer.step()
+    # No gradient: the bias-corrected moments are beta1 g / (1 + beta1) and beta2 g^2 / (1 + beta2).
+    beta1, beta2 = 0.5, 0.999
+    ratio = (beta1 / (1 + beta1)) / math.sqrt(beta2 / (1 + beta2))
+    assert model.weight.item() == pytest.approx(first * (1 - 0.01) - 0.1 * ratio, rel=1e-6)

@@ -240,3 +240,41 @@ def test_missing_imagenet_weights_stop_before_any_work(params, tmp_path, monkeyp
     with pytest.raises(PipelineError, match=r"`cnn.resnet18.weights: imagenet`\) could not be had"):
         train("resnet18", settings, tmp_path / "no-data", tmp_path)
     assert not (tmp_path / "models").exists() and not (tmp_path / "plots").exists()
+
+
+def test_the_best_epoch_is_chosen_on_the_validation_split_where_the_test_set_disagrees(
+    params, prepared, tmp_path, monkeypatch
+):
+    """Scripted scores: on the validation images epoch 3 is the best, on the test images epoch 1 (where a choice made
+    on the test set would land). Early stopping, the checkpoint and the record follow the validation split."""
+    train_images, val_indices = np.load(prepared / "train_images.npy"), np.load(prepared / "val_indices.npy")
+    test_images = np.load(prepared / "test_images.npy")
+    scripts = {"validation": iter([0.3, 0.5, 0.8, 0.4, 0.6]), "test": iter([0.9, 0.2, 0.1, 0.3, 0.2])}
+    states, scored = [], []
+
+    def scripted_evaluate(model, data, recipe, device):
+        images = data.images[data.val_idx].numpy()
+        split = "validation" if np.array_equal(images, train_images[val_indices]) else None
+        split = split or ("test" if np.array_equal(images, test_images[: len(images)]) else "other")
+        scored.append(split)
+        states.append({k: v.detach().clone() for k, v in model.state_dict().items()})
+        return 1.0, next(scripts[split]) if split in scripts else 0.0
+
+    monkeypatch.setattr(loop, "evaluate", scripted_evaluate)
+    metrics = train("mlp", params, prepared, tmp_path, epochs=5, patience=2, schedule="constant")
+    assert scored == ["validation"] * 5  # epoch 3 the best: epochs 4 and 5 without improvement, then the stop
+    assert (metrics["best_epoch"], metrics["epochs_run"]) == (3, 5)
+    saved = torch.load(Layout(tmp_path).cnn("mlp").checkpoint, weights_only=True)
+    assert all(torch.equal(saved[k], states[2][k]) for k in states[2])
+    assert not all(torch.equal(saved[k], states[0][k]) for k in states[0])
+    # The record's validation accuracy is the saved net's on the held-out training images (scored with test-time
+    # flips, as the stage scores), its test accuracy the saved net's on the test images.
+    model = skeleton("mlp", params["cnn"]["mlp"])
+    model.load_state_dict(saved)
+    recipe = effective_recipe("mlp", params["model"], params["cnn"]["mlp"])
+    pipeline = input_pipeline("mlp", params["cnn"]["mlp"], recipe)
+    labels = np.load(prepared / "train_labels.npy")[val_indices]
+    val_predicted = predict_logits(
+        model, torch.from_numpy(train_images[val_indices]), pipeline, torch.device("cpu"), recipe, tta=True
+    ).argmax(1)
+    assert metrics["val_accuracy"] == pytest.approx(float((val_predicted.numpy() == labels).mean()))

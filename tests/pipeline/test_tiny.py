@@ -2,6 +2,8 @@
 
 import itertools
 import json
+import re
+from urllib.parse import unquote
 
 import numpy as np
 import pytest
@@ -46,8 +48,9 @@ def test_a_real_repro_after_a_scatnet_change_runs_its_feature_set_and_what_reads
         ran = stages_run(project.dvc("repro", "--no-run-cache").stdout)
         assert sorted(ran) == sorted(["check_params", "extract_features@scatnet", *readers, "gallery", "report"])
         assert np.load(project.root / "features" / "scatnet" / "test.npy").shape[1] != 176  # J=3 was used
-    finally:  # back to the committed run: params, lock file and metrics from git, the other outputs from the cache
-        project.run("git", "checkout", "--", "params.yaml", "dvc.lock", "metrics")
+    finally:  # back to the committed run: params, lock file, metrics and reports from git, the rest from the cache
+        project.run("git", "checkout", "--", "params.yaml", "dvc.lock", "metrics", "reports")
+        project.run("git", "clean", "-fdq", "--", "reports")  # pictures of the new run's best models
         project.dvc("checkout", "--force")
     assert project.run("git", "status", "--porcelain").stdout == ""
 
@@ -190,3 +193,25 @@ def test_a_fine_tune_change_reruns_that_fine_tune_and_the_ensemble_only(project)
 def test_the_small_nets_recipe_reruns_no_fine_tune(project):
     with project.edited_params(lambda p: p["model"].update(lr=0.03)):
         assert not [stage for stage in project.stages_that_would_run() if stage.startswith("finetune@")]
+
+
+def test_the_report_is_in_git_and_a_plain_clone_shows_every_picture(project, tmp_path):
+    """reports/ is an uncached output (dvc.yaml), committed with the run (tests/conftest.py): report.md, every picture
+    it links (all in reports/figures, the other stages' ones copied there) and report.html; nothing of it git-ignored.
+    A `git clone` without `dvc pull` (a newcomer's first look, a web view of the repository) shows them all."""
+    tracked = project.run("git", "ls-files", "reports").stdout.split()
+    assert {"reports/report.md", "reports/report.html"} <= set(tracked)
+    assert project.run("git", "status", "--porcelain").stdout == ""
+    assert project.run("git", "check-ignore", "-v", "reports/report.md", check=False).returncode == 1  # none
+    report = (project.root / "reports/report.md").read_text()
+    linked = sorted({f"reports/{unquote(link)}" for link in re.findall(r"!\[(?:\\.|[^\]\\])*\]\(([^)]*)\)", report)})
+    assert linked == sorted(p for p in tracked if p.endswith(".png"))  # each picture tracked, none unshown
+    assert all(link.startswith("reports/figures/") for link in linked)
+    others = [link for link in linked if (project.root / link.removeprefix("reports/")).is_file()]
+    assert {link.split("/")[2] for link in others} == {"visualize", "gallery", "samples"}
+    for link in others:  # a copy, byte for byte, of the picture its stage drew
+        assert (project.root / link).read_bytes() == (project.root / link.removeprefix("reports/")).read_bytes()
+    clone = tmp_path / "clone"
+    project.run("git", "clone", "-q", str(project.root), str(clone))
+    for path in ["reports/report.md", "reports/report.html", *linked]:
+        assert (clone / path).read_bytes() == (project.root / path).read_bytes(), path

@@ -100,6 +100,8 @@ def test_a_picture_linked_into_dvcs_cache_is_shown(run, source):
     name_picture(run, source, f"{folder}/cached.png")
     write_report(Layout(run), run / "reports")
     assert base64.b64encode(cached.read_bytes()) in (run / "reports/report.html").read_bytes()
+    copy = run / "reports" / folder / "cached.png"  # report.md's picture: a file of its own, for git to keep
+    assert not copy.is_symlink() and copy.read_bytes() == cached.read_bytes()
 
 
 @pytest.mark.parametrize("source", sorted(PICTURE_SOURCES))
@@ -144,7 +146,8 @@ def test_a_path_that_stays_inside_its_folder_is_shown_by_its_plain_name(run, sou
     picture = "raw-pca.png" if source == "visualize" else "cnn-lenet5.png"
     name_picture(run, source, f"{folder}/../{Path(folder).name}/./{picture}")
     write_report(Layout(run), run / "reports")
-    assert f"](../{folder}/{picture})" in (run / "reports/report.md").read_text()
+    assert f"]({folder}/{picture})" in (run / "reports/report.md").read_text()  # its copy in reports/figures
+    assert (run / "reports" / folder / picture).read_bytes() == (run / folder / picture).read_bytes()
 
 
 def test_text_from_output_jsons_is_escaped_in_the_report(run):

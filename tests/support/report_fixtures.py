@@ -237,3 +237,11 @@ def name_picture(root: Path, source: str, value: str) -> Path:
     entry["png"] = value
     path.write_text(json.dumps(data))
     return path
+
+
+def write_samples(root: Path, content: bytes) -> Path:
+    """figures/samples/classes.png as the samples stage writes it (`content`: a PNG's bytes); returns its path."""
+    png = Layout(root).samples_png
+    png.parent.mkdir(parents=True, exist_ok=True)
+    png.write_bytes(content)
+    return png
