@@ -265,7 +265,7 @@ MODEL_FIELDS: dict[str, Spec] = {
     "momentum": Float(0.0, 1.0, hi_open=True),
     "weight_decay": Float(0.0, 1.0),
     "epochs": Int(1, 1000),
-    "batch_size": Int(1, 65536),
+    "batch_size": Int(2, 65536),  # a batch of one image stops batch norm in training (one value per channel)
     "patience": Int(1, 1000),
     "schedule": Choice("onecycle", "cosine", "constant"),
     "warmup_fraction": Float(0.0, 0.9),

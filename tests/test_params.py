@@ -62,6 +62,14 @@ def test_shipped_params_are_valid(tmp_path, params):
         ),
         (lambda p: p["data"].update(val_fraction=0.9), r"`data.val_fraction` = 0.9 is invalid"),
         (lambda p: p["data"].update(seed=1.5), r"`data.seed` = 1.5 is invalid: expected an integer"),
+        (
+            lambda p: p["model"].update(batch_size=1),
+            r"`model.batch_size` = 1 is invalid: expected an integer in \[2, 65536\]",
+        ),
+        (
+            lambda p: p["finetune"]["recipe"].update(batch_size=1),
+            r"`finetune.recipe.batch_size` = 1 is invalid: expected an integer in \[2, 65536\]",
+        ),
         (lambda p: p["download"].update(retries=True), r"`download.retries` = True is invalid: expected an integer"),
         (
             lambda p: p["download"].update(mirrors="/one/folder"),
@@ -273,6 +281,8 @@ def test_shipped_params_are_valid(tmp_path, params):
         "wrong-type",
         "out-of-range",
         "float-for-int",
+        "batch-of-one",
+        "fine-tune-batch-of-one",
         "bool-for-int",
         "str-for-list",
         "missing",
