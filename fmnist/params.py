@@ -589,9 +589,14 @@ def load_params(path: str | Path = "params.yaml") -> dict[str, Any]:
     """Read (as DVC does) and validate the whole params file; raise PipelineError with one clear message if it
     is wrong."""
     params = read_yaml(path)
+    validate(params)
+    return params
+
+
+def validate(params: dict[str, Any]) -> None:
+    """Raise PipelineError with one clear message if `params` (the whole file's content) is wrong."""
     SCHEMA.validate("", params)
     check_ensemble(params)
-    return params
 
 
 def select(params: dict[str, Any], keys: Iterable[str]) -> dict[str, Any]:

@@ -1,4 +1,4 @@
-"""What the pipeline is meant to produce, read from dvc.yaml itself: matrix and foreach stages expanded.
+"""What the pipeline is meant to run and produce, read from dvc.yaml itself: matrix and foreach stages expanded.
 
 The report uses it to say which stages are declared and which of their outputs are missing, so the
 list of what it expects grows with dvc.yaml and needs no edit here.
@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import itertools
 import re
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -67,16 +68,46 @@ def _instances(name: str, stage: dict[str, Any], params: dict[str, Any]) -> list
     return [(name, {})]
 
 
-def declared_outputs(dvc_yaml: Path) -> dict[str, list[str]]:
-    """Stage name -> the output paths it declares (outs, metrics and plots), in dvc.yaml order.
+@dataclass(frozen=True)
+class DeclaredStage:
+    """One stage instance of dvc.yaml, its variables filled in."""
 
-    Matrix and foreach lists may come from params.yaml beside dvc.yaml (`${section.key}`)."""
+    name: str  # as DVC prints it: `classify@raw-lda`
+    cmd: str
+    deps: tuple[str, ...]
+    outs: tuple[str, ...]  # outs, metrics and plots
+
+    def needs(self, other: DeclaredStage) -> bool:
+        """Whether this stage reads something `other` writes (a path, or a folder above or below one)."""
+        return any(_same_or_nested(dep, out) for dep in self.deps for out in other.outs)
+
+
+def _same_or_nested(a: str, b: str) -> bool:
+    a, b = a.rstrip("/"), b.rstrip("/")
+    return a == b or a.startswith(b + "/") or b.startswith(a + "/")
+
+
+def declared_stages(dvc_yaml: Path) -> list[DeclaredStage]:
+    """Every stage instance of dvc.yaml in its order. Matrix and foreach lists may come from params.yaml beside
+    dvc.yaml (`${section.key}`)."""
     stages = (read_yaml(dvc_yaml) or {}).get("stages", {})  # read as DVC reads it (YAML 1.2)
     params_file = dvc_yaml.with_name("params.yaml")
     params = (read_yaml(params_file) or {}) if params_file.is_file() else {}
-    result: dict[str, list[str]] = {}
+    result = []
     for name, stage in stages.items():
         body = stage.get("do", stage)
         for instance, context in _instances(name, stage, params):
-            result[instance] = [_fill(p, context) for key in _OUTPUT_KEYS for p in _paths(body.get(key))]
+            result.append(
+                DeclaredStage(
+                    name=instance,
+                    cmd=_fill(body["cmd"], context),
+                    deps=tuple(_fill(p, context) for p in body.get("deps") or []),
+                    outs=tuple(_fill(p, context) for key in _OUTPUT_KEYS for p in _paths(body.get(key))),
+                )
+            )
     return result
+
+
+def declared_outputs(dvc_yaml: Path) -> dict[str, list[str]]:
+    """Stage name -> the output paths it declares (outs, metrics and plots), in dvc.yaml order."""
+    return {stage.name: list(stage.outs) for stage in declared_stages(dvc_yaml)}
