@@ -6,7 +6,7 @@
 It runs what `make repro-gpu` runs, without DVC (which the GPU machines lent here lack): it writes params.yaml with
 profiles/gpu.yaml applied (in place: run it in a scratch copy of the checkout), then runs each stage's own `cmd` from
 dvc.yaml with DVC_STAGE set, as DVC does, once every stage it reads from has finished. Stages that use the GPU run
-one at a time (the fine-tunes and the best CNN first, so a short budget measures them); the others (classify,
+--gpu-workers at a time (the fine-tunes and the best CNN first, so a short budget measures them); the others (classify,
 visualize, pictures, report) run beside them on the remaining cores, `--cpu-workers` at a time. `dvc repro` runs
 stages one after another: the record gives both this run's wall time and the sum of its stages' seconds.
 
@@ -166,7 +166,7 @@ def execute(stages: list[DeclaredStage], root: Path, record: Record, args: argpa
     logs.mkdir(exist_ok=True)
     pending = list(stages)
     running: dict[str, Run] = {}
-    capacity = {"gpu": 1, "cpu": args.cpu_workers}
+    capacity = {"gpu": args.gpu_workers, "cpu": args.cpu_workers}
     for stage in stages:
         record.stages[stage.name] = {"lane": lane_of(stage), "status": "pending"}
     began = time.monotonic()
@@ -245,6 +245,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--stages", nargs="*", help="stage names or patterns (default: every stage of dvc.yaml)")
     parser.add_argument("--budget-s", type=float, default=840.0, help="no stage starts after this many seconds")
     parser.add_argument("--kill-s", type=float, default=900.0, help="stages still running then are stopped")
+    parser.add_argument("--gpu-workers", type=int, default=1, help="stages on the GPU at a time")
     parser.add_argument("--cpu-workers", type=int, default=max(1, ((os.cpu_count() or 2) - 2) // 2))
     parser.add_argument("--commit", default="", help="the commit the checkout holds (for the record)")
     parser.add_argument("--out", type=Path, default=Path("bench/results"))
@@ -262,6 +263,7 @@ def main(argv: list[str] | None = None) -> None:
         "command": "python -m bench.gpu_pipeline " + " ".join(shlex.quote(a) for a in (argv or sys.argv[1:])),
         "profile": args.profile,
         "random_weights": randomised,
+        "gpu_workers": args.gpu_workers,
         "cpu_workers": args.cpu_workers,
         **found,
     }
