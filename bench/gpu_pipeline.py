@@ -34,6 +34,7 @@ from typing import Any
 import yaml
 
 from fmnist.backbones.availability import missing_imagenet_weights
+from fmnist.errors import PipelineError
 from fmnist.params import load_params
 from fmnist.profiles import apply_profile, load_profile
 from fmnist.report.pipeline_outputs import DeclaredStage, declared_stages
@@ -252,7 +253,10 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--smoke", action="store_true", help="every device cpu, every epoch count 1")
     args = parser.parse_args(argv)
     root = Path.cwd()
-    params, randomised = profiled_params(root, args.profile, args.smoke)
+    try:
+        params, randomised = profiled_params(root, args.profile, args.smoke)
+    except PipelineError as exc:
+        sys.exit(f"error: {exc}")
     (root / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
     found = machine(args.smoke)
     card = found["device"].split()[-1].lower() if found["device"] != "cpu" else "cpu"

@@ -65,10 +65,11 @@ def apply_profile(params: dict[str, Any], profile: dict[str, Any]) -> dict[str, 
 
 def set_args(profile: dict[str, Any], params: dict[str, Any]) -> list[str]:
     """`dvc exp run` arguments that apply the profile: `-S key=value` for each value it sets, `+key` where
-    params.yaml has no such key yet (Hydra's syntax for adding one)."""
+    params.yaml has no such key yet (Hydra's syntax for adding one). They hold no space, quote or glob character, so
+    a shell passes them on as they are (the Makefile's recipes)."""
     args = []
     for dotted, value, exists in _leaves(profile, params, ""):
-        args += ["-S", f"{'' if exists else '+'}{dotted}={hydra_value(value)}"]
+        args += ["-S", f"{'' if exists else '+'}{dotted}={hydra_value(value, dotted)}"]
     return args
 
 
@@ -82,7 +83,7 @@ def _leaves(profile: dict[str, Any], params: Any, where: str):
             yield f"{where}{key}", value, present
 
 
-def hydra_value(value: Any) -> str:
+def hydra_value(value: Any, key: str) -> str:
     """`value` written as DVC's `-S` reads it back (Hydra's override grammar)."""
     if value is None:
         return "null"
@@ -91,10 +92,13 @@ def hydra_value(value: Any) -> str:
     if isinstance(value, (int, float)):
         return repr(value)
     if isinstance(value, list):
-        return "[" + ",".join(hydra_value(v) for v in value) + "]"
+        return "[" + ",".join(hydra_value(v, key) for v in value) + "]"
     if isinstance(value, dict):
-        return "{" + ",".join(f"{k}:{hydra_value(v)}" for k, v in value.items()) + "}"
+        return "{" + ",".join(f"{k}:{hydra_value(v, f'{key}.{k}')}" for k, v in value.items()) + "}"
     text = str(value)
-    if _PLAIN.fullmatch(text) and text.lower() not in _HYDRA_WORDS:
-        return text
-    return "'" + text.replace("\\", "\\\\").replace("'", "\\'") + "'"
+    if not _PLAIN.fullmatch(text) or text.lower() in _HYDRA_WORDS:
+        raise PipelineError(
+            f"profile value `{key}` = {text!r}: a profile's strings are plain words (letters, digits, `_./-`, not "
+            "true/false/null), which `make` passes to `dvc exp run` unquoted; change it or set it in params.yaml."
+        )
+    return text

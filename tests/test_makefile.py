@@ -65,7 +65,7 @@ def test_repro_and_test_run_their_commands_in_a_path_with_a_space(checkout):
     assert calls == [
         "python [-m] [pip] [install] [-q] [-r] [requirements-dev.txt]",
         "install_dataset.sh",
-        "python [-m] [scripts.weights_overrides]",  # prints no overrides: plain `dvc repro`
+        "python [-m] [scripts.repro_args]",  # prints no overrides: plain `dvc repro`
         "dvc [repro]",
         "install_sshd.sh",
         "ruff [format] [--check] [.]",

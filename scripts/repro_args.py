@@ -1,0 +1,46 @@
+"""Used by `make repro` and `make repro-gpu`: validate params.yaml, then print (stdout) the `dvc exp run` arguments
+of the run, none for a plain `dvc repro`:
+
+- with `--profile NAME`, the `-S key=value` of each value profiles/NAME.yaml sets (fmnist/profiles.py);
+- `-S <section>.weights=random` for every backbone asked to load ImageNet weights this machine does not have, after
+  a banner (stderr) that says so.
+
+The arguments hold no spaces, quotes or glob characters that a shell would change (the Makefile splits them on
+spaces with globbing off)."""
+
+import argparse
+import sys
+
+from fmnist.backbones.availability import banner, missing_imagenet_weights, random_overrides
+from fmnist.errors import PipelineError
+from fmnist.params import load_params
+from fmnist.profiles import apply_profile, load_profile, set_args
+
+
+def repro_args(profile: str | None) -> list[str]:
+    params = load_params()
+    args = []
+    if profile:
+        values = load_profile(profile, params)
+        args += set_args(values, params)
+        params = apply_profile(params, values)
+    missing = missing_imagenet_weights(params)
+    if missing:
+        print(banner(missing), file=sys.stderr)
+        args += random_overrides(missing)
+    return args
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--profile", help="a profile's name: profiles/<name>.yaml")
+    options = parser.parse_args()
+    try:
+        args = repro_args(options.profile)
+    except PipelineError as exc:
+        sys.exit(f"error: {exc}")
+    print(" ".join(args))
+
+
+if __name__ == "__main__":
+    main()
