@@ -18,8 +18,21 @@ tests/test_stage_cli.py runs a feature, a CNN and two classify stages on one cor
 from __future__ import annotations
 
 import os
+import platform
+from pathlib import Path
 
 AUTO = "auto"
+
+
+def cpu_model() -> str:
+    """The CPU's model name, as /proc/cpuinfo gives it (records say where a result was computed)."""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown"
 
 
 def available_cores() -> int:

@@ -21,7 +21,7 @@ from numpy.lib.format import open_memmap
 from tqdm import tqdm
 
 from fmnist.atomic import StagedOutputs, staged_outputs
-from fmnist.cores import available_cores
+from fmnist.cores import available_cores, cpu_model
 from fmnist.data import Dataset
 from fmnist.device import describe
 from fmnist.features.extractor import Extractor
@@ -109,6 +109,7 @@ def extract_feature_set(name: str, params: dict, dataset: Dataset, layout: Layou
             "images_per_second": round(count / seconds, 1),
             "peak_rss_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
             "torch": torch.__version__,
+            "cpu": cpu_model(),
             **extractor.notes,
         }
         staged.save_json(layout.feature_info(name), info)

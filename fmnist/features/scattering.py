@@ -12,6 +12,7 @@ Only `from kymatio import Scattering2D` is imported: `kymatio.torch` does not im
 
 from __future__ import annotations
 
+import scipy.fft
 import torch
 import torch.nn.functional as F
 from kymatio import Scattering2D
@@ -20,6 +21,20 @@ from kymatio.scattering2d.backend.torch_backend import TorchBackend2D
 from fmnist.device import resolve_device
 from fmnist.errors import PipelineError
 from fmnist.features.extractor import Extractor
+
+
+def fft2(x: torch.Tensor, inverse: bool = False) -> torch.Tensor:
+    """The 2-D FFT over the last two axes of a complex64 tensor; on the CPU, SciPy's (pocketfft), not torch's.
+
+    torch's CPU FFT is MKL's, which picks its code by CPU vendor and model: the same images gave other scattering bytes
+    on an Intel Xeon than on an AMD EPYC. SciPy's pocketfft is compiled once for every x86-64 CPU, with no choice made
+    at run time; the stages take 8-18 % longer with it (docs/BENCHMARKS.md, "Scattering speed and memory"). One
+    thread: batches already run side by side (fmnist.features.extract). On CUDA, torch's (cuFFT).
+    """
+    if x.device.type != "cpu":
+        return torch.fft.ifft2(x) if inverse else torch.fft.fft2(x)
+    transform = scipy.fft.ifft2 if inverse else scipy.fft.fft2
+    return torch.from_numpy(transform(x.resolve_conj().numpy(), workers=1))
 
 
 class ComplexBackend(TorchBackend2D):
@@ -34,15 +49,15 @@ class ComplexBackend(TorchBackend2D):
     def rfft(x: torch.Tensor) -> torch.Tensor:
         # torch's FFT of a complex tensor is several times faster than its FFT of a real one.
         real = x[..., 0]
-        return torch.fft.fft2(torch.complex(real, torch.zeros_like(real)))
+        return fft2(torch.complex(real, torch.zeros_like(real)))
 
     @staticmethod
     def ifft(x: torch.Tensor) -> torch.Tensor:
-        return torch.fft.ifft2(x)
+        return fft2(x, inverse=True)
 
     @staticmethod
     def irfft(x: torch.Tensor) -> torch.Tensor:
-        return torch.fft.ifft2(x).real[..., None]
+        return fft2(x, inverse=True).real[..., None]
 
     @staticmethod
     def modulus(x: torch.Tensor) -> torch.Tensor:
@@ -123,7 +138,8 @@ def build(params: dict, param_prefix: str) -> Extractor:
         device,
         lambda x: scattering_features(scattering, x, size, resize),
         notes={
-            "implementation": "kymatio Scattering2D (torch frontend) with fmnist.features.scattering.ComplexBackend"
+            "implementation": "kymatio Scattering2D (torch frontend) with fmnist.features.scattering.ComplexBackend",
+            "fft": f"scipy {scipy.__version__} (pocketfft)" if device.type == "cpu" else "torch (cuFFT)",
         },
         parallel_batches=True,
     )

@@ -22,6 +22,7 @@ from sklearn.metrics import confusion_matrix, f1_score
 
 from fmnist.atomic import remove_outputs, staged_outputs
 from fmnist.classes import CLASS_NAMES
+from fmnist.cores import cpu_model
 from fmnist.errors import PipelineError
 from fmnist.layout import Layout
 from fmnist.names import METHOD_TITLES
@@ -471,16 +472,6 @@ def git_commit(root: Path, own: Path) -> str:
     return commit + (f" plus uncommitted changes to {', '.join(changed)}" if changed else "")
 
 
-def cpu_name() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown"
-
-
 def provenance(layout: Layout, inputs: Inputs) -> list[str]:
     params = layout.params_file
     versions = []
@@ -495,7 +486,7 @@ def provenance(layout: Layout, inputs: Inputs) -> list[str]:
         f"git commit: {git_commit(layout.root, layout.reports_dir.relative_to(layout.root))}",
         f"params.yaml SHA-256 when the report was drawn: {params_sha}",
         f"devices the CNNs trained on: {', '.join(devices) if devices else 'no CNN metrics'}",
-        f"machine: {cpu_name()}, {os.cpu_count()} logical CPUs, {platform.system()} {platform.machine()}, "
+        f"machine: {cpu_model()}, {os.cpu_count()} logical CPUs, {platform.system()} {platform.machine()}, "
         f"Python {platform.python_version()}",
         "packages: " + ", ".join(versions),
     ]
