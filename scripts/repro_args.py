@@ -12,6 +12,7 @@ import argparse
 import sys
 
 from fmnist.backbones.availability import banner, missing_imagenet_weights, random_overrides
+from fmnist.classical.models import check_grids
 from fmnist.errors import PipelineError
 from fmnist.params import load_params
 from fmnist.profiles import apply_profile, load_profile, set_args
@@ -24,6 +25,7 @@ def repro_args(profile: str | None) -> list[str]:
         values = load_profile(profile, params)
         args += set_args(values, params)
         params = apply_profile(params, values)
+    check_grids(params["classify"])
     missing = missing_imagenet_weights(params)
     if missing:
         print(banner(missing), file=sys.stderr)

@@ -118,6 +118,13 @@ def readable_params(params: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+def check_grids(classify: dict[str, Any]) -> None:
+    """check_grid for every model's grid of params.yaml's `classify` section, listed in a matrix or not: run by
+    stage check_params and by `make repro` before any stage, so a mistyped grid key stops the run before it starts."""
+    for name in CLASSIFY_MODELS:
+        check_grid(name, classify[name]["grid"], classify["search"]["seed"], f"classify.{name}.grid")
+
+
 def check_grid(name: str, grid: dict[str, list], seed: int, where: str) -> None:
     """Raise PipelineError (before any work) if a grid key or value is not valid for model `name`.
 
