@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.pipeline import Pipeline
+from threadpoolctl import threadpool_info
 
 from fmnist.atomic import load_npy
 from fmnist.classical.gridsearch import grid_search, set_n_jobs, stratified_subset
@@ -27,6 +28,7 @@ from fmnist.classical.models import (
     readable_params,
 )
 from fmnist.classical.workers import Workers, fit_threads
+from fmnist.cores import cpu_model
 from fmnist.errors import PipelineError
 from fmnist.evaluation import classification_metrics
 from fmnist.layout import Layout
@@ -180,6 +182,12 @@ def predict_side_by_side(pipeline: Pipeline, features: np.ndarray, n_jobs: int) 
         return np.concatenate(list(pool.map(pipeline.predict, np.array_split(features, n_jobs))))
 
 
+def blas_kernels() -> list[str]:
+    """The BLAS libraries this process loaded and the kernels each took (`openblas Haswell`: fmnist.cores)."""
+    found = {f"{i['internal_api']} {i.get('architecture') or ''}".strip() for i in threadpool_info()}
+    return sorted(k for k in found if not k.startswith("openmp"))
+
+
 def classify(
     feature: str,
     model: str,
@@ -213,6 +221,8 @@ def classify(
         "fit_seconds": round(fitted.fit_seconds, 3),
         "predict_seconds": round(predict_seconds, 3),
         "feature_dim": int(test_x.shape[1]),
+        "cpu": cpu_model(),
+        "blas": blas_kernels(),
         "notes": "; ".join(fitted.notes),
     }
     log.info(
