@@ -49,7 +49,7 @@ def written(stage: str, fields: dict) -> set[Path]:
         return {LAYOUT.gallery_dir}
     if stage == "report":
         return {LAYOUT.reports_dir}
-    return set()  # check_params writes nothing
+    return set()  # check_params and check_grids write nothing
 
 
 def read(stage: str, fields: dict) -> set[Path]:
@@ -59,6 +59,7 @@ def read(stage: str, fields: dict) -> set[Path]:
     return {
         "download": set(),
         "check_params": set(),
+        "check_grids": set(),
         "prepare": {LAYOUT.raw_data},
         "extract_features": {LAYOUT.prepared},
         "classify": {LAYOUT.prepared, *arrays},

@@ -75,7 +75,7 @@ def test_changing_one_models_grid_reruns_only_that_models_stages(project):
     features = project.params()["classify"]["features"]
     with project.edited_params(lambda p: p["classify"]["knn"]["grid"].update(n_neighbors=[3])):
         assert sorted(project.stages_that_would_run()) == sorted(
-            ["check_params"] + [f"classify@{f}-knn" for f in features]
+            ["check_params", "check_grids"] + [f"classify@{f}-knn" for f in features]
         )
 
 
@@ -83,17 +83,21 @@ def test_the_classify_lists_add_stages_without_rerunning_the_others(project):
     with project.edited_params(lambda p: p["classify"].update(models=["lda", "knn", "svm"])):
         runs = project.stages_that_would_run()
         assert sorted(runs) == sorted(
-            ["check_params"] + [f"classify@{f}-svm" for f in project.params()["classify"]["features"]]
+            ["check_params", "check_grids"] + [f"classify@{f}-svm" for f in project.params()["classify"]["features"]]
         )
     with project.edited_params(lambda p: p["classify"].update(wide_models=["lda", "knn"])):
-        assert project.stages_that_would_run() == ["check_params", "classify_wide@efficientnet_lite0-knn"]
+        assert sorted(project.stages_that_would_run()) == [
+            "check_grids",
+            "check_params",
+            "classify_wide@efficientnet_lite0-knn",
+        ]
 
 
 def test_a_model_in_both_matrices_reruns_its_stages_in_both(project):
     params = project.params()["classify"]
     with project.edited_params(lambda p: p["classify"]["lda"]["grid"].update(shrinkage=[0.001])):
         assert sorted(project.stages_that_would_run()) == sorted(
-            ["check_params"]
+            ["check_params", "check_grids"]
             + [f"classify@{f}-lda" for f in params["features"]]
             + [f"classify_wide@{f}-lda" for f in params["wide_features"]]
         )

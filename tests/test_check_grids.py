@@ -1,4 +1,4 @@
-"""Stage check_params and `make repro` check every classify grid against scikit-learn before any stage runs."""
+"""Stage check_grids and `make repro` check every classify grid against scikit-learn before any stage runs."""
 
 import pytest
 
@@ -25,9 +25,9 @@ def test_the_shipped_grids_pass():
         (lambda p: p["classify"]["hgb"]["grid"].update(max_iter=[-5]), "`classify.hgb.grid` gives an invalid setting"),
     ],
 )
-def test_check_params_stops_on_a_grid_scikit_learn_refuses_with_one_line(tmp_path, edit, message):
+def test_check_grids_stops_on_a_grid_scikit_learn_refuses_with_one_line(tmp_path, edit, message):
     write_params(tmp_path, edit)
-    result = run_module(tmp_path, "stages.check_params")
+    result = run_module(tmp_path, "stages.check_grids")
     assert result.returncode == 1
     assert message in result.stderr and "Traceback" not in result.stderr
     assert list(tmp_path.iterdir()) == [tmp_path / "params.yaml"]  # nothing written
