@@ -202,9 +202,10 @@ def execute(stages: list[DeclaredStage], root: Path, record: Record, args: argpa
                 record.stages[stage.name]["status"] = f"skipped: needs {', '.join(lost)}"
             elif all(status == "ok" for status in states.values()):
                 ready.append(stage)
-        if time.monotonic() - began > args.budget_s:
-            if not running:
-                break
+        over_budget = time.monotonic() - began > args.budget_s
+        if not running and (over_budget or not ready):  # nothing left that can start
+            break
+        if over_budget:
             ready = []
         for stage in sorted(ready, key=gpu_rank):
             lane = lane_of(stage)
@@ -215,7 +216,7 @@ def execute(stages: list[DeclaredStage], root: Path, record: Record, args: argpa
                 running[stage.name] = Run(stage, lane, start(stage, root, log), log, time.monotonic())
         time.sleep(0.2)
     for name in (s.name for s in pending):
-        record.stages[name]["status"] = "not started (budget)"
+        record.stages[name]["status"] = "not started (budget)" if over_budget else "not started: waits on itself"
     record.write(time.monotonic() - began)
 
 

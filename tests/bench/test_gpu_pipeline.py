@@ -4,6 +4,7 @@ import argparse
 import json
 import shlex
 import shutil
+import time
 
 from bench import gpu_pipeline
 from fmnist.report.pipeline_outputs import DeclaredStage
@@ -69,6 +70,14 @@ def test_nothing_starts_after_the_budget_and_a_stage_running_at_the_kill_time_is
     body = run(tmp_path, [stage("train_cnn@a", "import time; time.sleep(60)")], kill_s=1.0)
     assert body["stages"]["train_cnn@a"]["status"] == "killed at --kill-s"
     assert body["stages"]["train_cnn@a"]["seconds"] < 30
+
+
+def test_stages_that_wait_on_each_other_end_the_run_at_once(tmp_path):
+    """A cycle (dvc.yaml refuses one, a hand-made plan may not) cannot hold the run until its budget."""
+    start = time.monotonic()
+    body = run(tmp_path, [stage("train_cnn@a", deps=["b"], outs=["a"]), stage("train_cnn@b", deps=["a"], outs=["b"])])
+    assert time.monotonic() - start < 30
+    assert {s["status"] for s in body["stages"].values()} == {"not started: waits on itself"}
 
 
 def test_the_gpu_takes_the_fine_tunes_and_the_best_cnn_first():
