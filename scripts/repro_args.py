@@ -25,12 +25,37 @@ def repro_args(profile: str | None) -> list[str]:
         values = load_profile(profile, params)
         args += set_args(values, params)
         params = apply_profile(params, values)
+        check_cuda(profile, params)
     check_grids(params["classify"])
     missing = missing_imagenet_weights(params)
     if missing:
         print(banner(missing), file=sys.stderr)
         args += random_overrides(missing)
     return args
+
+
+def cuda_keys(tree: dict, where: str = "") -> list[str]:
+    """The dotted keys of every `device: cuda` in `tree`."""
+    found = []
+    for key, value in tree.items():
+        if isinstance(value, dict):
+            found += cuda_keys(value, f"{where}{key}.")
+        elif key == "device" and value == "cuda":
+            found.append(f"{where}{key}")
+    return found
+
+
+def check_cuda(profile: str, params: dict) -> None:
+    """A profile that asks for CUDA on a machine without it stops here, before DVC starts any stage."""
+    keys = cuda_keys(params)
+    if keys:
+        import torch  # only here: `make repro` without a profile starts no faster for it
+
+        if not torch.cuda.is_available():
+            raise PipelineError(
+                f"profiles/{profile}.yaml sets `{keys[0]}` (and {len(keys) - 1} more) to cuda, but torch sees no CUDA "
+                "GPU on this machine; run `make repro` here, or `make repro-gpu` on a machine with a GPU."
+            )
 
 
 def main() -> None:

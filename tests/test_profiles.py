@@ -3,6 +3,7 @@
 import shutil
 
 import pytest
+import torch
 from dvc.utils.hydra import apply_overrides
 
 from fmnist.errors import PipelineError
@@ -94,7 +95,18 @@ def test_an_unknown_profile_names_the_ones_there_are(params):
 
 def test_repro_args_are_the_profile_then_random_weights_where_imagenet_is_missing(monkeypatch, params):
     monkeypatch.chdir(REPO)
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
     args, weights = repro_args("gpu"), repro_args(None)  # weights: what this machine lacks (ResNet-18's, here)
     assert args == set_args(load_profile("gpu", params), params) + weights
     assert "+cnn.resnet9.recipe.random_erasing=0.5" in args
     assert not any(set(arg) & set(" '\"*?") for arg in args)
+
+
+def test_the_gpu_profile_stops_before_dvc_starts_on_a_machine_without_cuda(monkeypatch):
+    monkeypatch.chdir(REPO)
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    with pytest.raises(
+        PipelineError, match=r"profiles/gpu.yaml sets `features.scatnet.device` \(and \d+ more\) to cuda"
+    ):
+        repro_args("gpu")
+    assert repro_args(None) is not None  # the CPU run needs no GPU
