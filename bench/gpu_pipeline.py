@@ -34,6 +34,7 @@ from typing import Any
 import yaml
 
 from fmnist.backbones.availability import missing_imagenet_weights
+from fmnist.cores import cpu_model
 from fmnist.errors import PipelineError
 from fmnist.params import load_params
 from fmnist.profiles import apply_profile, load_profile
@@ -223,15 +224,12 @@ def execute(stages: list[DeclaredStage], root: Path, record: Record, args: argpa
 def machine(smoke: bool) -> dict[str, Any]:
     import torch
 
-    cpu = next(
-        (
-            line.split(":", 1)[1].strip()
-            for line in Path("/proc/cpuinfo").read_text().splitlines()
-            if "model name" in line
-        ),
-        platform.processor(),
-    )
-    found = {"cpu": cpu, "cores": os.cpu_count(), "torch": torch.__version__, "python": platform.python_version()}
+    found = {
+        "cpu": cpu_model(),
+        "cores": os.cpu_count(),
+        "torch": torch.__version__,
+        "python": platform.python_version(),
+    }
     if torch.cuda.is_available() and not smoke:
         found["device"] = torch.cuda.get_device_name(0)
         query = ["nvidia-smi", "--query-gpu=driver_version", "--format=csv,noheader"]

@@ -28,27 +28,24 @@ AUTO = "auto"
 BLAS_CORETYPE = "Haswell"
 
 
-def cpu_model() -> str:
-    """The CPU's model name, as /proc/cpuinfo gives it (records say where a result was computed)."""
+def cpuinfo(field: str) -> str | None:
+    """The first CPU's `field` in /proc/cpuinfo (`model name`, `flags`), None where there is none."""
     try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
+        lines = Path("/proc/cpuinfo").read_text().splitlines()
     except OSError:
-        pass
-    return platform.processor() or "unknown"
+        return None
+    return next((line.split(":", 1)[1].strip() for line in lines if line.split(":")[0].strip() == field), None)
+
+
+def cpu_model() -> str:
+    """The CPU's model name (records say where a result was computed)."""
+    return cpuinfo("model name") or platform.processor() or "unknown"
 
 
 def pin_blas_kernels() -> None:
     """Make OpenBLAS take BLAS_CORETYPE's kernels on any CPU that has AVX2; call it before NumPy loads (stages/).
     OPENBLAS_CORETYPE already set in the environment is left as it is: an explicit choice."""
-    try:
-        flags = next(
-            (line for line in Path("/proc/cpuinfo").read_text().splitlines() if line.startswith("flags")), ""
-        ).split()
-    except OSError:
-        return
-    if "avx2" in flags:
+    if "avx2" in (cpuinfo("flags") or "").split():
         os.environ.setdefault("OPENBLAS_CORETYPE", BLAS_CORETYPE)
 
 

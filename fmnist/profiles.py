@@ -52,6 +52,17 @@ def _check_keys(profile: dict[str, Any], params: dict[str, Any], path: Path, whe
             _check_keys(value, params[key], path, f"{dotted}.")
 
 
+def values_named(tree: dict[str, Any], name: str, where: str = "") -> dict[str, Any]:
+    """Every value under a key called `name` in `tree`, by its dotted key (`features.scatnet.device`)."""
+    found = {}
+    for key, value in tree.items():
+        if isinstance(value, dict):
+            found.update(values_named(value, name, f"{where}{key}."))
+        elif key == name:
+            found[f"{where}{key}"] = value
+    return found
+
+
 def apply_profile(params: dict[str, Any], profile: dict[str, Any]) -> dict[str, Any]:
     """A copy of `params` with the profile's values in place (mappings merged, everything else replaced)."""
     merged = copy.deepcopy(params)

@@ -15,7 +15,7 @@ from fmnist.backbones.availability import banner, missing_imagenet_weights, rand
 from fmnist.classical.models import check_grids
 from fmnist.errors import PipelineError
 from fmnist.params import load_params
-from fmnist.profiles import apply_profile, load_profile, set_args
+from fmnist.profiles import apply_profile, load_profile, set_args, values_named
 
 
 def repro_args(profile: str | None) -> list[str]:
@@ -34,20 +34,9 @@ def repro_args(profile: str | None) -> list[str]:
     return args
 
 
-def cuda_keys(tree: dict, where: str = "") -> list[str]:
-    """The dotted keys of every `device: cuda` in `tree`."""
-    found = []
-    for key, value in tree.items():
-        if isinstance(value, dict):
-            found += cuda_keys(value, f"{where}{key}.")
-        elif key == "device" and value == "cuda":
-            found.append(f"{where}{key}")
-    return found
-
-
 def check_cuda(profile: str, params: dict) -> None:
     """A profile that asks for CUDA on a machine without it stops here, before DVC starts any stage."""
-    keys = cuda_keys(params)
+    keys = [key for key, device in values_named(params, "device").items() if device == "cuda"]
     if keys:
         import torch  # only here: `make repro` without a profile starts no faster for it
 

@@ -8,7 +8,7 @@ from dvc.utils.hydra import apply_overrides
 
 from fmnist.errors import PipelineError
 from fmnist.params import load_params, read_yaml
-from fmnist.profiles import apply_profile, load_profile, set_args
+from fmnist.profiles import apply_profile, load_profile, set_args, values_named
 from scripts.repro_args import repro_args
 from tests.support.stage_workdir import REPO
 
@@ -39,16 +39,8 @@ def test_a_key_params_yaml_lacks_is_added_with_a_plus(params):
 def test_every_device_the_gpu_profile_leaves_is_cuda(params):
     """Never chosen by the hardware: `auto` would give the CPU defaults' device on any machine."""
     profiled = apply_profile(params, load_profile("gpu", params, REPO))
-    devices = {}
-
-    def collect(tree, where):
-        for key, value in tree.items():
-            if isinstance(value, dict):
-                collect(value, f"{where}{key}.")
-            elif key == "device":
-                devices[f"{where}{key}"] = value
-
-    collect(profiled, "")
+    devices = values_named(profiled, "device")
+    assert "model.device" in devices and "features.scatnet.device" in devices
     assert len(devices) >= 7 and set(devices.values()) == {"cuda"}, devices
 
 
