@@ -1,33 +1,30 @@
 """Time the default train_cnn stages on this machine and print their accuracies against the course reports.
 
     python bench/cnn_budget.py                # re-run every stage in train_cnn.archs
-    python bench/cnn_budget.py --report-only                      # only print the table of the last run
+    python bench/cnn_budget.py --report-only  # only print the table of the last run
+    python bench/cnn_budget.py --smoke        # the first arch only: does the bench run?
 
-The run is `dvc repro --force --single-item train_cnn@<arch> ...` (so dvc.lock records it) timed
-end to end: process start, data loading, training, validation and test scoring of every stage. The
-budget is 30 minutes for all default stages together on 2 CPU cores; the best CNN's target is 0.945.
+Run it in the project's folder. The run is `dvc repro --force --single-item train_cnn@<arch> ...` (so dvc.lock
+records it) timed end to end: process start, data loading, training, validation and test scoring of every stage.
+The budget is 30 minutes for all default stages together on 2 CPU cores; the best CNN's target is 0.945.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
-import subprocess
 import sys
-import time
 from pathlib import Path
-
-import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the repository root, for `python bench/cnn_budget.py`
 
-from bench.gpu import cpu_model
+from bench._repro import RESULTS, forced_repro, timed_stages, verdict, write_results
+from fmnist.cores import cpu_model
 from fmnist.layout import Layout
+from fmnist.params import load_params
 from fmnist.records import load_record
 
-REPO = Path(__file__).resolve().parents[1]
 BUDGET_SECONDS = 30 * 60
-RESULTS = REPO / "bench" / "results" / "cnn_budget.json"  # the last run's wall clock
+WALL_TIME = RESULTS / "cnn_budget.json"  # the last run's wall clock
 BEST_CNN_TARGET = 0.945
 # Test accuracy the course reports give for each architecture (../shared/seeds/README.md); None: no number.
 REPORT_ACCURACY = {
@@ -52,7 +49,7 @@ def table(archs: list[str]) -> tuple[str, dict[str, dict]]:
     ]
     metrics = {}
     for arch in archs:
-        m = load_record(Layout(REPO).record("cnn", arch))  # the headline metrics and the details beside them
+        m = load_record(Layout().record("cnn", arch))  # the headline metrics and the details beside them
         metrics[arch] = m
         report = REPORT_ACCURACY[arch]
         rows.append(
@@ -63,31 +60,24 @@ def table(archs: list[str]) -> tuple[str, dict[str, dict]]:
     return "\n".join(rows), metrics
 
 
-def main() -> int:
+def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--report-only", action="store_true", help="print the table of the last run, train nothing")
-    args = parser.parse_args()
-    archs = yaml.safe_load((REPO / "params.yaml").read_text())["train_cnn"]["archs"]
+    parser.add_argument("--smoke", action="store_true", help="the first arch of train_cnn.archs only")
+    args = parser.parse_args(argv)
+    archs = load_params()["train_cnn"]["archs"][: 1 if args.smoke else None]
     wall = None
     if not args.report_only:
-        stages = [f"train_cnn@{arch}" for arch in archs]
-        start = time.perf_counter()
-        subprocess.run(
-            [sys.executable, "-m", "dvc", "repro", "--force", "--single-item", *stages], cwd=REPO, check=True
-        )
-        wall = time.perf_counter() - start
+        _, wall = timed_stages(forced_repro([f"train_cnn@{arch}" for arch in archs]))
         # Saved before any table is printed, so that the run's time survives whatever comes after.
-        RESULTS.write_text(json.dumps({"archs": archs, "wall_seconds": round(wall, 1), "cpu": cpu_model()}) + "\n")
+        write_results(WALL_TIME, {"archs": archs, "wall_seconds": round(wall, 1), "cpu": cpu_model()})
     text, metrics = table(archs)
     print(text)
     print()
     train_total = sum(m["train_seconds"] for m in metrics.values())
     print(f"training time of all {len(archs)} stages (sum of train_seconds): {train_total:.0f} s")
     if wall is not None:
-        print(
-            f"wall clock of `dvc repro` of all {len(archs)} stages: {wall:.0f} s (budget {BUDGET_SECONDS} s): "
-            f"{'within' if wall <= BUDGET_SECONDS else 'OVER'} budget"
-        )
+        print(f"wall clock of `dvc repro` of all {len(archs)} stages: {wall:.0f} s, {verdict(wall, BUDGET_SECONDS)}")
     cnns = {a: m["test_accuracy"] for a, m in metrics.items() if a in CONVOLUTIONAL}
     if cnns:
         best = max(cnns, key=cnns.get)

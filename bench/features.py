@@ -1,4 +1,5 @@
-"""Speed and memory of the feature extractions on the real prepared dataset (run it under the CPU lock).
+"""Speed and memory of the feature extractions on the prepared dataset of the project in the current folder (run it
+under the CPU lock).
 
     python -m bench.features scatnet            # kymatio plainly (batch 128; NumPy and torch frontends) vs our
                                                 # extraction of all 70,000 images
@@ -9,6 +10,7 @@
     python -m bench.features lite0              # EfficientNet-Lite0 (ImageNet): linear-probe accuracy and
                                                 # extraction time against input size, with and without the
                                                 # pooled block stages
+    python -m bench.features <bench> --smoke    # its smallest sizes: does it run? (seconds on the tests' data)
 
 Each figure is printed; peak memory is this process's maximum resident set size (getrusage).
 """
@@ -21,7 +23,6 @@ import copy
 import resource
 import time
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 
 import numpy as np
 import torch
@@ -34,6 +35,7 @@ from fmnist.data.dataset import load_dataset
 from fmnist.features.backbone import GrayToBackboneInput, feature_extractor
 from fmnist.features.extract import build_extractor, extract_into, use_all_cores
 from fmnist.features.scattering import ComplexBackend, build_scattering, to_input_size
+from fmnist.layout import Layout
 from fmnist.params import load_params
 
 
@@ -42,7 +44,7 @@ def peak_rss_mib() -> float:
 
 
 def all_images() -> np.ndarray:
-    dataset = load_dataset(Path("data/prepared"))
+    dataset = load_dataset(Layout().prepared)
     return np.concatenate([dataset.train_images, dataset.test_images])
 
 
@@ -128,8 +130,8 @@ class GrayToNCHW(GrayToBackboneInput):
 
 
 def compare_resnet18_cpu_options(images: np.ndarray, size: int) -> None:
-    """Layout, batch-norm folding and threading of ResNet-18 at one size, batch 128, on 512 images."""
-    x = torch.from_numpy(images[:512])
+    """Layout, batch-norm folding and threading of ResNet-18 at one size, batch 128, on `images`."""
+    x = torch.from_numpy(images)
     fused = feature_extractor("resnet18", "random", None, None, "features.resnet18", size, 0)
     torch.manual_seed(0)
     plain = build_backbone("resnet18", "random", None, None, "features.resnet18")
@@ -139,7 +141,7 @@ def compare_resnet18_cpu_options(images: np.ndarray, size: int) -> None:
         GrayToBackboneInput(BACKBONES["resnet18"], size), copy.deepcopy(plain).to(memory_format=torch.channels_last)
     )
     threads = torch.get_num_threads()
-    print(f"== resnet18 CPU options at {size} px, batch 128, 512 images, {threads} cores")
+    print(f"== resnet18 CPU options at {size} px, batch 128, {len(x)} images, {threads} cores")
     for label, model, workers in (
         ("NCHW, eager, one batch on all cores", nchw, 1),
         ("channels-last, eager, one batch on all cores", channels_last, 1),
@@ -151,13 +153,13 @@ def compare_resnet18_cpu_options(images: np.ndarray, size: int) -> None:
 
 def bench_resnet18(args: argparse.Namespace) -> None:
     images = all_images()
-    compare_resnet18_cpu_options(images, 112)
     base = {**load_params()["features"]["resnet18"], "weights": "random", "device": "cpu", "batch_size": 128}
+    compare_resnet18_cpu_options(images[: args.images // 2], base["input_size"])
     print(
         f"== resnet18 (random weights: speed does not depend on them), {torch.get_num_threads()} CPU threads, batch 128"
     )
     for size in args.sizes:
-        count = max(256, min(args.images, int(args.images * (112 / size) ** 2)))
+        count = max(args.images // 4, min(args.images, int(args.images * (112 / size) ** 2)))
         seconds = time_extraction({**base, "input_size": size}, "features.resnet18", images[:count])
         rate = count / seconds
         print(
@@ -205,7 +207,7 @@ def time_calls(scattering, batches: list) -> tuple[float, collections.Counter]:
     return total, spent
 
 
-def time_op(op, *args, repeat: int = 20) -> float:
+def time_op(op, *args, repeat: int) -> float:
     op(*args)
     start = time.perf_counter()
     for _ in range(repeat):
@@ -256,7 +258,7 @@ def bench_profile(args: argparse.Namespace) -> None:
         ),
         ("torch.abs vs sqrt(re^2 + im^2)", torch.abs, lambda z: (z.real.square() + z.imag.square()).sqrt_(), x),
     ):
-        a, b = time_op(theirs, arg), time_op(ours, arg)
+        a, b = time_op(theirs, arg, repeat=args.repeat), time_op(ours, arg, repeat=args.repeat)
         print(f"{label}: {a:.2f} / {b:.2f} ({a / b:.1f}x)")
 
 
@@ -267,7 +269,7 @@ def probe(params: dict, prefix: str, train: int, test: int) -> tuple[float, floa
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import StandardScaler
 
-    dataset = load_dataset(Path("data/prepared"))
+    dataset = load_dataset(Layout().prepared)
     extractor = build_extractor(params, prefix)
     splits = {"train": dataset.train_images[:train], "test": dataset.test_images[:test]}
     features = {}
@@ -284,7 +286,7 @@ def probe(params: dict, prefix: str, train: int, test: int) -> tuple[float, floa
 def bench_resize(args: argparse.Namespace) -> None:
     for resize in ("pad", "bilinear"):
         params = {**load_params()["features"]["scatnet"], "resize": resize, "device": "cpu"}
-        accuracy, _ = probe(params, "features.scatnet", args.train, 10000)
+        accuracy, _ = probe(params, "features.scatnet", args.train, args.test)
         print(
             f"scatnet, resize={resize}: logistic regression on {args.train:,} training images, "
             f"test accuracy {accuracy:.4f}"
@@ -309,27 +311,48 @@ def bench_lite0(args: argparse.Namespace) -> None:
                 )
 
 
-def main() -> None:
+# Each bench's smallest sizes (--smoke): seconds on the tests' tiny dataset of 250 images.
+SMOKE = {
+    "scatnet": {"plain_images": 64},
+    "resnet18": {"sizes": [32], "images": 64, "full": False},
+    "profile": {"images": 64, "repeat": 2},
+    "resize": {"train": 100, "test": 50},
+    "lite0": {"sizes": [32], "pooled_stages": [0], "train": 100, "test": 50},
+}
+
+
+def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    smoke = argparse.ArgumentParser(add_help=False)
+    smoke.add_argument("--smoke", action="store_true", help="the smallest sizes: does the bench run?")
     sub = parser.add_subparsers(dest="which", required=True)
-    scat = sub.add_parser("scatnet")
+    scat = sub.add_parser("scatnet", parents=[smoke])
     scat.add_argument("--sets", nargs="+", default=["scatnet"], help="scattering sections of params.yaml")
     scat.add_argument("--plain-images", type=int, default=5000, help="images for the (slow) plain kymatio baseline")
-    res = sub.add_parser("resnet18")
+    res = sub.add_parser("resnet18", parents=[smoke])
     res.add_argument("--sizes", type=int, nargs="+", default=[32, 64, 112, 224])
-    res.add_argument("--images", type=int, default=1024, help="images timed at 112 px (scaled with the pixel count)")
+    res.add_argument(
+        "--images",
+        type=int,
+        default=1024,
+        help="images timed at 112 px (scaled with the pixel count; half of them compare layouts at the stage's size)",
+    )
     res.add_argument("--full", action="store_true", help="also time the default extraction of all 70,000 images")
-    prof = sub.add_parser("profile")
+    prof = sub.add_parser("profile", parents=[smoke])
     prof.add_argument("--images", type=int, default=1024)
-    size = sub.add_parser("resize")
+    prof.add_argument("--repeat", type=int, default=20, help="timed calls of each primitive")
+    size = sub.add_parser("resize", parents=[smoke])
     size.add_argument("--train", type=int, default=10000)
-    lite0 = sub.add_parser("lite0")
+    size.add_argument("--test", type=int, default=10000)
+    lite0 = sub.add_parser("lite0", parents=[smoke])
     lite0.add_argument("--sizes", type=int, nargs="+", default=[32, 64, 96, 128])
     lite0.add_argument("--weights", nargs="+", default=["imagenet"], help="imagenet and/or random")
     lite0.add_argument("--pooled-stages", type=int, nargs="+", default=[0, 7], help="block stages pooled in front")
     lite0.add_argument("--train", type=int, default=6000)
     lite0.add_argument("--test", type=int, default=2000)
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
+    if args.smoke:
+        vars(args).update(SMOKE[args.which])
     use_all_cores()
     benches = {
         "scatnet": bench_scatnet,

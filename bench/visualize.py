@@ -1,66 +1,80 @@
-"""Time every visualize configuration (feature set x method) with the default params on the real features.
+"""Time every visualize configuration (feature set x method) with the project's params on its features.
 
 Each one runs in its own Python process, as `dvc repro` runs a stage (imports included), writing into a
-temporary folder, so the workspace's outputs are untouched. Prints one line per stage and the total.
+temporary folder, so the workspace's outputs are untouched. Prints one line per stage and the total. Run it in the
+project's folder:
 
-    python bench/visualize.py [--features raw,scatnet] [--methods pca,tsne]
-                                                         [--features-dir features]
+    python bench/visualize.py [--features raw,scatnet] [--methods pca,tsne] [--features-dir features] [--smoke]
+
+`--smoke` times the first feature set's first method only: does the bench run?
 """
 
 from __future__ import annotations
 
 import argparse
-import json
+import os
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-import yaml
-
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the repository root, for `python bench/visualize.py`
 
-from fmnist.layout import Layout
-
-REPO = Path(__file__).resolve().parents[1]
-
-RUN_ONE = """
-import sys
-from pathlib import Path
 from fmnist.data import load_dataset
 from fmnist.layout import Layout
 from fmnist.params import load_params
 from fmnist.pictures.visualize import write_embedding
-feature, method, out = sys.argv[1:]
-params = load_params()["visualize"]
-write_embedding(load_dataset(Layout().prepared), Layout(Path(out)), feature, method, params[method], params["seed"])
-"""
+from fmnist.records import load_record
+
+REPO = Path(__file__).resolve().parents[1]
 
 
-def main() -> None:
-    params = yaml.safe_load((REPO / "params.yaml").read_text())["visualize"]
+def embed_one(feature: str, method: str, out: Path) -> None:
+    """What visualize@<feature>-<method> does, its outputs written under `out` (the child process's work)."""
+    params = load_params()["visualize"]
+    write_embedding(load_dataset(Layout().prepared), Layout(out), feature, method, params[method], params["seed"])
+
+
+def timed_child(feature: str, method: str, out: Path) -> float:
+    """Wall seconds of embed_one in a fresh Python process."""
+    path = os.pathsep.join(p for p in (str(REPO), os.environ.get("PYTHONPATH", "")) if p)
+    start = time.perf_counter()
+    subprocess.run(
+        [sys.executable, "-m", "bench.visualize", "--child", feature, method, str(out)],
+        env={**os.environ, "PYTHONPATH": path},
+        check=True,
+        stderr=subprocess.DEVNULL,
+    )
+    return time.perf_counter() - start
+
+
+def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--features", default=",".join(params["features"]))
-    parser.add_argument("--methods", default=",".join(params["methods"]))
+    parser.add_argument("--features", help="comma-separated (default: params.yaml visualize.features)")
+    parser.add_argument("--methods", help="comma-separated (default: params.yaml visualize.methods)")
     parser.add_argument("--features-dir", default="features", help="folder holding <feature>/{train,test}.npy")
-    args = parser.parse_args()
+    parser.add_argument("--smoke", action="store_true", help="the first feature set's first method only")
+    parser.add_argument("--child", nargs=3, metavar=("FEATURE", "METHOD", "OUT"), help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.child:
+        embed_one(*args.child[:2], Path(args.child[2]))
+        return
+    params = load_params()["visualize"]
+    features = args.features.split(",") if args.features else params["features"]
+    methods = args.methods.split(",") if args.methods else params["methods"]
+    if args.smoke:
+        features, methods = features[:1], methods[:1]
     total = 0.0
     print(f"{'stage':<28} {'points':>7} {'embed s':>8} {'stage s':>8} {'5-NN 2-D':>9}")
-    with tempfile.TemporaryDirectory() as out:
-        (Path(out) / "features").symlink_to((REPO / args.features_dir).resolve())  # outputs in `out`, features here
-        for feature in args.features.split(","):
-            for method in args.methods.split(","):
-                start = time.perf_counter()
-                subprocess.run(
-                    [sys.executable, "-c", RUN_ONE, feature, method, out],
-                    cwd=REPO,
-                    check=True,
-                    stderr=subprocess.DEVNULL,
-                )
-                wall = time.perf_counter() - start
+    with tempfile.TemporaryDirectory() as scratch:
+        out = Path(scratch)
+        (out / "features").symlink_to(Path(args.features_dir).resolve())  # outputs in `out`, features here
+        for feature in features:
+            for method in methods:
+                wall = timed_child(feature, method, out)
                 total += wall
-                info = json.loads(Layout(Path(out)).embedding(feature, method).info.read_text())
+                info = load_record(Layout(out).embedding(feature, method).record)
                 print(
                     f"visualize@{feature}-{method:<10} {info['n_points']:>7} {info['seconds']:>8.1f} {wall:>8.1f} "
                     f"{info['knn5_accuracy_2d']:>9.3f}",

@@ -18,8 +18,8 @@ from pathlib import Path
 
 import numpy as np
 
-from fmnist.cli import check_params_unchanged, write_error
-from fmnist.errors import PipelineError
+from fmnist.errors import PipelineError, write_error
+from fmnist.params_read import check_params_unchanged
 
 TEMPORARY_SUFFIX = ".tmp"
 

@@ -1,27 +1,19 @@
-"""What every stage script shares: logging set-up and turning a PipelineError (or a full disk, or a checkout it
-cannot write) into one message."""
+"""What every stage script shares on its command line: its matrix flags, logging set-up, and turning a PipelineError
+(or a full disk, or a checkout it cannot write) into one message. The params a stage reads: fmnist.params_read."""
 
 from __future__ import annotations
 
 import argparse
-import copy
-import errno
 import logging
 import os
 import signal
 import sys
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from pathlib import Path
 
-from fmnist.errors import PipelineError
+from fmnist.errors import PipelineError, write_error
 from fmnist.lifetime import stage_dies_with_dvc
-from fmnist.params import load_params, read_yaml, select
-
-
-def declared_keys(templates: tuple[str, ...], **fields: str) -> list[str]:
-    """A stage's `PARAMS_READ` templates (say "features.{name}") filled in for one matrix instance."""
-    return [template.format(**fields) for template in templates]
+from fmnist.params_read import forget_stage_params
 
 
 @dataclass(frozen=True)
@@ -76,83 +68,6 @@ def matrix_args(description: str, argv: list[str] | None, **axes: Axis) -> argpa
     return parser.parse_args(argv)
 
 
-class _ParamsRead:
-    """The params this stage read at its start (`stage_params`), checked again before its outputs are written."""
-
-    path: Path | None = None
-    keys: list[str] = []
-    values: dict = {}
-
-    @classmethod
-    def forget(cls) -> None:
-        cls.path, cls.keys, cls.values = None, [], {}
-
-
-def stage_params(templates: tuple[str, ...], **fields: str) -> dict:
-    """Validate params.yaml, then return only the keys this stage declares in dvc.yaml.
-
-    tests/test_dvc_graph.py checks that `templates` match the stage's `params:` in dvc.yaml.
-    """
-    keys = declared_keys(templates, **fields)
-    values = select(load_params(), keys)
-    _ParamsRead.path, _ParamsRead.keys, _ParamsRead.values = Path("params.yaml").resolve(), keys, values
-    return copy.deepcopy(_ParamsRead.values)
-
-
-def _changed_keys(keys: list[str], before: dict, now: dict) -> list[str]:
-    changed = []
-    for key in keys:
-        try:
-            same = select(now, [key]) == select(before, [key])
-        except PipelineError:  # the key is gone
-            same = False
-        if not same:
-            changed.append(key)
-    return changed
-
-
-def check_params_unchanged() -> None:
-    """Refuse to write outputs when params.yaml no longer holds what this stage read at its start.
-
-    DVC records params.yaml as it is when the stage ends; a second `dvc exp run -S ...` started meanwhile
-    rewrites it (DVC refuses the run, not the write), so the outputs would be recorded with values they were not
-    made with. Called by `fmnist.atomic` before it renames outputs into place.
-    """
-    path = _ParamsRead.path
-    if path is None:
-        return
-    changed = _changed_keys(_ParamsRead.keys, _ParamsRead.values, read_yaml(path))
-    if changed:
-        names = ", ".join(f"`{key}`" for key in changed)
-        raise PipelineError(
-            f"{path.name} changed while this stage ran ({names}), so its outputs would be recorded with values it did "
-            "not use; none were written. Another `dvc exp run` (or an edit) changed it: run one experiment at a "
-            "time (`make repro` waits for another), restore the file (`git diff params.yaml`), and re-run."
-        )
-
-
-# errno -> what went wrong and the fix, for the OSErrors a user can fix.
-WRITE_PROBLEMS = {
-    errno.ENOSPC: ("no space left on the device", "free some disk space"),
-    errno.EDQUOT: ("disk quota exceeded", "free some disk space (or raise the quota)"),
-    errno.EROFS: ("the file system is read-only", "make the checkout writable (or work in a writable clone)"),
-    errno.EACCES: ("permission denied", "make the checkout writable (`chmod -R u+w` on it, or fix its owner)"),
-    errno.EPERM: ("operation not permitted", "make the checkout writable (`chmod -R u+w` on it, or fix its owner)"),
-}
-
-
-def write_error(exc: OSError, path: str | os.PathLike | None, writing: bool = True) -> PipelineError | None:
-    """One message for an OSError a user can fix (a full disk, a read-only or unwritable checkout), naming
-    `path` (by default the exception's own file); None for any other OSError."""
-    if exc.errno not in WRITE_PROBLEMS:
-        return None
-    what, fix = WRITE_PROBLEMS[exc.errno]
-    where = path if path is not None else exc.filename
-    subject = f"{where}: " if where is not None else ""
-    action = "cannot write it: " if writing and where is not None else ""
-    return PipelineError(f"{subject}{action}{what}; {fix}, then re-run `dvc repro`.")
-
-
 def _exit_on_sigterm(signum: int, frame: object) -> None:
     """SIGTERM (a scheduler, `kill`, `dvc queue kill`) ends the stage like Ctrl-C: `staged_outputs`
     then removes its temporary files instead of leaving them behind."""
@@ -175,4 +90,4 @@ def run_stage(main: Callable[[], None]) -> None:
         print(f"error: {error}", file=sys.stderr)
         sys.exit(1)
     finally:
-        _ParamsRead.forget()  # a stage run in-process (tests) leaves no check behind for the next
+        forget_stage_params()

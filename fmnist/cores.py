@@ -9,7 +9,7 @@ Two kinds of parallel work, two rules:
   adds its part of a sum and the parts are added last, so the bits of the result follow the thread count
   (measured on 5,000-image subsets of the real data, 1 core against 2 with every thread count following the cores:
   13 of 18 classify runs changed, test accuracy by up to 0.010, and so did LeNet-5's and convnet_bn's weights after
-  one epoch; `bench/core_count.py` repeats it). Their threads are a fixed number, the same on every
+  one epoch; docs/BENCHMARKS.md "Cores and machines"). Their threads are a fixed number, the same on every
   machine: one per fit in the search, `classify.search.fit_threads` (2) for the refit and the predictions,
   `model.cpu_threads` (2) for CNN training. A bigger machine's other cores go to experiments side by side.
 tests/test_stage_cli.py runs a feature, a CNN and two classify stages on one core and on two and compares bytes.
@@ -23,8 +23,9 @@ from pathlib import Path
 
 AUTO = "auto"
 # OpenBLAS (NumPy's and SciPy's BLAS) picks its kernels by CPU, SkylakeX's on an AVX-512 machine and Haswell's on an
-# AVX2 one, and they round differently: the same classify@efficientnet_lite0-mlp scored 0.9012 with the first and
-# 0.9003 with the second. Every stage takes Haswell's, which every AVX2 or AVX-512 x86-64 CPU runs (README "Teamwork").
+# AVX2 one, and they round differently: the same classify stage (the MLP on EfficientNet-Lite0 features) scored 0.9012
+# with the first and 0.9003 with the second. Every stage takes Haswell's, which every AVX2 or AVX-512 x86-64 CPU runs
+# (README "Teamwork").
 BLAS_CORETYPE = "Haswell"
 
 

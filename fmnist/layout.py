@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from fmnist.names import ENSEMBLE
+from fmnist.catalog import ENSEMBLE
 
 
 @dataclass(frozen=True)

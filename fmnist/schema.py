@@ -238,3 +238,17 @@ class Section(Spec):
             if name not in value:
                 raise PipelineError(f"params.yaml: missing key `{dotted}`; add it (see the README's params table).")
             spec.validate(dotted, value[name])
+
+
+# Values several sections share, across families.
+DEVICE = Choice("auto", "cpu", "cuda")
+# Workers of a classify stage, threads of a CNN stage (fmnist/cores.py): every core this process may use, or a number.
+JOBS = OneOf(
+    (Choice("auto"), Int(1, 1024)), "auto (every core this process may use) or a number of workers from 1 to 1024"
+)
+# Where an ImageNet backbone's weights come from (fmnist/backbones/weights.py): its feature sets and its nets.
+WEIGHTS = {
+    "weights": Choice("imagenet", "random"),
+    "weights_file": Nullable(Str()),
+    "weights_sha256": Nullable(Str()),
+}

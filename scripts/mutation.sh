@@ -1,21 +1,24 @@
 #!/usr/bin/env bash
-# Mutation testing of the core modules fmnist/atomic.py, fmnist/records.py and fmnist/schema.py with mutmut
-# ([tool.mutmut] in pyproject.toml): each mutant is run against the fast unit tests that reach the mutated function,
-# picked among tests/test_atomic.py, test_records.py, test_schema.py and test_params.py (never the e2e tests).
-# By hand, not in CI (`make test` does not run it):
+# Mutation testing with mutmut ([tool.mutmut] in pyproject.toml), one family of modules at a time: each mutant is run
+# against the fast unit tests that reach the mutated function (never the e2e ones). By hand, not in CI (`make test`
+# does not run it):
 #
-#   scripts/mutation.sh              # prints the survivors and the score of each module
-#   JOBS=2 scripts/mutation.sh       # mutants run on two workers (default one: it shares the machine)
-#   KEEP=1 scripts/mutation.sh       # keeps the work copy, to read a survivor there: `mutmut show NAME`
+#   scripts/mutation.sh                  # the core modules: fmnist/atomic.py, records.py and schema.py
+#   scripts/mutation.sh data classical   # the families named (any of core data features classical cnn)
+#   JOBS=2 scripts/mutation.sh           # mutants run on two workers (default one: it shares the machine)
+#   KEEP=1 scripts/mutation.sh           # keeps the work copy, to read a survivor there: `mutmut show NAME`
 #
-# It works in a copy of the checkout (its files that git tracks or would track, as they are now), in a temporary
-# folder: mutmut writes its mutants/ folder beside pyproject.toml, so nothing lands in the checkout, and edits made
-# meanwhile do not change the run. Needs mutmut (requirements-dev.txt; `make test` installs it).
+# It prints the survivors and the score of each module. It works in a copy of the checkout (its files that git tracks
+# or would track, as they are now), in a temporary folder: mutmut writes its mutants/ folder beside pyproject.toml, so
+# nothing lands in the checkout, and edits made meanwhile do not change the run. For families other than core alone it
+# rewrites the copy's only_mutate and pytest_add_cli_args_test_selection from the table below. Needs mutmut
+# (requirements-dev.txt; `make test` installs it).
 #
-# Measured on 2026-12-04: 120 s for the whole run (495 mutants, 490 killed; `nice -n 19`, one worker; 204 s on a busier
-# machine) on an AMD EPYC (`lscpu | grep "Model name"`), 2 cores shared with other work. Survivors cost the most (each
-# runs every test that reaches its function): with the 93 survivors of the tests at 45848c9 the same run took 820 s
-# (1322 s on a busier machine). The 5 survivors left are equivalent mutants: the same behaviour whatever the input.
+# Measured on 2026-12-04, core: 120 s for the whole run (495 mutants, 490 killed; `nice -n 19`, one worker; 204 s on a
+# busier machine) on an AMD EPYC (`lscpu | grep "Model name"`), 2 cores shared with other work. Survivors cost the most
+# (each runs every test that reaches its function): with the 93 survivors of the tests at 45848c9 the same run took
+# 820 s (1322 s on a busier machine). The 5 survivors left are equivalent mutants: the same behaviour whatever the
+# input.
 #
 # Equivalent survivors (judged by reading the code; mutmut numbers a function's mutants anew when it changes):
 #   fmnist.atomic.x__current_umask__mutmut_3        os.umask(1), not 0, while reading the mask: it is put back all the
@@ -24,10 +27,74 @@
 #   fmnist.atomic.x_load_npy__mutmut_3              allow_pickle=None: the same test in np.load
 #   fmnist.atomic.x_load_npy__mutmut_6              allow_pickle left out: np.load's default is already False
 #   fmnist.schema.x_Float__mutmut_10                integer=False left out: Number's default is already False
+#   fmnist.data.dataset.xǁDatasetǁfit_indices__mutmut_3, _5  the mask's dtype None or left out (float, not bool):
+#                                                   np.flatnonzero finds the same entries
+#   fmnist.data.dataset.xǁDatasetǁfit_indices__mutmut_6  mask[...] = None: None stored in a bool array is False
+#   fmnist.data.dataset.x_check_agreement__mutmut_25  kind in "XXiuXX": no numpy dtype kind is "X"
+#   fmnist.data.idx.x_parse_idx__mutmut_31, _33     np.prod's dtype None or left out: numpy's default integer is int64
+#   fmnist.data.download.x__inflate__mutmut_6, _7, _8, _32, _33, _34  the text of _inflate's BadGzipFile and
+#                                                   EOFError: its one caller, verify_payload, raises its own message
+#   fmnist.data.download.x__inflate__mutmut_12      wbits 17 + 15 = 32, gzip or zlib by the header: only streams that
+#                                                   start with gzip's magic get there, read as gzip alike
+#   fmnist.data.download.x_verify_payload__mutmut_9  inflating to the size + 2, not + 1: one byte past the size is
+#                                                   already "decompresses to more than"
+#   fmnist.data.download.xǁ_Deadlineǁ__init____mutmut_5  _expired = None, not False: only its truth is read
+#   fmnist.data.download.xǁ_Deadlineǁ__init____mutmut_13, _14  the timer not a daemon: __exit__ cancels it on every
+#                                                   way out of the block, so it never outlives the attempt
+#   fmnist.data.download.xǁ_Deadlineǁpassed__mutmut_1  `>`, not `>=`: differs only at the very instant of the end
+#   fmnist.data.download.xǁ_DeadlineHandlerǁdo_open__mutmut_9  create(*a) without **kw: http.client passes
+#                                                   _create_connection positional arguments only
+#   fmnist.data.download.xǁ_DeadlineHandlerǁdo_open__mutmut_14  without http_conn_args: those are HTTPS's context
+#                                                   and check_hostname, None here, the connection's own defaults
+#   fmnist.data.download.x__announced_length__mutmut_4, _5  "content-length" in other cases: HTTP header names
+#                                                   match whatever their case
+#   fmnist.data.download.x__read_response__mutmut_43, _45  read1 asked for more than limit + 1 - received: it
+#                                                   returns what has come all the same, and the refusal comes at the
+#                                                   same count with the same error (at most one 64 KiB read later)
+#   fmnist.features.hog.x_hog_features__mutmut_12, _13  block_norm="L2-Hys" or feature_vector=True left out:
+#                                                   scikit-image's defaults already
+#   fmnist.features.scattering.x_build_scattering__mutmut_34  frontend="TORCH": kymatio lower-cases the name
+#   fmnist.features.scattering.x_to_input_size__mutmut_14, _18  align_corners None or left out: False for bilinear
+#   fmnist.features.scattering.x_to_input_size__mutmut_23  `<=`, not `<`: an equal size has returned already
+#   fmnist.features.scattering.x_to_input_size__mutmut_5, _6  the height, not the width: the images are square
+#   fmnist.features.scattering.xǁComplexBackendǁsubsample_fourier__mutmut_18, _43  sum over the block axis for k = 2
+#                                                   too: a sum of two terms, the same bits as the pairwise one
+#   fmnist.features.scattering.xǁComplexBackendǁsubsample_fourier__mutmut_63, _64  another shape for the view
+#                                                   that the final reshape undoes: the same values in the same order
+# The whole script in one block, which bash reads before it runs any of it: the list above grows while runs are
+# under way, and bash would otherwise go on reading the edited file at the old run's offset.
+{
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bin=${VENV:-$PWD/.venv}/bin
 [[ -x $bin/mutmut ]] || { echo "mutmut is not installed in $bin: pip install -r requirements-dev.txt" >&2; exit 1; }
+
+# The families: the modules mutated (only_mutate globs) and the fast tests that reach them. core is what
+# pyproject.toml names; tests/test_params.py reaches the split helpers of data and classical.
+declare -A family_modules=(
+  [data]="fmnist/data/*.py"
+  [features]="fmnist/features/*.py"
+  [classical]="fmnist/classical/*.py"
+  [cnn]="fmnist/cnn/*.py"
+)
+declare -A family_tests=(
+  [data]="tests/data/ tests/test_params.py"
+  [features]="tests/features/"
+  [classical]="tests/classical/ tests/test_params.py"
+  [cnn]="tests/cnn/"
+)
+families=("${@:-core}")
+with_core=0 modules="" tests=""
+for family in "${families[@]}"; do
+  if [[ $family == core ]]; then
+    with_core=1
+  elif [[ -n ${family_modules[$family]:-} ]]; then
+    modules+=" ${family_modules[$family]}" tests+=" ${family_tests[$family]}"
+  else
+    echo "unknown family '$family': name any of core ${!family_modules[*]}" >&2
+    exit 2
+  fi
+done
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/fmnist-mutation.XXXXXX")
 if [[ -z ${KEEP:-} ]]; then
@@ -38,17 +105,38 @@ git ls-files -z --cached --others --exclude-standard |
   xargs -0 cp --parents -t "$work"
 
 cd "$work"
+if [[ -n $modules ]]; then  # the copy's [tool.mutmut] lists become the families' (core's kept where it is named)
+  "$bin/python" - "$with_core" "$modules" "$tests" <<'PYTHON'
+import json, re, sys, tomllib
+from pathlib import Path
+
+with_core, modules, tests = sys.argv[1] == "1", sys.argv[2].split(), sys.argv[3].split()
+pyproject = Path("pyproject.toml")
+text = pyproject.read_text()
+core = tomllib.loads(text)["tool"]["mutmut"]
+for key, values in (("only_mutate", modules), ("pytest_add_cli_args_test_selection", tests)):
+    values = list(dict.fromkeys((core[key] if with_core else []) + values))
+    text, found = re.subn(rf"^{key} = \[.*?\]", f"{key} = {json.dumps(values)}", text, count=1, flags=re.M | re.S)
+    assert found == 1, f"{key} is not in pyproject.toml's [tool.mutmut]"
+pyproject.write_text(text)
+PYTHON
+fi
 start=$SECONDS
 nice -n 19 "$bin/mutmut" run --max-children "${JOBS:-1}" >mutmut-run.log 2>&1 || {
   tail -c 4000 mutmut-run.log >&2
   exit 1
 }
 "$bin/mutmut" results --all true >results.txt
-echo "mutmut ran for $((SECONDS - start)) s in $work; survivors (\`mutmut show NAME\` there, with KEEP=1):"
+echo "mutmut ran for $((SECONDS - start)) s on ${families[*]} in $work;" \
+  "survivors (\`mutmut show NAME\` there, with KEEP=1):"
 grep -v -E ': (killed|timeout)$' results.txt || echo "    none"
-# A mutant counts as killed when a test failed or timed out on it; "survived" and "no tests" are not.
-awk -F': ' '{ split($1, name, "."); module = name[1] "/" name[2] ".py"; sub(/^ +/, "", module)
-             total[module]++; if ($2 == "killed" || $2 == "timeout") killed[module]++ }
-     END { for (m in total) printf "%-20s %4d/%-4d killed (%.1f %%)\n", m, killed[m], total[m],
+# A mutant counts as killed when a test failed or timed out on it; "survived" and "no tests" are not. Its name is the
+# module's dotted path, then the function's.
+awk -F': ' '{ sub(/^ +/, "", $1); n = split($1, part, "."); module = part[1]
+             for (i = 2; i < n; i++) module = module "/" part[i]
+             module = module ".py"; total[module]++; if ($2 == "killed" || $2 == "timeout") killed[module]++ }
+     END { for (m in total) printf "%-32s %4d/%-4d killed (%.1f %%)\n", m, killed[m], total[m],
                                    100 * killed[m] / total[m] }' \
   results.txt | sort
+exit
+}

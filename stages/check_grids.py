@@ -9,7 +9,8 @@ has no outputs, and `make repro` runs the same check before DVC starts.
 import logging
 
 from fmnist.classical.models import check_grids
-from fmnist.cli import run_stage, stage_params
+from fmnist.cli import run_stage
+from fmnist.params_read import stage_params
 
 PARAMS_READ = ("classify",)
 

@@ -3,14 +3,15 @@
 import argparse
 
 from fmnist.atomic import staged_outputs
+from fmnist.catalog import CLASSIFY_MODELS, FEATURE_SETS
 from fmnist.classical.classify import HEADLINE, classify, load_feature_set
 from fmnist.classical.models import check_grid
 from fmnist.classical.workers import compute_workers
-from fmnist.cli import Axis, matrix_args, run_stage, stage_params
+from fmnist.cli import Axis, matrix_args, run_stage
 from fmnist.data import load_dataset
 from fmnist.evaluation import write_predictions
 from fmnist.layout import Layout
-from fmnist.names import CLASSIFY_MODELS, FEATURE_SETS
+from fmnist.params_read import stage_params
 from fmnist.records import save_record
 
 PARAMS_READ = ("classify.search", "classify.{model}")

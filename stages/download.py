@@ -1,8 +1,9 @@
 """DVC stage download: the four verified Fashion-MNIST .gz files into data/raw/."""
 
-from fmnist.cli import run_stage, stage_params
+from fmnist.cli import run_stage
 from fmnist.data.download import download_dataset
 from fmnist.layout import Layout
+from fmnist.params_read import stage_params
 
 PARAMS_READ = ("download",)
 

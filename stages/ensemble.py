@@ -2,9 +2,10 @@
 `ensemble.candidates`, chosen on the validation split (fmnist/cnn/ensemble.py); metrics/cnn/ensemble.json and test
 predictions under plots/cnn/ensemble/."""
 
-from fmnist.cli import run_stage, stage_params
+from fmnist.cli import run_stage
 from fmnist.cnn.ensemble import build_ensemble
 from fmnist.layout import Layout
+from fmnist.params_read import stage_params
 
 # The candidates' own sections: how each net is built and scored.
 PARAMS_READ = ("ensemble", "model", "cnn", "finetune")

@@ -2,11 +2,12 @@
 
 import argparse
 
-from fmnist.cli import Axis, matrix_args, run_stage, stage_params
+from fmnist.catalog import FEATURE_SETS
+from fmnist.cli import Axis, matrix_args, run_stage
 from fmnist.data import load_dataset
 from fmnist.features.extract import build_extractor, extract_feature_set, use_all_cores
 from fmnist.layout import Layout
-from fmnist.names import FEATURE_SETS
+from fmnist.params_read import stage_params
 
 PARAMS_READ = ("features.{name}",)
 

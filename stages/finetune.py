@@ -2,9 +2,10 @@
 params.yaml, with the shared `finetune.recipe`); checkpoint under models/cnn/, metrics/cnn/<run>.json, curves and
 test predictions under plots/cnn/<run>/, as a train_cnn stage's."""
 
-from fmnist.cli import Axis, matrix_args, run_stage, stage_params
+from fmnist.cli import Axis, matrix_args, run_stage
 from fmnist.cnn.finetune import train_finetune
 from fmnist.layout import Layout
+from fmnist.params_read import stage_params
 
 PARAMS_READ = ("finetune.recipe", "finetune.{run}")
 

@@ -3,9 +3,10 @@ labels."""
 
 import logging
 
-from fmnist.cli import run_stage, stage_params
+from fmnist.cli import run_stage
 from fmnist.data import load_dataset
 from fmnist.layout import Layout
+from fmnist.params_read import stage_params
 from fmnist.pictures.gallery import write_galleries
 
 PARAMS_READ = ("pictures.seed", "pictures.gallery_images", "pictures.gallery_columns")

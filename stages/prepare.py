@@ -2,9 +2,10 @@
 
 import logging
 
-from fmnist.cli import run_stage, stage_params
+from fmnist.cli import run_stage
 from fmnist.data.dataset import prepare_dataset
 from fmnist.layout import Layout
+from fmnist.params_read import stage_params
 
 PARAMS_READ = ("data",)
 

@@ -1,8 +1,9 @@
 """DVC stage samples: a grid of random training images of every class (the course reports' figure 1)."""
 
-from fmnist.cli import run_stage, stage_params
+from fmnist.cli import run_stage
 from fmnist.data import load_dataset
 from fmnist.layout import Layout
+from fmnist.params_read import stage_params
 from fmnist.pictures.samples import write_class_samples
 
 PARAMS_READ = ("pictures.seed", "pictures.samples_per_class")

@@ -4,10 +4,11 @@ metrics/sweeps/<name>.json."""
 
 import argparse
 
-from fmnist.cli import Axis, matrix_args, run_stage, stage_params
+from fmnist.catalog import SWEEPS
+from fmnist.cli import Axis, matrix_args, run_stage
 from fmnist.cnn.sweep import run_sweep
 from fmnist.layout import Layout
-from fmnist.names import SWEEPS
+from fmnist.params_read import stage_params
 
 PARAMS_READ = ("model", "sweeps.{name}", "cnn.{arch}")
 
@@ -15,7 +16,7 @@ PARAMS_READ = ("model", "sweeps.{name}", "cnn.{arch}")
 def parse_args(argv=None) -> argparse.Namespace:
     """`--name`, and the architecture that sweep trains (for the params it reads)."""
     args = matrix_args(__doc__, argv, name=Axis("the keys of `sweep` in dvc.yaml", SWEEPS))
-    args.arch = SWEEPS[args.name][0]
+    args.arch = SWEEPS[args.name].arch
     return args
 
 

@@ -4,16 +4,17 @@ test predictions under plots/cnn/<arch>/."""
 
 import argparse
 
-from fmnist.cli import Axis, matrix_args, run_stage, stage_params
+from fmnist.catalog import CNN_ARCHS
+from fmnist.cli import Axis, matrix_args, run_stage
 from fmnist.cnn.train import train_architecture
 from fmnist.layout import Layout
-from fmnist.names import ARCHS
+from fmnist.params_read import stage_params
 
 PARAMS_READ = ("model", "cnn.{arch}")
 
 
 def parse_args(argv=None) -> argparse.Namespace:
-    return matrix_args(__doc__, argv, arch=Axis("params.yaml `train_cnn.archs`", ARCHS))
+    return matrix_args(__doc__, argv, arch=Axis("params.yaml `train_cnn.archs`", CNN_ARCHS))
 
 
 def main() -> None:

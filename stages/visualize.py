@@ -3,10 +3,11 @@ CSV and info JSON."""
 
 import argparse
 
-from fmnist.cli import Axis, matrix_args, run_stage, stage_params
+from fmnist.catalog import EMBEDDINGS, FEATURE_SETS
+from fmnist.cli import Axis, matrix_args, run_stage
 from fmnist.data import load_dataset
 from fmnist.layout import Layout
-from fmnist.names import FEATURE_SETS, METHODS
+from fmnist.params_read import stage_params
 from fmnist.pictures.visualize import write_embedding
 
 PARAMS_READ = ("visualize.seed", "visualize.{method}")
@@ -17,7 +18,7 @@ def parse_args(argv=None) -> argparse.Namespace:
         __doc__,
         argv,
         feature=Axis("params.yaml `visualize.features`", FEATURE_SETS),
-        method=Axis("params.yaml `visualize.methods`", METHODS),
+        method=Axis("params.yaml `visualize.methods`", EMBEDDINGS),
     )
 
 

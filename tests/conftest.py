@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 import torch
 
-from fmnist import cli
 from fmnist.data import download
+from fmnist.params_read import forget_stage_params
 from tests.support.dvc_project import DvcProject, copy_project, make_tiny_project
 from tests.support.idx_files import write_raw_dir
 from tests.support.tiny_params import tiny_settings
@@ -30,11 +30,11 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 @pytest.fixture(autouse=True)
 def no_params_read_by_an_earlier_test() -> Iterator[None]:
-    """A stage's `main()` called in-process records the params it read (fmnist.cli `stage_params`), which every
+    """A stage's `main()` called in-process records the params it read (fmnist.params_read `stage_params`), which every
     later write of outputs in that process checks; each test starts and ends without such a record."""
-    cli._ParamsRead.forget()
+    forget_stage_params()
     yield
-    cli._ParamsRead.forget()
+    forget_stage_params()
 
 
 @pytest.fixture

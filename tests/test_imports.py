@@ -1,6 +1,8 @@
 """The library's import rules: stages -> families -> shared plumbing, never upward, never sideways into
 another family's internals, and no cycles."""
 
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -25,6 +27,13 @@ def test_there_are_families_and_plumbing():
 @pytest.mark.parametrize("path", LIBRARY, ids=str)
 def test_library_never_imports_stages(path):
     assert not {m for m in direct_imports(path) if not m.startswith("fmnist")}
+
+
+@pytest.mark.parametrize("path", [p for p in LIBRARY if module_name(p) != "fmnist.cli"], ids=str)
+def test_library_never_imports_the_command_line_module(path):
+    """fmnist.cli (flags, exit codes, signal handling) belongs to the stage scripts; the library they call, its
+    plumbing included, never reaches back up into it."""
+    assert "fmnist.cli" not in direct_imports(path), f"{path} imports fmnist.cli, which only stages/ may use"
 
 
 @pytest.mark.parametrize("path", [p for p in LIBRARY if family(module_name(p)) is None], ids=str)
@@ -67,6 +76,14 @@ def test_no_import_cycles_between_modules_or_families():
         for node in sorted(edges):
             if node not in state:
                 visit(node, [node])
+
+
+def test_params_validation_imports_no_torch():
+    """Stage check_params validates params.yaml in well under a second: the schema, the recipe dataclass included,
+    stays free of torch (fmnist.recipe is read by the training loop and by the schema alike)."""
+    probe = "import sys, stages.check_params; print(sorted(m for m in ('torch', 'fmnist.cnn') if m in sys.modules))"
+    loaded = subprocess.run([sys.executable, "-c", probe], cwd=REPO, capture_output=True, text=True, check=True)
+    assert loaded.stdout.strip() == "[]"
 
 
 def test_the_rules_catch_a_sideways_import(tmp_path, monkeypatch):

@@ -12,15 +12,9 @@ from fmnist.classes import NUM_CLASSES
 from fmnist.classical.gridsearch import stratified_subset
 from fmnist.data.dataset import stratified_val_indices
 from fmnist.errors import PipelineError
-from fmnist.params import (
-    MIN_VAL_FRACTION,
-    TRAIN_IMAGES_PER_CLASS,
-    load_params,
-    read_yaml,
-    select,
-    smallest_training_fold,
-    subset_rows_per_class,
-)
+from fmnist.params import load_params, read_yaml, select
+from fmnist.params_classify import smallest_training_fold, subset_rows_per_class
+from fmnist.params_data import MIN_VAL_FRACTION, TRAIN_IMAGES_PER_CLASS
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -384,8 +378,9 @@ def test_classify_checks_pass_on_their_bound_and_refuse_one_past_it(tmp_path, pa
 
 @pytest.mark.parametrize("size", [5, 9, 14, 15, 20, 25, 26, 30, 34, 35, 40, 10000, 59999, 60000, 70000, None])
 def test_the_rows_checked_are_those_classify_searches_and_refits_on(size):
-    """subset_rows_per_class and smallest_training_fold (which fmnist.params computes without scikit-learn) agree with
-    classify's stratified_subset and StratifiedKFold on Fashion-MNIST's 6,000 training images of each class."""
+    """subset_rows_per_class and smallest_training_fold (which fmnist.params_classify computes without scikit-learn)
+    agree with classify's stratified_subset and StratifiedKFold on Fashion-MNIST's 6,000 training images of each
+    class."""
     labels = np.repeat(np.arange(NUM_CLASSES), TRAIN_IMAGES_PER_CLASS)
     subset = labels[stratified_subset(labels, size, seed=0)]
     per_class = subset_rows_per_class(size)

@@ -338,7 +338,7 @@ def test_stages_give_the_same_bytes_in_separate_processes_on_one_core_or_two(tmp
 
 def test_a_stage_writes_nothing_when_the_params_it_read_changed_while_it_ran(tmp_path, monkeypatch):
     from fmnist.atomic import staged_outputs
-    from fmnist.cli import stage_params
+    from fmnist.params_read import stage_params
 
     write_params(tmp_path)
     monkeypatch.chdir(tmp_path)

@@ -1,7 +1,8 @@
-"""Every pretrained network the pipeline knows: how to build it, where its weights come from, how to feed it.
+"""What the pipeline needs of each pretrained network beside its catalog record (fmnist.catalog.BACKBONES: its
+name, title and builder): where its weights come from, how to feed it, where its head is.
 
 Feature extraction (fmnist.features.backbone) and fine-tuning (fmnist.cnn.nets) both take a network from
-here, so a backbone added here is available to both.
+here, so a backbone added here (and to the catalog) is available to both.
 """
 
 from __future__ import annotations
@@ -13,17 +14,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import torch
+import torch.nn.functional as F
 from torch import nn
 
-from fmnist.backbones.lite0 import (
-    REQUIREMENT,
-    SHA256,
-    STAGE_CHANNELS,
-    efficientnet_lite0,
-    packaged_file,
-    stage_outputs,
-    to_timm_names,
-)
+from fmnist.backbones.lite0 import REQUIREMENT, SHA256, STAGE_CHANNELS, packaged_file, stage_outputs, to_timm_names
+from fmnist.catalog import BACKBONES as RECORDS
+from fmnist.catalog import by_name, resolve
 
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
@@ -82,9 +78,7 @@ class Backbone:
     """One pretrained network: `construct()` builds it untrained, with its 1000-way ImageNet head."""
 
     name: str
-    title: str
     library: str  # whose network it is: "torchvision" or "timm"
-    construct: Callable[[], nn.Module]
     source: TorchvisionWeights | PackagedWeights
     head: str  # attribute path of the final Linear layer, replaced for fine-tuning, removed for features
     feature_dim: int  # width of the layer before the head
@@ -101,14 +95,20 @@ class Backbone:
     # Turns a state_dict of the source's naming into the network's own (identity for torchvision's).
     rename: Callable[[dict, nn.Module], dict] = lambda state, model: state  # noqa: E731
 
+    @property
+    def title(self) -> str:
+        return RECORDS[self.name].title
 
-def torchvision_backbone(name: str, title: str, weights: str, head: str, feature_dim: int) -> Backbone:
-    """torchvision.models.<name> with its ImageNet `weights` (an enum member's name) and preprocessing."""
+    def construct(self) -> nn.Module:
+        """The network untrained, with its ImageNet head, by the builder its catalog record names."""
+        return resolve(RECORDS[self.name].builder)()
+
+
+def torchvision_backbone(name: str, weights: str, head: str, feature_dim: int) -> Backbone:
+    """A torchvision network with its ImageNet `weights` (an enum member's name) and preprocessing."""
     return Backbone(
         name=name,
-        title=title,
         library="torchvision",
-        construct=lambda: getattr(torchvision_models(), name)(weights=None),
         source=TorchvisionWeights(weights),
         head=head,
         feature_dim=feature_dim,
@@ -118,14 +118,13 @@ def torchvision_backbone(name: str, title: str, weights: str, head: str, feature
     )
 
 
-BACKBONES: dict[str, Backbone] = {
-    "resnet18": torchvision_backbone("resnet18", "ResNet-18", "ResNet18_Weights.IMAGENET1K_V1", "fc", 512),
-    "vgg16_bn": torchvision_backbone("vgg16_bn", "VGG-16-BN", "VGG16_BN_Weights.IMAGENET1K_V1", "classifier.6", 4096),
-    "efficientnet_lite0": Backbone(
+# One for each of the catalog's backbones (tests/test_catalog.py checks).
+BACKBONES: dict[str, Backbone] = by_name(
+    torchvision_backbone("resnet18", "ResNet18_Weights.IMAGENET1K_V1", "fc", 512),
+    torchvision_backbone("vgg16_bn", "VGG16_BN_Weights.IMAGENET1K_V1", "classifier.6", 4096),
+    Backbone(
         name="efficientnet_lite0",
-        title="EfficientNet-Lite0",
         library="timm",
-        construct=efficientnet_lite0,
         source=PackagedWeights(REQUIREMENT, packaged_file, SHA256),
         head="classifier",
         feature_dim=1280,
@@ -138,7 +137,7 @@ BACKBONES: dict[str, Backbone] = {
         stage_channels=STAGE_CHANNELS,
         rename=to_timm_names,
     ),
-}
+)
 
 
 def set_head(model: nn.Module, backbone: Backbone, module: nn.Module) -> None:
@@ -153,19 +152,22 @@ def head_in_features(model: nn.Module, backbone: Backbone) -> int:
 
 
 class PooledStages(nn.Module):
-    """A backbone without its head, giving the global-average-pooled maps of its last `count` block stages, then
-    its pooled head features: earlier stages keep the texture and shape detail that the last one abstracts away for
-    ImageNet's classes (measured: docs/BENCHMARKS.md)."""
+    """A backbone without its head, giving the average-pooled maps of its last `count` block stages, then its pooled
+    head features: earlier stages keep the texture and shape detail that the last one abstracts away for ImageNet's
+    classes (measured: docs/BENCHMARKS.md). With `grid` > 1 each map is averaged over a grid x grid of cells and
+    flattened, so a head also sees where in the image a feature fired, as VGG's classifier reads its 7 x 7 maps."""
 
-    def __init__(self, network: nn.Module, backbone: Backbone, count: int) -> None:
+    def __init__(self, network: nn.Module, backbone: Backbone, count: int, grid: int = 1) -> None:
         super().__init__()
-        self.network, self.stage_outputs, self.count = network, backbone.stage_outputs, count
+        self.network, self.stage_outputs, self.count, self.grid = network, backbone.stage_outputs, count, grid
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        maps = self.stage_outputs(self.network, x)
-        return torch.cat([m.mean((2, 3)) for m in maps[len(maps) - 1 - self.count :]], dim=1)
+        maps = self.stage_outputs(self.network, x)[-1 - self.count :]
+        if self.grid == 1:
+            return torch.cat([m.mean((2, 3)) for m in maps], dim=1)
+        return torch.cat([F.adaptive_avg_pool2d(m, self.grid).flatten(1) for m in maps], dim=1)
 
 
-def pooled_width(backbone: Backbone, stages: int) -> int:
-    """Width of PooledStages' output with `stages` block stages (0: the pooled features alone)."""
-    return sum(backbone.stage_channels[len(backbone.stage_channels) - stages :]) + backbone.feature_dim
+def pooled_width(backbone: Backbone, stages: int, grid: int = 1) -> int:
+    """Width of PooledStages' output with `stages` block stages (0: the pooled features alone) on a grid x grid."""
+    return (sum(backbone.stage_channels[len(backbone.stage_channels) - stages :]) + backbone.feature_dim) * grid**2

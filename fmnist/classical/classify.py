@@ -18,6 +18,7 @@ from sklearn.pipeline import Pipeline
 from threadpoolctl import threadpool_info
 
 from fmnist.atomic import load_npy
+from fmnist.classical.fit_limits import check_fit_limits, classify_fits
 from fmnist.classical.gridsearch import grid_search, set_n_jobs, stratified_subset
 from fmnist.classical.models import (
     THREADED,
@@ -88,10 +89,12 @@ def edge_notes(grid: dict[str, list], best: dict[str, Any]) -> list[str]:
     return notes
 
 
-def refit_rows(max_train: int | dict | None, feature: str) -> int | None:
-    """`classify.<model>.max_train` for one feature set: one bound for all, or a bound per feature set
-    (a set it does not name refits on every row)."""
-    return max_train.get(feature) if isinstance(max_train, dict) else max_train
+def refit_bound(model: str, max_train: int | dict | None, feature: str) -> tuple[str, int | None]:
+    """`classify.<model>.max_train` for one feature set, and its dotted key: one bound for all, or a bound per feature
+    set (a set it does not name refits on every row)."""
+    if isinstance(max_train, dict):
+        return f"classify.{model}.max_train.{feature}", max_train.get(feature)
+    return f"classify.{model}.max_train", max_train
 
 
 def tune_and_fit(
@@ -198,9 +201,14 @@ def classify(
     workers: Workers,
 ) -> tuple[dict, np.ndarray]:
     """Tune and fit on `train` (features, labels) with `workers`, then score once on `test`: the run's record
-    (HEADLINE metrics and details) and the test predictions."""
-    bounded = {**model_params, "max_train": refit_rows(model_params["max_train"], feature)}
-    fitted = tune_and_fit(model, bounded, search_params, *train, workers)
+    (HEADLINE metrics and details) and the test predictions. Settings the fits' rows cannot take stop first."""
+    key, bound = refit_bound(model, model_params["max_train"], feature)
+    train_x, train_y = train
+    check_fit_limits(
+        model, model_params["grid"], feature, train_x.shape[1], classify_fits(train_y, search_params, key, bound)
+    )
+    bounded = {**model_params, "max_train": bound}
+    fitted = tune_and_fit(model, bounded, search_params, train_x, train_y, workers)
     test_x, test_y = test
     start = time.perf_counter()
     with fit_threads(workers, alone=True):  # rows are scored independently: chunks change nothing

@@ -32,6 +32,11 @@ def stratified_subset(labels: np.ndarray, size: int | None, seed: int) -> np.nda
     return stratified_val_indices(labels, size / len(labels), seed)
 
 
+def search_folds(folds: int, seed: int) -> StratifiedKFold:
+    """The search's seeded stratified folds (fmnist.classical.fit_limits checks the rows of each before any fit)."""
+    return StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
+
+
 def set_n_jobs(pipeline: Pipeline, n_jobs: int) -> Pipeline:
     """Give the classifier `n_jobs` workers where it parallelises by that setting (random forest, k-NN)."""
     if isinstance(pipeline.named_steps["clf"], THREADED):
@@ -64,7 +69,7 @@ def grid_search(
     single-threaded workers would leave a core idle for the last one), its BLAS on `workers.threads`.
     GridSearchCV's verbose log shows each fit as it ends: the fold, the setting, its score and its time.
     """
-    cv = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
+    cv = search_folds(folds, seed)
     inside = isinstance(pipeline.named_steps["clf"], THREADED) and all(
         len(values) == 1 for values in param_grid.values()
     )

@@ -25,9 +25,9 @@ from sklearn.preprocessing import StandardScaler
 from sklearn.svm import SVC, LinearSVC
 from sklearn.utils._param_validation import InvalidParameterError
 
+from fmnist.catalog import CLASSIFY_MODELS
 from fmnist.classical.lda import CholeskyLDA
 from fmnist.errors import PipelineError
-from fmnist.names import CLASSIFY_MODELS
 
 SCALERS: dict[str, Callable[[], Any]] = {"standard": StandardScaler, "none": lambda: "passthrough"}
 
@@ -48,8 +48,8 @@ ZOO: dict[str, tuple[str, Callable[[int], BaseEstimator]]] = {
     "mlp": ("standard", lambda seed: MLPClassifier(random_state=seed)),
     "hgb": ("none", lambda seed: HistGradientBoostingClassifier(random_state=seed)),
 }
-if tuple(ZOO) != CLASSIFY_MODELS:  # one pipeline per registered name, in the registry's order
-    raise ImportError(f"fmnist.classical.models.ZOO {tuple(ZOO)} differs from fmnist.names.CLASSIFY_MODELS")
+if tuple(ZOO) != tuple(CLASSIFY_MODELS):  # one pipeline per catalogued name, in the catalog's order
+    raise ImportError(f"fmnist.classical.models.ZOO {tuple(ZOO)} differs from fmnist.catalog.CLASSIFY_MODELS")
 # Classifiers whose `n_jobs` runs work in parallel: 1 during the search (its folds run in parallel),
 # classify.search.n_jobs for the refit.
 THREADED = (RandomForestClassifier, KNeighborsClassifier, OneVsRestClassifier)

@@ -128,13 +128,14 @@ class SmallNetInput:
 class ImageNetInput:
     """Grayscale resized to `size` (bilinear, as the crops are), replicated to 3 channels, normalised with the
     backbone's `mean` and `std`; training uses random-resized crops (area fraction >= `crop_scale_min`; 1.0
-    turns them off) and flips."""
+    turns them off), flips and random erasing (with probability `erase`)."""
 
     size: int
     crop_scale_min: float
     hflip: bool
     mean: tuple[float, float, float]
     std: tuple[float, float, float]
+    erase: float = 0.0
 
     def train(self, images: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
         x = to_unit(images)
@@ -148,7 +149,7 @@ class ImageNetInput:
             x = F.interpolate(x, size=self.size, mode="bilinear", align_corners=False)
         if self.hflip:
             x = random_flip(x, generator)
-        return self._normalise(x)
+        return random_erase(self._normalise(x), self.erase, generator)
 
     def eval(self, images: torch.Tensor) -> torch.Tensor:
         return self._normalise(F.interpolate(to_unit(images), size=self.size, mode="bilinear", align_corners=False))

@@ -22,8 +22,8 @@ import torch
 from torch import nn
 
 from fmnist.atomic import staged_outputs
-from fmnist.cnn.finetune import build_finetune_net, finetune_input, finetune_recipe
-from fmnist.cnn.loop import InputPipeline, Recipe, predict_logits
+from fmnist.cnn.finetune import build_finetune_net, finetune_recipe
+from fmnist.cnn.inference import InputPipeline, predict_logits
 from fmnist.cnn.recipes import effective_recipe, input_pipeline
 from fmnist.cnn.train import skeleton
 from fmnist.data import load_dataset
@@ -31,6 +31,7 @@ from fmnist.device import describe, resolve_device, use_cpu_threads
 from fmnist.errors import PipelineError
 from fmnist.evaluation import classification_metrics, write_predictions
 from fmnist.layout import EnsembleOutputs, Layout
+from fmnist.recipe import Recipe
 from fmnist.records import save_record
 
 log = logging.getLogger(__name__)
@@ -52,12 +53,12 @@ def candidate(name: str, params: dict) -> Candidate:
     """The candidate `name`: a fine-tune run (`finetune.<name>`) or a train_cnn arch (`cnn.<name>`)."""
     if name in params["finetune"]["runs"]:
         settings = params["finetune"][name]
-        recipe = finetune_recipe(params["finetune"]["recipe"], settings)
+        recipe = finetune_recipe(name, params["finetune"]["recipe"], settings)
 
         def build() -> nn.Module:
             return build_finetune_net({**settings, "weights": "random"}, f"finetune.{name}")
 
-        return Candidate(name, build, finetune_input(settings, recipe), recipe)
+        return Candidate(name, build, input_pipeline(settings["arch"], settings, recipe), recipe)
     settings = params["cnn"][name]
     recipe = effective_recipe(name, params["model"], settings)
     return Candidate(name, lambda: skeleton(name, settings), input_pipeline(name, settings, recipe), recipe)

@@ -22,14 +22,16 @@ from fmnist.backbones import BACKBONES, PooledStages, build_backbone, pooled_wid
 from fmnist.classes import NUM_CLASSES
 from fmnist.cnn.augment import ImageNetInput
 from fmnist.cnn.curves import LiveCurves
-from fmnist.cnn.loop import EVAL_BATCH, FitResult, Logger, Recipe, TrainingData, _prepare, fit, seed_everything
+from fmnist.cnn.inference import EVAL_BATCH, to_device
+from fmnist.cnn.loop import FitResult, Logger, TrainingData, fit, seed_everything
 from fmnist.cnn.nets import TrainOnly
-from fmnist.cnn.recipes import training_indices
+from fmnist.cnn.recipes import LearningRate, input_pipeline, learning_rate, training_indices
 from fmnist.cnn.train import train_and_record, training_data
 from fmnist.data import load_dataset
 from fmnist.device import resolve_device, use_cpu_threads
 from fmnist.errors import PipelineError
 from fmnist.layout import CnnOutputs
+from fmnist.recipe import Recipe
 
 log = logging.getLogger(__name__)
 
@@ -61,39 +63,39 @@ def new_head(kind: str, width: int, hidden: int, dropout: float, standardize: bo
 
 def build_finetune_net(settings: dict, param_prefix: str) -> nn.Module:
     """The run's backbone with its ImageNet head removed (and, with `pooled_stages`, its last block stages' pooled
-    maps in front of its pooled features), a new head on top; wrapped so that only the head trains when
-    `freeze: backbone`. Stops with a message naming `param_prefix` when the weights cannot be had."""
+    maps in front of its pooled features; with `pool_grid` > 1, each map pooled on a grid of cells), a new head on
+    top; wrapped so that only the head trains when `freeze: backbone`. Stops with a message naming `param_prefix`
+    when the backbone cannot give those maps or its weights cannot be had."""
     arch = settings["arch"]
     backbone = BACKBONES[arch]
-    stages = settings["pooled_stages"]
-    if stages and len(backbone.stage_channels) < stages:
+    stages, grid = settings["pooled_stages"], settings["pool_grid"]
+    exposed = len(backbone.stage_channels)
+    if (stages or grid > 1) and exposed < stages + (not exposed):
+        key, value = ("pooled_stages", stages) if stages else ("pool_grid", grid)
         raise PipelineError(
-            f"params.yaml: `{param_prefix}.pooled_stages` = {stages}, but {backbone.title} exposes "
-            f"{len(backbone.stage_channels)} block stages to pool; set it to at most that (0: pooled features only)."
+            f"params.yaml: `{param_prefix}.{key}` = {value}, but {backbone.title} exposes {exposed} block stages to "
+            f"pool; set `pooled_stages` to at most that and `pool_grid` to 1 where it exposes none."
         )
     network = build_backbone(
         arch, settings["weights"], settings["weights_file"], settings["weights_sha256"], param_prefix
     )
     set_head(network, backbone, nn.Identity())
-    features = PooledStages(network, backbone, stages) if stages else network
-    width = pooled_width(backbone, stages)
+    features = PooledStages(network, backbone, stages, grid) if stages or grid > 1 else network
+    width = pooled_width(backbone, stages, grid)
     head = new_head(settings["head"], width, settings["head_hidden"], settings["head_dropout"], settings["standardize"])
     net = BackboneWithHead(features, head)
     return TrainOnly(net, "head") if settings["freeze"] == "backbone" else net
 
 
-def finetune_recipe(recipe_params: dict, settings: dict) -> Recipe:
-    """`finetune.recipe` with the run's own `recipe` values and its `epochs`."""
-    return Recipe.from_params({**recipe_params, **settings["recipe"], "epochs": settings["epochs"]})
+def finetune_learning_rate(run: str, recipe_params: dict, settings: dict) -> LearningRate:
+    """learning_rate of fine-tune run `run`: the shared recipe is `finetune.recipe`, its settings `finetune.<run>`."""
+    return learning_rate("finetune.recipe", recipe_params, f"finetune.{run}", settings)
 
 
-def finetune_input(settings: dict, recipe: Recipe) -> ImageNetInput:
-    """The backbone's input: resized to `input_size`, normalised as its weights expect; random-resized crops
-    (`crop_scale_min` < 1) and flips (`recipe.hflip`) when `augment`."""
-    backbone = BACKBONES[settings["arch"]]
-    augment = settings["augment"]
-    crop_scale_min = settings["crop_scale_min"] if augment else 1.0
-    return ImageNetInput(settings["input_size"], crop_scale_min, recipe.hflip and augment, backbone.mean, backbone.std)
+def finetune_recipe(run: str, recipe_params: dict, settings: dict) -> Recipe:
+    """`finetune.recipe` with run `run`'s own `recipe` values, learning rate and `epochs`."""
+    lr = finetune_learning_rate(run, recipe_params, settings).value
+    return Recipe.from_params({**recipe_params, **settings["recipe"], "lr": lr, "epochs": settings["epochs"]})
 
 
 class CachedViews:
@@ -134,9 +136,9 @@ def cache_features(
         for start in range(0, len(wanted), size):
             index = wanted[start : start + size]
             x = pipeline.eval(data.images[index].to(device))
-            outputs = [features(_prepare(x, device, recipe.channels_last)).float()]
+            outputs = [features(to_device(x, device, recipe.channels_last)).float()]
             if views == 2:
-                outputs.append(features(_prepare(x.flip(-1), device, recipe.channels_last)).float())
+                outputs.append(features(to_device(x.flip(-1), device, recipe.channels_last)).float())
             batch = torch.stack(outputs, dim=1).cpu()
             if cache is None:
                 cache = torch.zeros(len(data.images), views, batch.shape[-1])
@@ -146,11 +148,17 @@ def cache_features(
 
 
 def fit_frozen(
-    net: TrainOnly, data: TrainingData, recipe: Recipe, device: torch.device, logger: Logger, name: str
+    net: TrainOnly,
+    data: TrainingData,
+    recipe: Recipe,
+    device: torch.device,
+    logger: Logger,
+    name: str,
+    lr_sources: dict[str, float] | None = None,
 ) -> FitResult:
     """Train only the head of `net` (a TrainOnly-wrapped BackboneWithHead), on its frozen backbone's features
     computed once; `net` ends with the head of the best validation accuracy. The result's seconds include the
-    features' computation."""
+    features' computation. As fit, for the rest (`lr_sources` included)."""
     inner: BackboneWithHead = net.net
     start = time.perf_counter()
     inner.features.to(device)
@@ -158,7 +166,7 @@ def fit_frozen(
     seconds = time.perf_counter() - start
     log.info("%s: frozen features of %d images in %.0f s", name, len(data.train_idx) + len(data.val_idx), seconds)
     head_data = dataclasses.replace(data, images=cache, pipeline=CachedViews())
-    result = fit(inner.head, head_data, recipe, device, logger, name)
+    result = fit(inner.head, head_data, recipe, device, logger, name, lr_sources)
     return dataclasses.replace(result, seconds=result.seconds + seconds, busy_seconds=result.busy_seconds + seconds)
 
 
@@ -170,19 +178,20 @@ def train_finetune(name: str, recipe_params: dict, settings: dict, prepared_dir:
     """Run `finetune.<name>`: build the network (stopping before any work when its weights cannot be had), train it
     whole or head only, write its checkpoint, record, predictions and curves; return the metrics."""
     prefix = f"finetune.{name}"
-    recipe = finetune_recipe(recipe_params, settings)
+    recipe = finetune_recipe(name, recipe_params, settings)
+    lr_sources = finetune_learning_rate(name, recipe_params, settings).sources
     device = resolve_device(recipe.device, "finetune.recipe.device")
     use_cpu_threads(recipe.cpu_threads)
     seed_everything(recipe.seed)
     net = build_finetune_net(settings, prefix)
     dataset = load_dataset(prepared_dir)
     train_idx = training_indices(dataset, settings, recipe.seed)
-    data = training_data(dataset, train_idx, finetune_input(settings, recipe))
+    data = training_data(dataset, train_idx, input_pipeline(settings["arch"], settings, recipe))
     log.info("%s on %s: %d training, %d validation images", name, device, len(train_idx), len(data.val_idx))
 
     def train(curves: LiveCurves) -> tuple[nn.Module, list[FitResult]]:
         fitter = fit_frozen if settings["freeze"] == "backbone" else fit
-        return net, [fitter(net, data, recipe, device, curves.scope(), name)]
+        return net, [fitter(net, data, recipe, device, curves.scope(), name, lr_sources=lr_sources)]
 
     def skeleton() -> nn.Module:
         return build_finetune_net({**settings, "weights": "random"}, prefix)

@@ -1,5 +1,7 @@
-"""Training one network: the shared recipe (`model:` in params.yaml), early stopping on the validation
-split, the best state by validation accuracy, and seeded, deterministic runs on the CPU."""
+"""Training one network, as torchvision's reference classification script does: one epoch of batches
+(train_one_epoch), a score on the validation split (evaluate), and the fit that repeats them, keeps the best state by
+validation accuracy and stops early; seeded, deterministic runs on the CPU. The recipe it follows is fmnist.recipe's,
+its scores come from fmnist.cnn.inference."""
 
 from __future__ import annotations
 
@@ -7,6 +9,7 @@ import logging
 import math
 import os
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -16,52 +19,13 @@ import torch.nn.functional as F
 from torch import nn
 from tqdm import tqdm
 
-from fmnist.classes import NUM_CLASSES
-from fmnist.cnn.augment import translate
 from fmnist.cnn.ema import WeightAverage
+from fmnist.cnn.inference import InputPipeline, loss_and_accuracy, predict_logits, to_device
 from fmnist.device import autocast
 from fmnist.errors import PipelineError
+from fmnist.recipe import Recipe
 
 log = logging.getLogger(__name__)
-
-# Images per forward pass when scoring. On the CPU, 100: batches of 1,000 scored ResNet-9 and convnet_bn at half the
-# speed, their large activations paid for in page faults (bench/eval_batch.py); a GPU wants big batches.
-EVAL_BATCH = {"cpu": 100, "cuda": 1000}
-# Test-time shifts (with `model.tta_shift`, as cifar10-airbench's TTA): the image itself weighs 1/2, its copies
-# moved `tta_shift` pixels down-right and up-left 1/4 each.
-SHIFT_WEIGHTS = ((0, 0.5), (1, 0.25), (-1, 0.25))
-
-
-@dataclass(frozen=True)
-class Recipe:
-    """The `model:` section of params.yaml."""
-
-    optimizer: str
-    lr: float
-    momentum: float
-    weight_decay: float
-    epochs: int
-    batch_size: int
-    patience: int
-    schedule: str
-    warmup_fraction: float
-    label_smoothing: float
-    crop_padding: int
-    hflip: bool
-    random_erasing: float
-    ema: float  # decay of the weights' moving average that is validated and saved (0: off; fmnist.cnn.ema)
-    tta_hflip: bool
-    tta_shift: int  # test-time shifts of this many pixels, diagonally both ways (0: off; see predict_logits)
-    channels_last: bool
-    compile: bool
-    amp: bool
-    device: str
-    cpu_threads: int | str
-    seed: int
-
-    @classmethod
-    def from_params(cls, section: dict) -> Recipe:
-        return cls(**section)
 
 
 class Logger(Protocol):
@@ -70,16 +34,6 @@ class Logger(Protocol):
     def batch(self, step: int, loss: float) -> None: ...
 
     def epoch(self, epoch: int, values: dict[str, float]) -> None: ...
-
-
-class InputPipeline(Protocol):
-    """How uint8 images become network inputs (fmnist.cnn.augment.SmallNetInput or ImageNetInput)."""
-
-    hflip: bool
-
-    def train(self, images: torch.Tensor, generator: torch.Generator) -> torch.Tensor: ...
-
-    def eval(self, images: torch.Tensor) -> torch.Tensor: ...
 
 
 @dataclass(frozen=True, eq=False)  # eq=False: tensors and arrays have no single truth value to compare by
@@ -98,7 +52,9 @@ class TrainingData:
 class Trainer:
     """What a training step uses and changes: the network the batches go through (`torch.compile`d when
     `recipe.compile`), its optimizer, per-batch schedule and mixed-precision gradient scaler, the moving average
-    of its weights (`recipe.ema`), where it reports its curves, and its name in progress bars and messages."""
+    of its weights (`recipe.ema`), where it reports its curves, its name in progress bars and messages, and the
+    params keys `recipe.lr` is the product of, with their values, for the message of a diverged run (empty where
+    the caller does not know them)."""
 
     model: nn.Module
     optimizer: torch.optim.Optimizer
@@ -109,6 +65,7 @@ class Trainer:
     device: torch.device
     logger: Logger
     name: str
+    lr_sources: Mapping[str, float]
 
 
 @dataclass(frozen=True)
@@ -179,56 +136,6 @@ def make_schedule(
     return torch.optim.lr_scheduler.LambdaLR(optimizer, lambda step: 1.0)
 
 
-def _prepare(x: torch.Tensor, device: torch.device, channels_last: bool) -> torch.Tensor:
-    x = x.to(device, non_blocking=True)
-    return x.contiguous(memory_format=torch.channels_last) if channels_last and x.dim() == 4 else x
-
-
-@torch.no_grad()
-def predict_logits(
-    model: nn.Module,
-    images: torch.Tensor,
-    pipeline: InputPipeline,
-    device: torch.device,
-    recipe: Recipe,
-    tta: bool = False,
-    batch_size: int | None = None,
-) -> torch.Tensor:
-    """Logits (float32, CPU) of `images` (uint8 N x 28 x 28) in eval mode, in order, `batch_size` images a pass
-    (None: EVAL_BATCH for the device).
-
-    With `tta` (test-time augmentation: for the final scores only, not for early stopping or the boosting
-    selection, where it would multiply the cost), `recipe.tta_hflip` scores a net trained on flipped images
-    (`pipeline.hflip`) as the mean of each image's and its mirror image's logits, and `recipe.tta_shift` adds
-    shifted copies of each image (SHIFT_WEIGHTS). Shifts help the ResNet-9 and nets trained on random crops, and
-    lower every default-run net's test accuracy (docs/BENCHMARKS.md, "CNNs"): hence off by default.
-    """
-    model.eval()
-    mirrored = tta and recipe.tta_hflip and pipeline.hflip
-    shifts = SHIFT_WEIGHTS if tta and recipe.tta_shift else ((0, 1.0),)
-
-    def scores(x: torch.Tensor) -> torch.Tensor:
-        logits = model(_prepare(x, device, recipe.channels_last)).float()
-        if mirrored:
-            logits = (logits + model(_prepare(x.flip(-1), device, recipe.channels_last)).float()) / 2
-        return logits
-
-    out = []
-    size = batch_size or EVAL_BATCH[device.type]
-    for start in range(0, len(images), size):
-        batch = images[start : start + size].to(device, non_blocking=True)
-        with autocast(device, recipe.amp):
-            logits = sum(
-                weight * scores(pipeline.eval(translate(batch, step * recipe.tta_shift))) for step, weight in shifts
-            )
-        out.append(logits.cpu())
-    return torch.cat(out) if out else torch.empty(0, NUM_CLASSES)
-
-
-def loss_and_accuracy(logits: torch.Tensor, labels: torch.Tensor) -> tuple[float, float]:
-    return float(F.cross_entropy(logits, labels)), float((logits.argmax(1) == labels).float().mean())
-
-
 def batch_starts(train_size: int, batch_size: int) -> range:
     """Where each training batch of an epoch of `train_size` images starts, in batches of `batch_size`.
 
@@ -246,7 +153,13 @@ def steps_per_epoch(train_size: int, batch_size: int) -> int:
 
 
 def make_trainer(
-    model: nn.Module, train_size: int, recipe: Recipe, device: torch.device, logger: Logger, name: str
+    model: nn.Module,
+    train_size: int,
+    recipe: Recipe,
+    device: torch.device,
+    logger: Logger,
+    name: str,
+    lr_sources: Mapping[str, float] | None = None,
 ) -> Trainer:
     """`model` on `device` (channels-last and compiled as the recipe says) with a fresh optimizer, a per-batch
     schedule over all `recipe.epochs` of `train_size` images, a gradient scaler (float16 on CUDA only) and, with
@@ -268,15 +181,22 @@ def make_trainer(
         device=device,
         logger=logger,
         name=name,
+        lr_sources=lr_sources or {},
     )
 
 
 def diverged(trainer: Trainer, what: str, loss: float) -> PipelineError:
-    """The message for a loss that became inf or NaN: the weights are lost, and no metrics may follow."""
+    """The message for a loss that became inf or NaN: the weights are lost, and no metrics may follow. It names the
+    params keys the learning rate comes from, with their values (fmnist.cnn.recipes.learning_rate), to lower one."""
+    sources = trainer.lr_sources
+    if sources:
+        named = " x ".join(f"`{key}` = {value}" for key, value in sources.items())
+        where, fix = f" ({named})", "it" if len(sources) == 1 else "one of them"
+    else:
+        where, fix = "", "the learning rate"
     return PipelineError(
-        f"{trainer.name}: the {what} became {loss}: training diverged. Set a lower `model.lr` in params.yaml or "
-        f"your `dvc exp run -S` override (this net's learning rate: {trainer.recipe.lr}, that is `model.lr`, "
-        "times `lr_scale` for an ImageNet backbone)."
+        f"{trainer.name}: the {what} became {loss}: training diverged at learning rate {trainer.recipe.lr:g}{where}. "
+        f"Lower {fix} in params.yaml or your `dvc exp run -S` override."
     )
 
 
@@ -306,7 +226,7 @@ def train_one_epoch(trainer: Trainer, data: TrainingData, generator: torch.Gener
         for first in batch_starts(len(order), recipe.batch_size):
             batch = order[first : first + recipe.batch_size]
             images = data.images[batch].to(trainer.device, non_blocking=True)
-            x = _prepare(data.pipeline.train(images, generator), trainer.device, recipe.channels_last)
+            x = to_device(data.pipeline.train(images, generator), trainer.device, recipe.channels_last)
             y = data.labels[batch].to(trainer.device, non_blocking=True)
             with autocast(trainer.device, recipe.amp):
                 logits = trainer.model(x)
@@ -340,15 +260,22 @@ def evaluate(model: nn.Module, data: TrainingData, recipe: Recipe, device: torch
 
 
 def fit(
-    model: nn.Module, data: TrainingData, recipe: Recipe, device: torch.device, logger: Logger, name: str
+    model: nn.Module,
+    data: TrainingData,
+    recipe: Recipe,
+    device: torch.device,
+    logger: Logger,
+    name: str,
+    lr_sources: Mapping[str, float] | None = None,
 ) -> FitResult:
     """Train `model` on images[data.train_idx], keep the state with the best accuracy on images[data.val_idx],
     stop after `patience` epochs without improvement. Shuffling and augmentation come from a generator seeded with
     `recipe.seed`, so the same call gives the same result. With `recipe.ema` the moving average of the weights is
-    what gets validated and kept, so `model` ends with the best average's weights."""
+    what gets validated and kept, so `model` ends with the best average's weights. A diverged run stops with a
+    message naming `lr_sources`, the params keys `recipe.lr` comes from (fmnist.cnn.recipes.learning_rate)."""
     if len(data.train_idx) == 0:
         raise PipelineError(f"{name}: no training images (check cnn.*.train_fraction and the boosting selection)")
-    trainer = make_trainer(model, len(data.train_idx), recipe, device, logger, name)
+    trainer = make_trainer(model, len(data.train_idx), recipe, device, logger, name, lr_sources)
     validated = trainer.average.model if trainer.average else model
     generator = torch.Generator().manual_seed(recipe.seed)
     best_state, best_epoch, best_acc = None, 0, -1.0

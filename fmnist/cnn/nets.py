@@ -13,15 +13,12 @@ import torch
 from torch import nn
 
 from fmnist.backbones import BACKBONES, build_backbone, head_in_features, set_head
+from fmnist.catalog import CNN_ARCHS, resolve
 from fmnist.classes import NUM_CLASSES
-from fmnist.names import IMAGENET_ARCHS
 
 IMAGE_SIDE = 28
 ACTIVATIONS: dict[str, Callable[[], nn.Module]] = {"relu": nn.ReLU, "tanh": nn.Tanh}
 POOLS: dict[str, Callable[[int], nn.Module]] = {"avg": nn.AvgPool2d, "max": nn.MaxPool2d}
-
-# Architectures trained as seed 001's boosted ensemble of three networks (see fmnist.cnn.boosting).
-ALWAYS_BOOSTED = ("lenet5_boosted",)
 
 
 def mlp(hidden: list[int], dropout: float) -> nn.Module:
@@ -175,49 +172,58 @@ def with_new_head(arch: str, settings: dict, param_prefix: str) -> nn.Module:
     return model
 
 
-def fine_tuned(arch: str, settings: dict, param_prefix: str) -> nn.Module:
+# The builders fmnist.catalog's CNN_ARCHS name: each builds one network of `arch` from its `cnn.<arch>` settings.
+
+
+def build_mlp(arch: str, settings: dict) -> nn.Module:
+    return mlp(settings["hidden"], settings["dropout"])
+
+
+def build_dense2(arch: str, settings: dict) -> nn.Module:
+    return dense2(settings["hidden"])
+
+
+def build_cnn1(arch: str, settings: dict) -> nn.Module:
+    return cnn1(settings["filters"], settings["kernel"])
+
+
+def build_lenet5(arch: str, settings: dict) -> nn.Module:
+    """LeNet-5, with batch norm where its settings say `batch_norm: true`."""
+    return lenet5(settings["activation"], settings["pool"], settings.get("batch_norm", False))
+
+
+def build_lenet5_bn(arch: str, settings: dict) -> nn.Module:
+    """Seed 001's LeNet-5 + BN: batch norm always."""
+    return lenet5(settings["activation"], settings["pool"], batch_norm=True)
+
+
+def build_convnet_bn(arch: str, settings: dict) -> nn.Module:
+    return convnet_bn(
+        settings["channels"], settings["convs_per_block"], settings["kernel"], settings["fc"], settings["dropout"]
+    )
+
+
+def build_resnet9(arch: str, settings: dict) -> nn.Module:
+    return resnet9(settings["channels"], settings["stage1_stride"])
+
+
+def fine_tuned(arch: str, settings: dict) -> nn.Module:
     """ResNet-18 or EfficientNet-Lite0 with a new head; `freeze: backbone` trains only that head (report 002's
     last-layer fine-tune), `none` fine-tunes everything."""
-    model = with_new_head(arch, settings, param_prefix)
+    model = with_new_head(arch, settings, f"cnn.{arch}")
     return TrainOnly(model, BACKBONES[arch].head) if settings["freeze"] == "backbone" else model
 
 
-def vgg16_bn(settings: dict, param_prefix: str) -> nn.Module:
+def vgg16_bn(arch: str, settings: dict) -> nn.Module:
     """torchvision VGG-16-BN with frozen convolutions, its classifier trained with a new last layer (report 001)."""
-    return TrainOnly(with_new_head("vgg16_bn", settings, param_prefix), "classifier")
+    return TrainOnly(with_new_head(arch, settings, f"cnn.{arch}"), "classifier")
 
 
 def build_net(arch: str, settings: dict) -> nn.Module:
-    """One network of `arch` from its `cnn.<arch>` settings (for boosted archs: one member)."""
-    prefix = f"cnn.{arch}"
-    if arch == "mlp":
-        return mlp(settings["hidden"], settings["dropout"])
-    if arch == "dense2":
-        return dense2(settings["hidden"])
-    if arch == "cnn1":
-        return cnn1(settings["filters"], settings["kernel"])
-    if arch in ("lenet5", "lenet5_bn", "lenet5_boosted"):
-        batch_norm = arch == "lenet5_bn" or settings.get("batch_norm", False)
-        return lenet5(settings["activation"], settings["pool"], batch_norm)
-    if arch == "convnet_bn":
-        return convnet_bn(
-            settings["channels"], settings["convs_per_block"], settings["kernel"], settings["fc"], settings["dropout"]
-        )
-    if arch == "resnet9":
-        return resnet9(settings["channels"], settings["stage1_stride"])
-    if arch in ("resnet18", "efficientnet_lite0"):
-        return fine_tuned(arch, settings, prefix)
-    if arch == "vgg16_bn":
-        return vgg16_bn(settings, prefix)
-    raise ValueError(f"unknown architecture {arch!r}")
-
-
-def is_boosted(arch: str, settings: dict) -> bool:
-    return arch in ALWAYS_BOOSTED or bool(settings.get("boost", False))
-
-
-def uses_imagenet_input(arch: str) -> bool:
-    return arch in IMAGENET_ARCHS
+    """One network of `arch` from its `cnn.<arch>` settings (for boosted archs: one member), by its catalog builder."""
+    if arch not in CNN_ARCHS:
+        raise ValueError(f"unknown architecture {arch!r}; fmnist.catalog.CNN_ARCHS has {', '.join(CNN_ARCHS)}")
+    return resolve(CNN_ARCHS[arch].builder)(arch, settings)
 
 
 def count_parameters(model: nn.Module) -> int:

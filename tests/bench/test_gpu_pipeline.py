@@ -6,6 +6,8 @@ import shlex
 import shutil
 import time
 
+import pytest
+
 from bench import gpu_pipeline
 from fmnist.report.pipeline_outputs import DeclaredStage
 from tests.support.idx_files import write_raw_dir
@@ -99,6 +101,7 @@ def test_the_gpu_takes_the_fine_tunes_and_the_best_cnn_first():
     assert gpu_pipeline.lane_of(stage("classify@raw-lda")) == "cpu"
 
 
+@pytest.mark.e2e  # the prepare and fine-tune stage scripts in fresh processes: about 20 s
 def test_the_gpu_profile_runs_on_the_cpu_on_tiny_data(tmp_path):
     """The profile's own values for a 224-px Lite0 fine-tune with every device set to cpu, one epoch, on 18 images.
     The other stages are left out for the suite's time: the profile's values pass the schema (tests/test_profiles.py),

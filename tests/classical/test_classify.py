@@ -8,7 +8,9 @@ import numpy as np
 import pytest
 from sklearn.base import BaseEstimator, ClassifierMixin
 
+from fmnist.catalog import CLASSIFY_MODELS
 from fmnist.classes import CLASS_NAMES
+from fmnist.classical import classify as classify_module
 from fmnist.classical import gridsearch, models
 from fmnist.classical.classify import classify, load_feature_set, predict_side_by_side
 from fmnist.classical.gridsearch import grid_search, stratified_subset
@@ -17,7 +19,6 @@ from fmnist.classical.workers import local_workers
 from fmnist.errors import PipelineError
 from fmnist.evaluation import classification_metrics, write_predictions
 from fmnist.layout import Layout
-from fmnist.names import CLASSIFY_MODELS
 from fmnist.params import load_params
 
 SEARCH = {"size": 120, "folds": 3, "seed": 0, "n_jobs": 1}
@@ -182,7 +183,7 @@ def test_metrics_match_hand_computed_ones_and_the_matrix_has_actual_classes_in_r
 
 
 def test_every_model_in_params_has_a_pipeline_and_its_shipped_grid_is_valid():
-    assert tuple(ZOO) == CLASSIFY_MODELS
+    assert tuple(ZOO) == tuple(CLASSIFY_MODELS)
     params = load_params()["classify"]
     for name in CLASSIFY_MODELS:
         check_grid(name, params[name]["grid"], 0, f"classify.{name}.grid")
@@ -306,3 +307,59 @@ def test_the_setting_follows_the_cross_validation_where_the_test_set_disagrees(r
     assert [c["cv_accuracy_mean"] for c in metrics["grid"]] == [0.0, 1.0] and metrics["cv_accuracy_mean"] == 1.0
     assert metrics["test_accuracy"] == 0.0 and np.array_equal(predicted, test_y)
     assert [marks for kind, marks in recording_model].count({TEST_MARK}) == 1
+
+
+# 200 training rows of 50 columns (20 of each class); a search on 60 of them (6 of each class) in 3 folds trains on
+# 40 rows (4 of each class), a refit bounded by max_train 30 on 30 rows (3 of each class).
+NARROW_SEARCH = {**SEARCH, "size": 60}
+FIT_LIMITS = [
+    (
+        "logreg",
+        None,
+        {"pca": [40, 41]},
+        r"`classify.logreg.grid.pca` lists 41, more than the 40 rows of a training fold",
+    ),
+    (
+        "logreg",
+        30,
+        {"pca": [31]},
+        r"lists 31, more than the 30 rows of the refit's subset \(`classify.logreg.max_train`",
+    ),
+    ("logreg", {"toy": 30}, {"pca": [31]}, r"the refit's subset \(`classify.logreg.max_train.toy` = 30\)"),
+    (
+        "qda",
+        None,
+        {"pca": [3, 4]},
+        r"`classify.qda.grid.pca` lists 4, so QDA fits a 4-dimensional covariance .* holds 4",
+    ),
+    ("qda", 30, {"pca": [3]}, r"lists 3, so QDA .* the refit's subset \(`classify.qda.max_train` = 30\) holds 3 rows"),
+    ("qda", None, {"reg_param": [0.1]}, r"`classify.qda.grid` names no `pca`, so QDA fits a 50-dimensional"),
+    ("qda", None, {"pca": [50]}, r"`classify.qda.grid.pca` lists 50, so QDA fits a 50-dimensional"),
+]
+
+
+@pytest.mark.parametrize("model, max_train, grid, message", FIT_LIMITS)
+def test_a_setting_the_fits_rows_cannot_take_stops_before_any_fit(monkeypatch, model, max_train, grid, message):
+    def no_fit(*args, **kwargs):
+        raise AssertionError("the search started before the setting was refused")
+
+    monkeypatch.setattr(classify_module, "grid_search", no_fit)
+    train, test = blobs(200, 0, mark=1.0, dim=50), blobs(50, 1, mark=1.0, dim=50)
+    with pytest.raises(PipelineError, match=message):
+        classify("toy", model, {"max_train": max_train, "grid": grid}, NARROW_SEARCH, train, test, ONE_CORE)
+
+
+@pytest.mark.parametrize(
+    "model, max_train, grid",
+    [
+        ("logreg", None, {"pca": [40]}),  # as many components as a fold's rows
+        ("logreg", 30, {"pca": [30]}),  # as many as the refit's rows
+        ("logreg", 30, {"pca": [50, 60]}),  # at or above the 50 columns: no projection
+        ("qda", None, {"pca": [3], "reg_param": [0.1]}),  # one row of every class more than dimensions
+        ("qda", 30, {"pca": [2], "reg_param": [0.1]}),
+    ],
+)
+def test_a_setting_on_the_fits_limits_runs(model, max_train, grid):
+    train, test = blobs(200, 0, mark=1.0, dim=50), blobs(50, 1, mark=1.0, dim=50)
+    metrics, _ = classify("toy", model, {"max_train": max_train, "grid": grid}, NARROW_SEARCH, train, test, ONE_CORE)
+    assert metrics["search_size"] == 60 and metrics["train_size"] == (max_train or 200)

@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 from scipy import linalg
+from sklearn.covariance import OAS
 from sklearn.discriminant_analysis import LinearDiscriminantAnalysis
 
 from fmnist.classical import lda
@@ -16,11 +17,15 @@ def blobs(rows: int, features: int, seed: int = 0) -> tuple[np.ndarray, np.ndarr
     return x, y
 
 
-@pytest.mark.parametrize("shrinkage", [1e-4, 0.3, "auto"])
-def test_it_fits_and_predicts_as_the_stock_lsqr_solver(shrinkage):
+@pytest.mark.parametrize(
+    "settings",
+    [{"shrinkage": 1e-4}, {"shrinkage": 0.3}, {"shrinkage": "auto"}, {"covariance_estimator": OAS()}],
+    ids=["1e-4", "0.3", "auto", "oas-estimator"],
+)
+def test_it_fits_and_predicts_as_the_stock_lsqr_solver(settings):
     x, y = blobs(400, 30)
-    ours = CholeskyLDA(solver="lsqr", shrinkage=shrinkage).fit(x, y)
-    stock = LinearDiscriminantAnalysis(solver="lsqr", shrinkage=shrinkage).fit(x, y)
+    ours = CholeskyLDA(solver="lsqr", **settings).fit(x, y)
+    stock = LinearDiscriminantAnalysis(solver="lsqr", **settings).fit(x, y)
     np.testing.assert_allclose(ours.coef_, stock.coef_, rtol=1e-7, atol=1e-9)
     np.testing.assert_allclose(ours.intercept_, stock.intercept_, rtol=1e-7, atol=1e-9)
     np.testing.assert_allclose(ours.covariance_, stock.covariance_)

@@ -9,8 +9,9 @@ import torch
 import yaml
 
 from fmnist.cnn.curves import LiveCurves
-from fmnist.cnn.loop import Recipe, fit, seed_everything
+from fmnist.cnn.loop import fit, seed_everything
 from fmnist.cnn.nets import build_net
+from fmnist.recipe import Recipe
 from tests.cnn.test_loop import tiny_data
 from tests.support.tiny_params import tiny_cnn
 

@@ -11,9 +11,10 @@ from torch import nn
 
 from fmnist.cnn import loop
 from fmnist.cnn.ema import WeightAverage
-from fmnist.cnn.loop import Recipe, TrainingData, fit, seed_everything
+from fmnist.cnn.loop import TrainingData, fit, seed_everything
 from fmnist.cnn.nets import build_net
 from fmnist.cnn.recipes import input_pipeline
+from fmnist.recipe import Recipe
 from tests.support.loggers import Quiet
 from tests.support.tiny_params import tiny_cnn
 

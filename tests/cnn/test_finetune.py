@@ -3,6 +3,8 @@ tensors as they were, the frozen head's training on cached features is the train
 checkpoint scores as recorded, and a local ResNet-18 weights file takes the same path as ImageNet's."""
 
 import copy
+import math
+import re
 from pathlib import Path
 
 import numpy as np
@@ -14,8 +16,11 @@ import yaml
 from fmnist.backbones.weights import sha256_of
 from fmnist.classes import CLASS_NAMES
 from fmnist.cnn import finetune as F
-from fmnist.cnn.loop import TrainingData, fit, predict_logits, seed_everything
+from fmnist.cnn import loop
+from fmnist.cnn.inference import predict_logits
+from fmnist.cnn.loop import TrainingData, fit, seed_everything
 from fmnist.cnn.nets import TrainOnly
+from fmnist.cnn.recipes import input_pipeline
 from fmnist.data import load_dataset
 from fmnist.errors import PipelineError
 from fmnist.layout import Layout
@@ -57,9 +62,11 @@ def test_each_mode_trains_and_its_checkpoint_scores_as_recorded(finetune_params,
     assert metrics["epochs_run"] == 2 and metrics["train_size"] == 180
     net = F.build_finetune_net({**settings, "weights": "random"}, "x")
     net.load_state_dict(torch.load(paths.checkpoint, weights_only=True))
-    recipe = F.finetune_recipe(finetune_params["recipe"], settings)
+    recipe = F.finetune_recipe(run_name, finetune_params["recipe"], settings)
     images = torch.from_numpy(np.load(prepared / "test_images.npy"))
-    predicted = predict_logits(net, images, F.finetune_input(settings, recipe), torch.device("cpu"), recipe, tta=True)
+    predicted = predict_logits(
+        net, images, input_pipeline(settings["arch"], settings, recipe), torch.device("cpu"), recipe, tta=True
+    )
     table = pd.read_csv(paths.predictions)
     assert [CLASS_NAMES[i] for i in predicted.argmax(1)] == table["predicted"].tolist()
     assert (paths.curves / "plots" / "metrics" / "val" / "acc.tsv").is_file()
@@ -73,14 +80,30 @@ def tiny_data(prepared, settings, recipe):
         torch.from_numpy(dataset.train_labels),
         idx,
         dataset.val_indices,
-        F.finetune_input(settings, recipe),
+        input_pipeline(settings["arch"], settings, recipe),
     )
+
+
+@pytest.mark.parametrize(
+    "run_name, own_recipe, key",
+    [
+        ("lite0_whole_10", {}, "finetune.recipe.lr"),
+        ("lite0_frozen_head", {"lr": 0.02}, "finetune.lite0_frozen_head.recipe.lr"),  # a head on cached features
+    ],
+)
+def test_a_diverged_run_names_the_params_key_of_its_learning_rate(
+    finetune_params, prepared, tmp_path, monkeypatch, run_name, own_recipe, key
+):
+    monkeypatch.setattr(loop, "evaluate", lambda model, data, recipe, device: (math.nan, 0.0))
+    lr = own_recipe.get("lr", finetune_params["recipe"]["lr"])
+    with pytest.raises(PipelineError, match=re.escape(f"(`{key}` = {lr}). Lower it in params.yaml")):
+        run(finetune_params, run_name, prepared, tmp_path, recipe=own_recipe)
 
 
 @pytest.mark.parametrize("head", ["linear", "mlp"])
 def test_freeze_leaves_every_backbone_tensor_as_it_was_and_trains_the_head(finetune_params, prepared, head):
     settings = settings_of(finetune_params, "lite0_last_layer", head=head)
-    recipe = F.finetune_recipe(finetune_params["recipe"], {**settings, "epochs": 1})
+    recipe = F.finetune_recipe("run", finetune_params["recipe"], {**settings, "epochs": 1})
     seed_everything(0)
     net = F.build_finetune_net(settings, "x")
     assert isinstance(net, TrainOnly)
@@ -94,7 +117,7 @@ def test_freeze_leaves_every_backbone_tensor_as_it_was_and_trains_the_head(finet
 
 def test_the_whole_network_trains_when_nothing_is_frozen(finetune_params, prepared):
     settings = settings_of(finetune_params, "lite0_whole_100")
-    recipe = F.finetune_recipe(finetune_params["recipe"], {**settings, "epochs": 1})
+    recipe = F.finetune_recipe("run", finetune_params["recipe"], {**settings, "epochs": 1})
     seed_everything(0)
     net = F.build_finetune_net(settings, "x")
     before = state_of(net)
@@ -106,7 +129,7 @@ def test_the_whole_network_trains_when_nothing_is_frozen(finetune_params, prepar
 def test_a_head_trained_on_cached_features_is_the_head_trained_through_the_frozen_network(finetune_params, prepared):
     """Without flips (no random view to draw), the same seed gives the same head both ways, to float tolerance."""
     settings = settings_of(finetune_params, "lite0_last_layer", augment=False)
-    recipe = F.finetune_recipe(finetune_params["recipe"], {**settings, "epochs": 1})
+    recipe = F.finetune_recipe("run", finetune_params["recipe"], {**settings, "epochs": 1})
     heads = []
     for cached in (True, False):
         seed_everything(0)
@@ -130,7 +153,7 @@ def test_cached_views_draw_the_mirror_about_half_the_time_and_evaluate_on_the_im
 
 def test_cached_features_hold_each_image_and_its_mirror(finetune_params, prepared):
     settings = settings_of(finetune_params, "lite0_last_layer", pooled_stages=0)
-    recipe = F.finetune_recipe(finetune_params["recipe"], settings)
+    recipe = F.finetune_recipe("run", finetune_params["recipe"], settings)
     net = F.build_finetune_net(settings, "x")
     data = tiny_data(prepared, settings, recipe)
     cache = F.cache_features(net.net.features, data, torch.device("cpu"), recipe, "test")
@@ -143,11 +166,45 @@ def test_cached_features_hold_each_image_and_its_mirror(finetune_params, prepare
 
 
 def test_pooled_stages_widen_the_heads_input(finetune_params):
-    settings = settings_of(finetune_params, "lite0_frozen_head", pooled_stages=2)
+    settings = settings_of(finetune_params, "lite0_frozen_head", pooled_stages=2, pool_grid=1)
     net = F.build_finetune_net(settings, "x")
     assert net.net.head[0].num_features == 192 + 320 + 1280  # standardize: the batch norm first
     with torch.no_grad():
         assert net.eval()(torch.zeros(2, 3, 32, 32)).shape == (2, 10)
+
+
+def test_pool_grid_gives_each_maps_cell_means_in_channel_order(finetune_params):
+    """pool_grid 2: each map's mean over each of its 2 x 2 quadrants, channel by channel, so the head's input is
+    4 x as wide and keeps where in the image a feature fired."""
+    settings = settings_of(finetune_params, "lite0_frozen_head", pooled_stages=1, pool_grid=2)
+    net = F.build_finetune_net(settings, "x")
+    assert net.net.head[0].num_features == 4 * (320 + 1280)
+    features = net.net.features.eval()
+    image = torch.randn(1, 3, 64, 64)
+    with torch.no_grad():
+        maps = features.stage_outputs(features.network, image)[-2:]
+        pooled = features(image)
+    quadrants = [m[0].unflatten(1, (2, -1)).unflatten(3, (2, -1)).mean((2, 4)).flatten() for m in maps]
+    assert torch.allclose(pooled[0], torch.cat(quadrants), atol=1e-5)
+    top_left, bottom_right = quadrants[0].view(320, 4)[:, 0], quadrants[0].view(320, 4)[:, 3]
+    assert not torch.allclose(top_left, bottom_right)
+
+
+def test_pool_grid_one_is_the_global_mean_bit_for_bit(finetune_params):
+    """pool_grid 1 keeps the global-average features that the other runs and the lite0 feature set were made with."""
+    plain = F.build_finetune_net(settings_of(finetune_params, "lite0_frozen_head", pool_grid=1), "x").net.features
+    image = torch.randn(2, 3, 32, 32)
+    with torch.no_grad():
+        maps = plain.eval().stage_outputs(plain.network, image)
+        assert torch.equal(plain(image), torch.cat([m.mean((2, 3)) for m in maps], dim=1))
+
+
+def test_pool_grid_on_a_backbone_that_exposes_no_stages_stops_with_the_key(finetune_params):
+    settings = settings_of(
+        finetune_params, "lite0_frozen_head", arch="resnet18", weights="random", pooled_stages=0, pool_grid=2
+    )
+    with pytest.raises(PipelineError, match=r"`finetune.x.pool_grid` = 2, but ResNet-18 exposes 0"):
+        F.build_finetune_net(settings, "finetune.x")
 
 
 def test_pooled_stages_of_a_backbone_that_exposes_none_stop_with_the_key(finetune_params):
@@ -169,7 +226,7 @@ def test_a_local_resnet18_weights_file_verified_by_checksum_fine_tunes(finetune_
     )
     net = F.build_finetune_net(settings, "x")
     assert torch.equal(net.features.conv1.weight, state["conv1.weight"])
-    recipe = F.finetune_recipe(finetune_params["recipe"], {**settings, "epochs": 1})
+    recipe = F.finetune_recipe("run", finetune_params["recipe"], {**settings, "epochs": 1})
     result = fit(net, tiny_data(prepared, settings, recipe), recipe, torch.device("cpu"), Quiet(), "resnet18")
     assert result.epochs_run == 1
     assert not torch.equal(net.features.conv1.weight, state["conv1.weight"])
@@ -188,3 +245,13 @@ def test_standardize_puts_a_batch_norm_on_the_heads_input_and_a_linear_head_stay
         scaled.eval()
         a, b = torch.randn(2, 8), torch.randn(2, 8)
         assert torch.allclose(scaled((a + b) / 2), (scaled(a) + scaled(b)) / 2, atol=1e-5)
+
+
+def test_random_erasing_reaches_a_fine_tunes_input_and_augment_false_turns_it_off(finetune_params):
+    settings = settings_of(finetune_params, "lite0_whole_10", recipe={"random_erasing": 1.0})
+    recipe = F.finetune_recipe("lite0_whole_10", finetune_params["recipe"], settings)
+    images = torch.full((4, 28, 28), 200, dtype=torch.uint8)
+    erased = input_pipeline(settings["arch"], settings, recipe).train(images, torch.Generator().manual_seed(0))
+    assert (erased == 0).flatten(1).any(1).all()  # a rectangle set to 0 in every image
+    plain = input_pipeline(settings["arch"], {**settings, "augment": False}, recipe)
+    assert not (plain.train(images, torch.Generator().manual_seed(0)) == 0).any()

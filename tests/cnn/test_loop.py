@@ -11,21 +11,14 @@ import pytest
 import torch
 import yaml
 
-from fmnist.cnn import loop
+from fmnist.cnn import inference, loop
 from fmnist.cnn.augment import SmallNetInput, translate
-from fmnist.cnn.loop import (
-    Recipe,
-    TrainingData,
-    evaluate,
-    fit,
-    make_trainer,
-    predict_logits,
-    seed_everything,
-    train_one_epoch,
-)
+from fmnist.cnn.inference import predict_logits
+from fmnist.cnn.loop import TrainingData, evaluate, fit, make_trainer, seed_everything, train_one_epoch
 from fmnist.cnn.nets import build_net
 from fmnist.cnn.recipes import input_pipeline
 from fmnist.errors import PipelineError
+from fmnist.recipe import Recipe
 from tests.support.tiny_params import tiny_cnn
 
 REPO = Path(__file__).resolve().parents[2]
@@ -79,14 +72,14 @@ def test_flip_tta_scores_the_mean_of_image_and_mirror_for_nets_trained_on_flips(
 
 
 def test_scoring_in_batches_gives_every_images_logits_in_order(params):
-    """The CPU scores 100 images a pass (loop.EVAL_BATCH); 250 images make two full passes and a partial one."""
+    """The CPU scores 100 images a pass (inference.EVAL_BATCH); 250 images make two full passes and a partial one."""
     recipe = Recipe.from_params(params["model"])
     images = torch.randint(0, 256, (250, 28, 28), dtype=torch.uint8, generator=torch.Generator().manual_seed(2))
     seed_everything(0)
     net = build_net("lenet5_bn", params["cnn"]["lenet5_bn"])
     pipeline = SmallNetInput(0, hflip=False)
     batched = predict_logits(net, images, pipeline, CPU, recipe)
-    assert loop.EVAL_BATCH["cpu"] < len(images) and batched.shape == (250, 10)
+    assert inference.EVAL_BATCH["cpu"] < len(images) and batched.shape == (250, 10)
     one_pass = predict_logits(net, images, pipeline, CPU, recipe, batch_size=len(images))
     assert torch.allclose(batched, one_pass, atol=1e-5)
     assert torch.allclose(batched, predict_logits(net, images, pipeline, CPU, recipe, batch_size=7), atol=1e-5)
@@ -207,7 +200,7 @@ def test_fit_with_no_training_images_stops_with_a_message(params):
         fit(build_net("mlp", params["cnn"]["mlp"]), data, recipe, CPU, Recorder(), "mlp net 2")
 
 
-def test_a_diverging_run_stops_with_a_message_naming_the_net_and_the_epoch(params):
+def test_a_diverging_run_stops_with_a_message_naming_the_net_the_epoch_and_the_key_of_its_lr(params):
     # Plain SGD at lr 10 on random images: the training loss grows to NaN (in epoch 7 here). Once the validation
     # accuracy of a NaN net no longer changed the best epoch, and the run ended "normally" with its metrics.
     recipe = Recipe.from_params(
@@ -215,13 +208,37 @@ def test_a_diverging_run_stops_with_a_message_naming_the_net_and_the_epoch(param
     )
     seed_everything(0)
     recorder = Recorder()
+    net = build_net("mlp", params["cnn"]["mlp"])
     with pytest.raises(PipelineError) as error:
-        fit(build_net("mlp", params["cnn"]["mlp"]), tiny_data(recipe), recipe, CPU, recorder, "mlp net 1")
+        fit(net, tiny_data(recipe), recipe, CPU, recorder, "mlp net 1", lr_sources={"cnn.mlp.recipe.lr": 10.0})
     message = str(error.value)
     found = re.match(r"mlp net 1: the training loss in epoch (\d+) \(batch [12] of 2\) became (nan|inf): ", message)
     assert found, message
-    assert "training diverged. Set a lower `model.lr`" in message and "(this net's learning rate: 10.0," in message
+    assert message.endswith(
+        "training diverged at learning rate 10 (`cnn.mlp.recipe.lr` = 10.0). Lower it in params.yaml or your "
+        "`dvc exp run -S` override."
+    )
     assert recorder.epochs == list(range(1, int(found[1])))  # nothing reported for the diverged epoch
+
+
+@pytest.mark.parametrize(
+    "lr_sources, named",
+    [
+        (
+            {"model.lr": 0.1, "cnn.resnet18.lr_scale": 0.3},
+            "learning rate 0.03 (`model.lr` = 0.1 x `cnn.resnet18.lr_scale` = 0.3). Lower one of them in params.yaml",
+        ),
+        (None, "learning rate 0.03. Lower the learning rate in params.yaml"),  # a caller that does not know them
+    ],
+)
+def test_the_divergence_message_names_every_key_the_learning_rate_comes_from(params, lr_sources, named):
+    recipe = Recipe.from_params({**params["model"], "lr": 0.1 * 0.3})
+    trainer = make_trainer(torch.nn.Linear(2, 1), 10, recipe, CPU, Recorder(), "resnet18", lr_sources)
+    message = str(loop.diverged(trainer, "validation loss after epoch 3", math.nan))
+    assert message == (
+        f"resnet18: the validation loss after epoch 3 became nan: training diverged at {named} or your "
+        "`dvc exp run -S` override."
+    )
 
 
 def test_a_non_finite_training_loss_is_caught_in_the_batch_it_appears(params):

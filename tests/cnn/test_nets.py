@@ -8,10 +8,11 @@ import torch.nn.functional as F
 import yaml
 from torch import nn
 
-from fmnist.cnn.loop import Recipe, TrainingData, make_trainer, seed_everything, train_one_epoch
+from fmnist.catalog import CNN_ARCHS
+from fmnist.cnn.loop import TrainingData, make_trainer, seed_everything, train_one_epoch
 from fmnist.cnn.nets import Residual, Scale, build_net, conv_bn_relu, count_parameters
 from fmnist.cnn.recipes import effective_recipe, input_pipeline
-from fmnist.names import ARCHS, IMAGENET_ARCHS
+from fmnist.recipe import Recipe
 from tests.support.idx_files import synthetic_split
 
 REPO = Path(__file__).resolve().parents[2]
@@ -45,7 +46,9 @@ def fixed_batch_loss(net: nn.Module, x: torch.Tensor, y: torch.Tensor) -> float:
 @pytest.fixture(scope="module")
 def params():
     params = yaml.safe_load((REPO / "params.yaml").read_text())
-    for arch in IMAGENET_ARCHS:  # small inputs; random weights where ImageNet's cannot be had offline
+    for arch in (
+        name for name, record in CNN_ARCHS.items() if record.imagenet_input
+    ):  # small inputs; random weights where ImageNet's cannot be had offline
         params["cnn"][arch].update(input_size=32)
         if arch != "efficientnet_lite0":
             params["cnn"][arch]["weights"] = "random"
@@ -59,7 +62,7 @@ def settings_and_recipe(arch: str, params: dict) -> tuple[dict, Recipe]:
     return settings, Recipe.from_params(recipe)
 
 
-@pytest.mark.parametrize("arch", ARCHS)
+@pytest.mark.parametrize("arch", list(CNN_ARCHS))
 def test_every_arch_maps_a_batch_to_ten_logits(arch, params):
     settings, recipe = settings_and_recipe(arch, params)
     pipeline = input_pipeline(arch, settings, recipe)
@@ -70,7 +73,7 @@ def test_every_arch_maps_a_batch_to_ten_logits(arch, params):
         assert net(x).shape == (3, 10)
 
 
-@pytest.mark.parametrize("arch", ARCHS)
+@pytest.mark.parametrize("arch", list(CNN_ARCHS))
 def test_every_arch_takes_optimizer_steps_that_lower_the_loss_on_a_fixed_batch(arch, params):
     """`STEPS` epochs of one batch each (the same 16 images, no augmentation) through the training loop: every
     trainable tensor moves, and the loss on that batch goes down."""

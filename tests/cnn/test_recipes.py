@@ -6,7 +6,14 @@ import numpy as np
 import yaml
 
 from fmnist.cnn.augment import SmallNetInput
-from fmnist.cnn.recipes import effective_recipe, input_pipeline, training_indices
+from fmnist.cnn.recipes import (
+    LearningRate,
+    arch_learning_rate,
+    effective_recipe,
+    input_pipeline,
+    learning_rate,
+    training_indices,
+)
 from fmnist.data import Dataset
 
 REPO = Path(__file__).resolve().parents[2]
@@ -51,6 +58,32 @@ def test_every_arch_has_its_own_recipe_and_a_backbones_lr_scale_applies_to_its_r
     settings = {**params["cnn"]["efficientnet_lite0"], "lr_scale": 0.5, "recipe": {"lr": 0.004, "channels_last": False}}
     recipe = effective_recipe("efficientnet_lite0", params["model"], settings)
     assert (recipe.lr, recipe.channels_last) == (0.002, False)
+
+
+def test_the_learning_rate_names_the_keys_it_comes_from_and_is_the_recipes():
+    params = shipped_params()
+    model = {**params["model"], "lr": 0.1}
+    small, backbone = params["cnn"]["resnet9"], params["cnn"]["efficientnet_lite0"]
+    cases = [
+        ("resnet9", {**small, "recipe": {}}, LearningRate(0.1, {"model.lr": 0.1})),
+        ("resnet9", {**small, "recipe": {"lr": 0.4}}, LearningRate(0.4, {"cnn.resnet9.recipe.lr": 0.4})),
+        (
+            "efficientnet_lite0",
+            {**backbone, "lr_scale": 0.5, "recipe": {}},
+            LearningRate(0.05, {"model.lr": 0.1, "cnn.efficientnet_lite0.lr_scale": 0.5}),
+        ),
+        (
+            "efficientnet_lite0",
+            {**backbone, "lr_scale": 0.5, "recipe": {"lr": 0.004}},
+            LearningRate(0.002, {"cnn.efficientnet_lite0.recipe.lr": 0.004, "cnn.efficientnet_lite0.lr_scale": 0.5}),
+        ),
+    ]
+    for arch, settings, expected in cases:
+        assert arch_learning_rate(arch, model, settings) == expected
+        assert effective_recipe(arch, model, settings).lr == expected.value
+    # Any other shared recipe and settings: a fine-tune run's.
+    run = learning_rate("finetune.recipe", model, "finetune.head", {"recipe": {"lr": 0.2}})
+    assert run == LearningRate(0.2, {"finetune.head.recipe.lr": 0.2})
 
 
 def test_train_fraction_draws_that_share_of_every_class_the_same_indices_twice():

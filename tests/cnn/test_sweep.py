@@ -2,6 +2,8 @@
 the best value chosen on validation, the same bytes on a second run, and scoring that leaves training alone."""
 
 import copy
+import math
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -9,11 +11,13 @@ import pytest
 import torch
 import yaml
 
+from fmnist.cnn import loop
 from fmnist.cnn.loop import TrainingData, fit, seed_everything
 from fmnist.cnn.nets import build_net
 from fmnist.cnn.recipes import effective_recipe, input_pipeline
 from fmnist.cnn.sweep import HEADLINE, ValidationCurve, run_sweep
 from fmnist.data import load_dataset
+from fmnist.errors import PipelineError
 from fmnist.layout import Layout
 from fmnist.records import load_record
 from tests.support.tiny_params import tiny_cnn, tiny_sweeps
@@ -65,6 +69,14 @@ def test_a_sweep_gives_the_same_bytes_twice(params, prepared, tmp_path):
         (first.record.metrics, second.record.metrics),
     ):
         assert path_a.read_bytes() == path_b.read_bytes()
+
+
+def test_a_diverged_net_names_the_params_key_of_its_learning_rate(params, prepared, tmp_path, monkeypatch):
+    monkeypatch.setattr(loop, "evaluate", lambda model, data, recipe, device: (math.nan, 0.0))
+    settings = copy.deepcopy(params)
+    settings["cnn"]["dense2"]["recipe"] = {"lr": 0.02}
+    with pytest.raises(PipelineError, match=re.escape("(`cnn.dense2.recipe.lr` = 0.02). Lower it in params.yaml")):
+        sweep("hidden_units", settings, prepared, tmp_path)
 
 
 def test_scoring_between_steps_leaves_the_training_alone(params, prepared):

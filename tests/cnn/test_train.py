@@ -3,6 +3,8 @@ when ImageNet weights are missing (the networks: test_nets.py; the loop itself: 
 
 import copy
 import json
+import math
+import re
 import urllib.error
 from pathlib import Path
 
@@ -15,7 +17,8 @@ import yaml
 from fmnist.classes import CLASS_NAMES
 from fmnist.cnn import loop
 from fmnist.cnn.boosting import Ensemble, second_net_indices, third_net_indices
-from fmnist.cnn.loop import fit, predict_logits
+from fmnist.cnn.inference import predict_logits
+from fmnist.cnn.loop import fit
 from fmnist.cnn.recipes import effective_recipe, input_pipeline
 from fmnist.cnn.train import HEADLINE, skeleton, train_architecture
 from fmnist.errors import PipelineError
@@ -122,10 +125,10 @@ def test_boosting_from_net1_starts_later_nets_from_its_weights(params, prepared,
     starts, sizes = [], []
     real_fit = fit
 
-    def recording_fit(net, data, recipe, *args):
+    def recording_fit(net, data, recipe, *args, **kwargs):
         starts.append(({k: v.clone() for k, v in net.state_dict().items()}, recipe.epochs))
         sizes.append((len(data.train_idx), len(data.val_idx)))
-        return real_fit(net, data, recipe, *args)
+        return real_fit(net, data, recipe, *args, **kwargs)
 
     monkeypatch.setattr("fmnist.cnn.train.fit", recording_fit)
     settings = copy.deepcopy(params)
@@ -225,6 +228,23 @@ def test_same_params_give_the_same_model_and_metrics(params, prepared, tmp_path)
     assert state_a.keys() == state_b.keys() and all(torch.equal(state_a[k], state_b[k]) for k in state_a)
     curves = [(tmp_path / n / "plots/cnn/convnet_bn/live/plots/metrics/net1/val/loss.tsv").read_text() for n in "ab"]
     assert curves[0] == curves[1]
+
+
+@pytest.mark.parametrize(
+    "arch, own_recipe, named",
+    [
+        ("mlp", {"lr": 0.05}, "(`cnn.mlp.recipe.lr` = 0.05). Lower it"),
+        ("lenet5_boosted", {}, "(`model.lr` = 0.01). Lower it"),  # a boosted net names the shared key too
+    ],
+)
+def test_a_diverged_net_names_the_params_key_of_its_learning_rate(
+    params, prepared, tmp_path, monkeypatch, arch, own_recipe, named
+):
+    monkeypatch.setattr(loop, "evaluate", lambda model, data, recipe, device: (math.nan, 0.0))
+    settings = copy.deepcopy(params)
+    settings["cnn"][arch]["recipe"] = own_recipe
+    with pytest.raises(PipelineError, match=rf"^{arch}.*training diverged at .*{re.escape(named)} in params\.yaml"):
+        train(arch, settings, prepared, tmp_path, lr=0.01)
 
 
 def test_missing_imagenet_weights_stop_before_any_work(params, tmp_path, monkeypatch):

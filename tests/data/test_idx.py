@@ -27,6 +27,28 @@ def test_load_split_gives_uint8_images_and_int_labels(raw_dir):
     assert set(labels.tolist()) == set(range(10))
 
 
+def test_an_idx_file_may_hold_no_items():
+    assert parse_idx(idx_bytes(np.zeros(0, np.uint8), LABEL_MAGIC), "y", LABEL_MAGIC).shape == (0,)
+
+
+def test_a_payload_shorter_than_the_header_is_reported_with_its_length():
+    with pytest.raises(PipelineError, match=r"^y: too short for an IDX header \(7 bytes\)$"):
+        parse_idx(idx_bytes(np.zeros(0, np.uint8), LABEL_MAGIC)[:-1], "y", LABEL_MAGIC)
+
+
+def test_a_png_in_place_of_the_idx_file_shows_its_magic_number_as_found():
+    png = b"\x89PNG\r\n\x1a\n" + bytes(8)  # the high bit of its first byte set
+    with pytest.raises(PipelineError, match=r"^x: wrong IDX magic number 0x89504e47, expected 0x00000803$"):
+        parse_idx(png, "x", IMAGE_MAGIC)
+
+
+def test_a_missing_file_says_which_stage_makes_it(tmp_path, raw_dir):
+    missing = tmp_path / "img.gz"
+    with pytest.raises(PipelineError) as err:
+        load_split(missing, raw_dir / "train-labels-idx1-ubyte.gz")
+    assert str(err.value) == f"{missing}: not found; run the download stage first (`dvc repro download`)"
+
+
 def test_wrong_magic_number_names_the_file(tmp_path):
     images, labels = synthetic_split(5, seed=0)
     bad = write_gz(tmp_path / "img.gz", b"\x00\x00\x08\x04" + idx_bytes(images, IMAGE_MAGIC)[4:])
@@ -55,8 +77,9 @@ def test_image_and_label_counts_must_agree(tmp_path):
     images, labels = synthetic_split(5, seed=0)
     img = write_gz(tmp_path / "img.gz", idx_bytes(images, IMAGE_MAGIC))
     lab = write_gz(tmp_path / "lab.gz", idx_bytes(labels[:4], LABEL_MAGIC))
-    with pytest.raises(PipelineError, match=r"img\.gz has 5 images but .*lab\.gz has 4 labels"):
+    with pytest.raises(PipelineError) as err:
         load_split(img, lab)
+    assert str(err.value) == (f"{img} has 5 images but {lab} has 4 labels; the two files must come from the same split")
 
 
 def test_label_ten_is_out_of_range(tmp_path):

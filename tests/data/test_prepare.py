@@ -27,6 +27,13 @@ def test_validation_split_is_stratified_and_seeded():
     assert np.all(np.diff(a) > 0)
 
 
+def test_prepare_draws_the_seeded_validation_split(tmp_path, raw_dir):
+    first = prepare_dataset(raw_dir, tmp_path / "a", val_fraction=0.1, seed=3)
+    again = prepare_dataset(raw_dir, tmp_path / "b", val_fraction=0.1, seed=3)
+    assert np.array_equal(first.val_indices, again.val_indices)
+    assert np.array_equal(first.val_indices, stratified_val_indices(first.train_labels, 0.1, seed=3))
+
+
 def test_prepare_on_bad_input_leaves_nothing(tmp_path, raw_dir):
     (raw_dir / "t10k-labels-idx1-ubyte.gz").write_bytes(b"garbage")
     out = tmp_path / "prepared"
@@ -87,9 +94,27 @@ def test_labels_of_another_split_name_both_prepared_files(tmp_path, raw_dir, lab
     assert "`dvc repro prepare`" in message
 
 
-def test_validation_indices_outside_the_training_set_are_refused(tmp_path, raw_dir):
+def test_images_that_are_not_a_stack_of_pictures_are_refused(tmp_path, raw_dir):
     out = tmp_path / "prepared"
     prepare_dataset(raw_dir, out, val_fraction=0.1, seed=0)
-    np.save(out / "val_indices.npy", np.array([0, 5000], dtype=np.int64))
-    with pytest.raises(PipelineError, match=r"val_indices\.npy: .*`dvc repro prepare`"):
+    np.save(out / "train_images.npy", np.load(out / "train_images.npy").reshape(200, 28 * 28))  # one label each still
+    with pytest.raises(PipelineError, match=r"train_images\.npy \(shape \(200, 784\)\) and .*train_labels\.npy"):
         load_dataset(out)
+
+
+@pytest.mark.parametrize(
+    "indices", [[0, 5000], [200], [-1, 3], [0.0, 5.0], [[0, 5]]], ids=["far", "one-past", "negative", "float", "2-d"]
+)
+def test_validation_indices_outside_the_training_set_are_refused(tmp_path, raw_dir, indices):
+    out = tmp_path / "prepared"
+    prepare_dataset(raw_dir, out, val_fraction=0.1, seed=0)
+    np.save(out / "val_indices.npy", np.array(indices))
+    with pytest.raises(PipelineError, match=r"val_indices\.npy: expected indices into the 200 training images, .*"):
+        load_dataset(out)
+
+
+def test_validation_indices_may_be_the_first_and_last_training_rows(tmp_path, raw_dir):
+    out = tmp_path / "prepared"
+    prepare_dataset(raw_dir, out, val_fraction=0.1, seed=0)
+    np.save(out / "val_indices.npy", np.array([0, 199]))
+    assert load_dataset(out).fit_indices().tolist() == list(range(1, 199))

@@ -32,6 +32,7 @@ def test_rows_are_the_scattering_coefficients_then_the_hog_descriptor(images):
     params = {**PARAMS, "device": "cpu"}
     extractor = H.build(params, "features.scatnet_hog")
     assert extractor.dim == 3969 + 864 and extractor.parallel_batches
+    assert extractor.notes["hog"] == "scikit-image feature.hog, L2-Hys, appended after the scattering coefficients"
     with torch.inference_mode():
         rows, again = extractor.featurize(images), extractor.featurize(images)
         scattering = scattering_build(params, "features.scatnet_hog").featurize(images)
@@ -42,5 +43,20 @@ def test_rows_are_the_scattering_coefficients_then_the_hog_descriptor(images):
 
 def test_blocks_larger_than_the_image_stop_before_any_work():
     settings = {**PARAMS, "hog": {"orientations": 9, "pixels_per_cell": 7, "cells_per_block": 5}}
-    with pytest.raises(PipelineError, match=r"`features.scatnet_hog.hog.cells_per_block` = 5 exceeds the 4 cells"):
+    with pytest.raises(PipelineError) as err:
         H.build(settings, "features.scatnet_hog")
+    assert str(err.value) == (
+        "params.yaml: `features.scatnet_hog.hog.cells_per_block` = 5 exceeds the 4 cells of 7 pixels across a "
+        "28-pixel image; lower it or lower `pixels_per_cell`."
+    )
+
+
+def test_one_block_as_wide_as_the_image_fits():
+    H.check_hog({"orientations": 9, "pixels_per_cell": 7, "cells_per_block": 4}, "features.scatnet_hog")
+    assert H.hog_dim(9, 7, 4) == 4 * 4 * 9
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="a CUDA GPU is visible")
+def test_cuda_without_a_gpu_stops_naming_the_device_key():
+    with pytest.raises(PipelineError, match=r"^`features.scatnet_hog.device` = cuda but no CUDA GPU is visible"):
+        H.build({**PARAMS, "device": "cuda"}, "features.scatnet_hog")

@@ -6,11 +6,11 @@ import math
 import numpy as np
 import pytest
 
+from fmnist.catalog import EMBEDDINGS
 from fmnist.classes import CLASS_NAMES
 from fmnist.data.dataset import Dataset
 from fmnist.errors import PipelineError
 from fmnist.layout import Layout
-from fmnist.names import METHODS
 from fmnist.pictures.embedding import check_settings, draw_subset, embed, knn_accuracy_2d
 from fmnist.pictures.palette import CLASS_COLORS, class_color_hex
 from fmnist.pictures.plot_templates import TEMPLATES, TEMPLATES_DIR, template_text
@@ -79,7 +79,7 @@ def test_subset_rejects_features_that_do_not_match_the_labels(feature_dir):
         draw_subset(layout, "absent", train_labels, test_labels, 50, seed=0)
 
 
-@pytest.mark.parametrize("method", METHODS)
+@pytest.mark.parametrize("method", list(EMBEDDINGS))
 def test_every_method_embeds_deterministically_and_keeps_clusters_apart(feature_dir, method):
     layout, train_labels, test_labels = feature_dir
     subset = draw_subset(layout, "toy", train_labels, test_labels, 120, seed=0)

@@ -10,7 +10,8 @@ from fmnist.classical.classify import HEADLINE as CLASSIFY_HEADLINE
 from fmnist.cnn.train import HEADLINE as CNN_HEADLINE
 from fmnist.layout import Layout
 from fmnist.report.baselines import REPORT_NUMBERS
-from fmnist.report.build import cnn_setting, write_report
+from fmnist.report.build import write_report
+from fmnist.report.cnns import cnn_setting
 from fmnist.report.sweeps import SweepResult, compare
 from fmnist.runs import Run, load_runs
 from tests.support.report_fixtures import markdown_tables, predictions_csv, write_fixture_run, write_record

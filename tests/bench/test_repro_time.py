@@ -1,0 +1,40 @@
+"""bench/repro_time.py without its whole run (a clone and the tiny pipeline: minutes): the stage timing on a stand-in
+for DVC, the summary of a timing file, and the command it would run."""
+
+import json
+import sys
+
+from bench import repro_time
+from bench._repro import timed_stages
+from fmnist.params import load_params
+from tests.support.stage_workdir import REPO, write_params
+from tests.support.tiny_params import tiny_settings
+
+STAND_IN = """
+import time
+for stage in ("prepare", "extract_features@raw"):
+    print(f"Running stage '{stage}':", flush=True)
+    time.sleep(0.2)
+"""
+
+
+def test_each_stage_is_timed_from_its_running_line_to_the_next(tmp_path):
+    ended = []
+    stages, total = timed_stages([sys.executable, "-c", STAND_IN], cwd=tmp_path, on_stage=lambda *s: ended.append(s))
+    assert [name for name, _ in stages] == ["prepare", "extract_features@raw"] and ended == stages
+    assert all(0.1 < seconds < 5 for _, seconds in stages) and sum(s for _, s in stages) <= total
+
+
+def test_the_report_sums_each_stage_family(tmp_path, capsys):
+    record = {"stages": {"prepare": 3.0, "classify@raw-lda": 10.0, "classify@raw-knn": 20.5}, "total": 60.0, "cpu": "x"}
+    (tmp_path / "repro_time.json").write_text(json.dumps(record))
+    repro_time.main(["--report-only", "--out", str(tmp_path / "repro_time.json")])
+    lines = capsys.readouterr().out.splitlines()
+    assert [line.split()[:3] for line in lines[3:5]] == [["prepare", "(all)", "3.0"], ["classify", "(all)", "30.5"]]
+    assert lines[-1].split()[:5] == ["total", "60.0", "s", "=", "1.0"]
+
+
+def test_tiny_params_run_as_dvc_repro_forced(tmp_path):
+    write_params(tmp_path, tiny_settings)  # every backbone random or with its installed ImageNet weights
+    assert repro_time.repro_command(load_params(tmp_path / "params.yaml")) == ["dvc", "repro", "--force"]
+    assert repro_time.REPO == REPO
