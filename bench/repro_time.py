@@ -44,13 +44,25 @@ def clone(workdir: Path, tiny: bool) -> None:
         params = load_params(workdir / "params.yaml")
         tiny_settings(params)
         (workdir / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
-        subprocess.run(["git", "commit", "-qam", "tiny settings"], cwd=workdir, check=True)
+        identity = ["-c", "user.name=bench.repro_time", "-c", "user.email=bench@localhost"]
+        subprocess.run(["git", *identity, "commit", "-qam", "tiny settings"], cwd=workdir, check=True)
 
 
 def repro_command(params: dict) -> list[str]:
     """`make repro`'s command for `params`, every stage forced."""
     overrides = random_overrides(missing_imagenet_weights(params))
     return ["dvc", "exp", "run", "--force", *overrides] if overrides else ["dvc", "repro", "--force"]
+
+
+def timed_run(workdir: Path, command: list[str], out: Path, tiny: bool, env: dict[str, str]) -> dict:
+    """Run `command` in `workdir` stage by stage (bench._repro.timed_stages) and write its record to `out`.
+
+    The tests' tiny pipeline is built by this function (tests/conftest.py), so every suite runs it whole."""
+    print(f"$ {' '.join(command)}  (in {workdir}, CPU {cpu_model()}, {os.cpu_count()} cores)", flush=True)
+    stages, total = timed_stages(command, cwd=workdir, env=env)
+    record = {"command": command, "tiny": tiny, "cpu": cpu_model(), "stages": dict(stages), "total": total}
+    write_results(out, record)
+    return record
 
 
 def summary(record: dict) -> list[str]:
@@ -75,11 +87,8 @@ def main(argv: list[str] | None = None) -> None:
     if not args.report_only:
         clone(args.workdir, args.tiny)
         command = repro_command(load_params(args.workdir / "params.yaml"))
-        print(f"$ {' '.join(command)}  (in {args.workdir}, CPU {cpu_model()}, {os.cpu_count()} cores)", flush=True)
         path = f"{REPO / '.venv' / 'bin'}{os.pathsep}{os.environ['PATH']}"
-        stages, total = timed_stages(command, cwd=args.workdir, env={"PATH": path})
-        record = {"command": command, "tiny": args.tiny, "cpu": cpu_model(), "stages": dict(stages), "total": total}
-        write_results(args.out, record)
+        timed_run(args.workdir, command, args.out, args.tiny, env={"PATH": path})
     print("\n".join(summary(json.loads(args.out.read_text()))))
 
 

@@ -83,19 +83,23 @@ class CnnArch:
 
 @dataclass(frozen=True)
 class ClassifyModel:
-    """A classical model of stage classify (its scikit-learn pipeline: fmnist.classical.models.ZOO, checked
-    against these names at import)."""
+    """A classical model of stage classify: `builder(seed)` makes its untuned classifier, which
+    fmnist.classical.models.build_pipeline puts after the `scaling` step ("standard" or "none": trees need no
+    scaling; everything that uses distances, dot products or gradient steps gets standardised features)."""
 
     name: str
+    scaling: str
+    builder: str
 
 
 @dataclass(frozen=True)
 class EmbeddingMethod:
-    """A 2-D embedding of stage visualize (fmnist.pictures.embedding), with its title in pictures and the report
-    and its `visualize.<name>` section."""
+    """A 2-D embedding of stage visualize, with its title in pictures and the report and its `visualize.<name>`
+    section; `builder(features, settings, seed)` returns the n x 2 coordinates (fmnist.pictures.embedding)."""
 
     name: str
     title: str
+    builder: str
     schema: Section = field(repr=False)
 
 
@@ -201,24 +205,39 @@ CNN_ARCHS: dict[str, CnnArch] = by_name(
 ENSEMBLE = "ensemble"
 
 CLASSIFY_MODELS: dict[str, ClassifyModel] = by_name(
-    *map(ClassifyModel, ("lda", "qda", "logreg", "linear_svc", "svm", "random_forest", "knn", "mlp", "hgb"))
+    *(
+        ClassifyModel(name, scaling, f"fmnist.classical.models:{name}")
+        for name, scaling in (
+            ("lda", "standard"),
+            ("qda", "standard"),
+            ("logreg", "standard"),
+            ("linear_svc", "standard"),
+            ("svm", "standard"),
+            ("random_forest", "none"),
+            ("knn", "none"),
+            ("mlp", "standard"),
+            ("hgb", "none"),
+        )
+    )
 )
 
 SUBSET = {"n_points": Int(10, 70_000)}
 REDUCED = {**SUBSET, "pca_dims": Int(2, 1000)}
 EMBEDDINGS: dict[str, EmbeddingMethod] = by_name(
-    EmbeddingMethod("pca", "PCA", Section(SUBSET)),
+    EmbeddingMethod("pca", "PCA", "fmnist.pictures.embedding:pca", Section(SUBSET)),
     EmbeddingMethod(
         "tsne",
         "t-SNE",
+        "fmnist.pictures.embedding:tsne",
         Section({**REDUCED, "perplexity": Float(1.0, 500.0), "n_iter": Int(50, 10_000), "n_jobs": Int(1, 64)}),
     ),
     EmbeddingMethod(
         "umap",
         "UMAP",
+        "fmnist.pictures.embedding:umap",
         Section({**REDUCED, "n_neighbors": Int(2, 500), "min_dist": Float(0.0, 1.0), "n_epochs": Int(10, 2000)}),
     ),
-    EmbeddingMethod("lle", "LLE", Section({**REDUCED, "n_neighbors": Int(3, 500)})),
+    EmbeddingMethod("lle", "LLE", "fmnist.pictures.embedding:lle", Section({**REDUCED, "n_neighbors": Int(3, 500)})),
 )
 
 SWEEPS: dict[str, Sweep] = by_name(

@@ -51,6 +51,34 @@
 #   fmnist.data.download.x__read_response__mutmut_43, _45  read1 asked for more than limit + 1 - received: it
 #                                                   returns what has come all the same, and the refusal comes at the
 #                                                   same count with the same error (at most one 64 KiB read later)
+#   fmnist.classical.workers.x_scheduler_deadline__mutmut_5, _10  parse_timedelta's unit left out or "S": its
+#                                                   default is seconds, and it lower-cases the unit
+#   fmnist.classical.classify.x_predict_side_by_side__mutmut_5  a pool of the default size for n_jobs chunks: no more
+#                                                   than n_jobs of them run at a time all the same
+#   fmnist.classical.classify.x_tune_and_fit__mutmut_101  "always" for every warning, not only ConvergenceWarning,
+#                                                   while the refit records them: only ConvergenceWarning is read
+#   fmnist.classical.models.x_check_grids__mutmut_3, x_check_grid__mutmut_7, _52, _74  the seed None: check_grid
+#                                                   builds pipelines only to validate their settings, which no seed
+#                                                   changes
+#   fmnist.classical.models.x_check_grid__mutmut_12, _14  get_params(deep=None or True): no default setting of a
+#                                                   zoo classifier is an estimator, so there is nothing deeper
+#   fmnist.classical.models.x_check_grid__mutmut_51, _59, _60, _61  the width None or 2, or the `pca` entry kept:
+#                                                   a pca step may be set, but only the classifier's settings are
+#                                                   validated
+#   fmnist.classical.models.x_check_grid__mutmut_67, _70, _71  zip(strict=None/False/left out): the keys and each
+#                                                   combination of their values have the same length
+#   fmnist.classical.models.x_pipeline_grid__mutmut_23  list values left lists, not tuples: GridSearchCV and the
+#                                                   classifiers' checks take either, and readable_params gives lists
+#   fmnist.classical.gridsearch.x_stratified_subset__mutmut_3  `>`, not `>=`: a size of every row draws every row,
+#                                                   sorted, the same as np.arange
+#   fmnist.classical.gridsearch.x_grid_search__mutmut_14, _22  scoring None or left out: a classifier pipeline's own
+#                                                   score is accuracy
+#   fmnist.classical.gridsearch.x_grid_search__mutmut_42  verbose=4, not 3: scikit-learn says more only above 9
+#   fmnist.classical.gridsearch.x_grid_search__mutmut_71, _75, _82  zip(strict=None/False/left out): cv_results_'s
+#                                                   columns have one entry per setting each
+#   fmnist.classical.fit_limits.x_classify_fits__mutmut_11, _32, _44  the seed None for the subset, the folds or the
+#                                                   refit's subset: a Fit holds counts, and a stratified draw takes the
+#                                                   same count of each class whatever the seed
 #   fmnist.features.hog.x_hog_features__mutmut_12, _13  block_norm="L2-Hys" or feature_vector=True left out:
 #                                                   scikit-image's defaults already
 #   fmnist.features.scattering.x_build_scattering__mutmut_34  frontend="TORCH": kymatio lower-cases the name

@@ -3,6 +3,7 @@ import fcntl
 import hashlib
 import os
 import shutil
+import sys
 import urllib.error
 from collections.abc import Iterator
 from pathlib import Path
@@ -10,6 +11,7 @@ from pathlib import Path
 import pytest
 import torch
 
+from bench.repro_time import timed_run
 from fmnist.data import download
 from fmnist.params_read import forget_stage_params
 from tests.support.dvc_project import DvcProject, copy_project, make_tiny_project
@@ -78,10 +80,15 @@ def tiny_pipeline(tmp_path_factory) -> DvcProject:
 BUILT = ".git/tiny-pipeline-built"  # inside .git: invisible to git and DVC, copied with the project
 
 
+REPRO_TIME = ".git/repro_time.json"  # the build's stage times (bench.repro_time's record), beside BUILT
+
+
 def build_tiny_pipeline(root: Path) -> DvcProject:
+    """`dvc repro` of a tiny project, run and timed by bench.repro_time (not forced: download's raw files are the
+    synthetic ones make_tiny_project committed)."""
     root.mkdir(parents=True, exist_ok=True)
     project = make_tiny_project(root, tiny_params=tiny_settings)
-    project.dvc("repro")
+    timed_run(root, [sys.executable, "-m", "dvc", "repro"], root / REPRO_TIME, tiny=True, env=project.env)
     project.commit_all("first run")
     return project
 

@@ -18,7 +18,7 @@ from fmnist.catalog import (
     SWEEPS,
     resolve,
 )
-from fmnist.classical.models import ZOO
+from fmnist.classical.models import SCALERS
 from fmnist.params_parts import FINE_TUNING
 from tests.support.imports import REPO, closure, module_path
 
@@ -28,6 +28,8 @@ BUILDERS = {
     **{f"feature kind {k.name}": k.builder for k in FEATURE_KINDS.values()},
     **{f"backbone {b.name}": b.builder for b in BACKBONES.values()},
     **{f"arch {a.name}": a.builder for a in CNN_ARCHS.values()},
+    **{f"classify model {m.name}": m.builder for m in CLASSIFY_MODELS.values()},
+    **{f"embedding {e.name}": e.builder for e in EMBEDDINGS.values()},
 }
 
 
@@ -42,7 +44,8 @@ def builder_file(builder: str) -> Path | None:
 
 def test_the_stages_that_build_import_every_builder_statically():
     """dvc.yaml's code deps follow the static imports (tests/test_dvc_graph.py): a CNN arch's or a backbone's builder
-    in a project module the builders' callers do not import would leave the stages that run it blind to its code.
+    in a project module the builders' callers do not import would leave the stages that run it blind to its code;
+    so would a classify model's or an embedding method's outside its stage's imports.
     (Each feature kind's module is a dependency of its own extract_features stage: test_dvc_graph adds it.)"""
     nets = closure("fmnist.cnn.nets")
     for arch in CNN_ARCHS.values():
@@ -50,6 +53,10 @@ def test_the_stages_that_build_import_every_builder_statically():
     registry = closure("fmnist.backbones.registry")
     for backbone in BACKBONES.values():
         assert builder_file(backbone.builder) in (registry | {None}), f"{backbone.builder} is outside the registry's"
+    for stage, records in (("classify", CLASSIFY_MODELS), ("visualize", EMBEDDINGS)):
+        imported = closure(f"stages.{stage}")
+        for record in records.values():
+            assert builder_file(record.builder) in imported, f"{record.builder} is outside stages/{stage}.py's imports"
 
 
 def test_every_feature_set_has_its_section_and_stage():
@@ -86,7 +93,7 @@ def test_params_matrices_name_catalogued_things():
 
 def test_the_families_tables_cover_the_catalog():
     assert list(BACKBONE_DETAILS) == list(BACKBONES)
-    assert list(ZOO) == list(CLASSIFY_MODELS)
+    assert {model.scaling for model in CLASSIFY_MODELS.values()} <= set(SCALERS)
 
 
 def test_imagenet_input_archs_are_the_backbones_and_fine_tunable_ones_fine_tune():

@@ -1,4 +1,5 @@
-"""The classical model zoo: each model a scikit-learn Pipeline (the scaling it needs, then the classifier).
+"""The classical models: each a scikit-learn Pipeline (the scaling its catalog record names, then the classifier
+its builder below makes).
 
 A model's grid in params.yaml names parameters of the classifier step (`C`, `n_neighbors`, ...),
 `scale` to choose the scaling step ("standard" or "none"), or `pca` to project onto the first k
@@ -25,31 +26,56 @@ from sklearn.preprocessing import StandardScaler
 from sklearn.svm import SVC, LinearSVC
 from sklearn.utils._param_validation import InvalidParameterError
 
-from fmnist.catalog import CLASSIFY_MODELS
+from fmnist.catalog import CLASSIFY_MODELS, resolve
 from fmnist.classical.lda import CholeskyLDA
 from fmnist.errors import PipelineError
 
 SCALERS: dict[str, Callable[[], Any]] = {"standard": StandardScaler, "none": lambda: "passthrough"}
 
-# name -> (default scaling, classifier factory taking the seed). Trees need no scaling; everything
-# that uses distances, dot products or gradient steps gets standardised features.
-ZOO: dict[str, tuple[str, Callable[[int], BaseEstimator]]] = {
-    # scikit-learn's LDA, its least-squares coefficients solved by Cholesky instead of an SVD (fmnist.classical.lda:
-    # the same coefficients; the SVD made a 6,667-row fit on the 4,833-d set take 69 s on one core).
-    "lda": ("standard", lambda seed: CholeskyLDA()),
-    "qda": ("standard", lambda seed: QuadraticDiscriminantAnalysis()),
-    "logreg": ("standard", lambda seed: LogisticRegression(random_state=seed)),
-    # liblinear fits its ten one-vs-rest problems one after another on one core; the wrapper fits the
-    # same ten problems `n_jobs` at a time (coefficients agree to ~1e-4, raw test accuracy unchanged).
-    "linear_svc": ("standard", lambda seed: OneVsRestClassifier(LinearSVC(random_state=seed))),
-    "svm": ("standard", lambda seed: SVC(random_state=seed, cache_size=1000)),
-    "random_forest": ("none", lambda seed: RandomForestClassifier(random_state=seed)),
-    "knn": ("none", lambda seed: KNeighborsClassifier()),
-    "mlp": ("standard", lambda seed: MLPClassifier(random_state=seed)),
-    "hgb": ("none", lambda seed: HistGradientBoostingClassifier(random_state=seed)),
-}
-if tuple(ZOO) != tuple(CLASSIFY_MODELS):  # one pipeline per catalogued name, in the catalog's order
-    raise ImportError(f"fmnist.classical.models.ZOO {tuple(ZOO)} differs from fmnist.catalog.CLASSIFY_MODELS")
+# Each catalogued model's classifier (fmnist.catalog.CLASSIFY_MODELS names these builders and each one's scaling),
+# untuned, from the seed.
+
+
+def lda(seed: int) -> BaseEstimator:
+    """scikit-learn's LDA, its least-squares coefficients solved by Cholesky instead of an SVD (fmnist.classical.lda:
+    the same coefficients; the SVD made a 6,667-row fit on the 4,833-d set take 69 s on one core)."""
+    return CholeskyLDA()
+
+
+def qda(seed: int) -> BaseEstimator:
+    return QuadraticDiscriminantAnalysis()
+
+
+def logreg(seed: int) -> BaseEstimator:
+    return LogisticRegression(random_state=seed)
+
+
+def linear_svc(seed: int) -> BaseEstimator:
+    """liblinear fits its ten one-vs-rest problems one after another on one core; the wrapper fits the same ten
+    problems `n_jobs` at a time (coefficients agree to ~1e-4, raw test accuracy unchanged)."""
+    return OneVsRestClassifier(LinearSVC(random_state=seed))
+
+
+def svm(seed: int) -> BaseEstimator:
+    return SVC(random_state=seed, cache_size=1000)
+
+
+def random_forest(seed: int) -> BaseEstimator:
+    return RandomForestClassifier(random_state=seed)
+
+
+def knn(seed: int) -> BaseEstimator:
+    return KNeighborsClassifier()
+
+
+def mlp(seed: int) -> BaseEstimator:
+    return MLPClassifier(random_state=seed)
+
+
+def hgb(seed: int) -> BaseEstimator:
+    return HistGradientBoostingClassifier(random_state=seed)
+
+
 # Classifiers whose `n_jobs` runs work in parallel: 1 during the search (its folds run in parallel),
 # classify.search.n_jobs for the refit.
 THREADED = (RandomForestClassifier, KNeighborsClassifier, OneVsRestClassifier)
@@ -69,8 +95,9 @@ def tuned_classifier(pipeline: Pipeline) -> BaseEstimator:
 
 def build_pipeline(name: str, seed: int) -> Pipeline:
     """The untuned pipeline of model `name`: ("scale", scaler), ("pca", none yet), ("clf", classifier)."""
-    scaling, make_classifier = ZOO[name]
-    return Pipeline([("scale", SCALERS[scaling]()), ("pca", "passthrough"), ("clf", make_classifier(seed))])
+    model = CLASSIFY_MODELS[name]
+    classifier = resolve(model.builder)(seed)
+    return Pipeline([("scale", SCALERS[model.scaling]()), ("pca", "passthrough"), ("clf", classifier)])
 
 
 def projection(components: int | None, n_features: int, seed: int) -> Any:
@@ -130,7 +157,7 @@ def check_grid(name: str, grid: dict[str, list], seed: int, where: str) -> None:
 
     `where` is the dotted params key of the grid, named in the message.
     """
-    if name not in ZOO:
+    if name not in CLASSIFY_MODELS:
         raise PipelineError(f"unknown model `{name}`; known models: {', '.join(CLASSIFY_MODELS)}")
     pipeline = build_pipeline(name, seed)
     known = sorted(tuned_classifier(pipeline).get_params(deep=False))

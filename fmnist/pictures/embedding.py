@@ -11,7 +11,7 @@ from sklearn.neighbors import KNeighborsClassifier
 from sklearn.preprocessing import StandardScaler
 
 from fmnist.atomic import load_npy
-from fmnist.catalog import EMBEDDINGS
+from fmnist.catalog import EMBEDDINGS, resolve
 from fmnist.data import stratified_val_indices
 from fmnist.errors import PipelineError
 from fmnist.layout import Layout
@@ -89,42 +89,55 @@ def standardised_pca(features: np.ndarray, dims: int, seed: int) -> np.ndarray:
 
 
 def embed(features: np.ndarray, method: str, settings: dict, seed: int) -> np.ndarray:
-    """n x 2 coordinates. PCA is standardised PCA; the others first reduce to `settings['pca_dims']`."""
-    if method == "pca":
-        return standardised_pca(features, 2, seed)
-    reduced = standardised_pca(features, settings["pca_dims"], seed)
-    if method == "tsne":
-        from openTSNE import TSNE
+    """n x 2 coordinates of `features` by the catalogued `method` (its builder below), with its `visualize.<method>`
+    settings."""
+    if method not in EMBEDDINGS:
+        raise PipelineError(f"unknown embedding method {method!r}; expected one of {', '.join(EMBEDDINGS)}")
+    return resolve(EMBEDDINGS[method].builder)(features, settings, seed)
 
-        tsne = TSNE(
-            n_components=2,
-            perplexity=settings["perplexity"],
-            n_iter=settings["n_iter"],
-            initialization="pca",
-            random_state=seed,
-            n_jobs=settings["n_jobs"],
-        )
-        return np.asarray(tsne.fit(reduced))
-    if method == "umap":
-        from umap import UMAP
 
-        umap = UMAP(
-            n_components=2,
-            n_neighbors=settings["n_neighbors"],
-            min_dist=settings["min_dist"],
-            n_epochs=settings["n_epochs"],
-            random_state=seed,  # a fixed seed makes UMAP deterministic, and single-threaded
-            n_jobs=1,
-        )
-        return umap.fit_transform(reduced)
-    if method == "lle":
-        from sklearn.manifold import LocallyLinearEmbedding
+def pca(features: np.ndarray, settings: dict, seed: int) -> np.ndarray:
+    """Standardised PCA onto the first two axes."""
+    return standardised_pca(features, 2, seed)
 
-        lle = LocallyLinearEmbedding(
-            n_components=2, n_neighbors=settings["n_neighbors"], eigen_solver="dense", random_state=seed
-        )
-        return lle.fit_transform(reduced)
-    raise PipelineError(f"unknown embedding method {method!r}; expected one of {', '.join(EMBEDDINGS)}")
+
+def tsne(features: np.ndarray, settings: dict, seed: int) -> np.ndarray:
+    """openTSNE from a PCA initialisation, on the first `pca_dims` standardised principal components (as are UMAP
+    and LLE)."""
+    from openTSNE import TSNE
+
+    tsne = TSNE(
+        n_components=2,
+        perplexity=settings["perplexity"],
+        n_iter=settings["n_iter"],
+        initialization="pca",
+        random_state=seed,
+        n_jobs=settings["n_jobs"],
+    )
+    return np.asarray(tsne.fit(standardised_pca(features, settings["pca_dims"], seed)))
+
+
+def umap(features: np.ndarray, settings: dict, seed: int) -> np.ndarray:
+    from umap import UMAP
+
+    umap = UMAP(
+        n_components=2,
+        n_neighbors=settings["n_neighbors"],
+        min_dist=settings["min_dist"],
+        n_epochs=settings["n_epochs"],
+        random_state=seed,  # a fixed seed makes UMAP deterministic, and single-threaded
+        n_jobs=1,
+    )
+    return umap.fit_transform(standardised_pca(features, settings["pca_dims"], seed))
+
+
+def lle(features: np.ndarray, settings: dict, seed: int) -> np.ndarray:
+    from sklearn.manifold import LocallyLinearEmbedding
+
+    lle = LocallyLinearEmbedding(
+        n_components=2, n_neighbors=settings["n_neighbors"], eigen_solver="dense", random_state=seed
+    )
+    return lle.fit_transform(standardised_pca(features, settings["pca_dims"], seed))
 
 
 def knn_accuracy_2d(coords: np.ndarray, labels: np.ndarray, seed: int, k: int = 5, folds: int = 5) -> float:

@@ -1,8 +1,12 @@
-"""bench/repro_time.py without its whole run (a clone and the tiny pipeline: minutes): the stage timing on a stand-in
-for DVC, the summary of a timing file, and the command it would run."""
+"""bench/repro_time.py in parts that together make its whole run: its clone of the repository, the summary of a
+record and the command it would run. Its timed run builds the suite's tiny pipeline (tests/conftest.py), checked in
+tests/pipeline/test_tiny.py."""
 
 import json
+import subprocess
 import sys
+
+import yaml
 
 from bench import repro_time
 from bench._repro import timed_stages
@@ -38,3 +42,18 @@ def test_tiny_params_run_as_dvc_repro_forced(tmp_path):
     write_params(tmp_path, tiny_settings)  # every backbone random or with its installed ImageNet weights
     assert repro_time.repro_command(load_params(tmp_path / "params.yaml")) == ["dvc", "repro", "--force"]
     assert repro_time.REPO == REPO
+
+
+def test_the_clone_is_the_committed_repository_with_its_own_cache_and_tiny_params_committed(tmp_path):
+    workdir = tmp_path / "clone"
+    repro_time.clone(workdir, tiny=True)
+    git = ["git", "-C", str(workdir)]
+    assert subprocess.run([*git, "status", "--porcelain"], capture_output=True, text=True).stdout == ""
+    head = subprocess.run([*git, "rev-parse", "HEAD~1"], capture_output=True, text=True).stdout
+    assert head == subprocess.run(["git", "-C", str(REPO), "rev-parse", "HEAD"], capture_output=True, text=True).stdout
+    committed = subprocess.run(["git", "-C", str(REPO), "show", "HEAD:params.yaml"], capture_output=True, text=True)
+    expected = yaml.safe_load(committed.stdout)
+    tiny_settings(expected)
+    assert yaml.safe_load((workdir / "params.yaml").read_text()) == expected
+    assert (workdir / ".dvc" / "config.local").read_text() == f"[cache]\n    dir = {workdir / '.dvc-cache'}\n"
+    assert (workdir / ".venv").resolve() == (REPO / ".venv").resolve()

@@ -7,12 +7,15 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.model_selection import StratifiedKFold
+from sklearn.neighbors import KNeighborsClassifier
 from sklearn.pipeline import Pipeline
+from threadpoolctl import threadpool_info
 
-from fmnist.classical import models
 from fmnist.classical.classify import tune_and_fit
 from fmnist.classical.gridsearch import grid_search, stratified_subset
-from fmnist.classical.workers import local_workers
+from fmnist.classical.workers import Workers, local_workers
+from tests.support.classifiers import swap_classifier
 
 ONE_CORE = local_workers(1, threads=1)  # folds run in this process, one after another: the recorder sees each fit
 
@@ -116,23 +119,87 @@ def test_the_search_subset_keeps_each_class_share_and_follows_the_seed():
 
 @pytest.fixture
 def recorder_as_lda(monkeypatch):
-    monkeypatch.setitem(models.ZOO, "lda", ("none", lambda seed: FoldRecorder()))
+    swap_classifier(monkeypatch, "lda", lambda seed: FoldRecorder())
 
 
-def test_tune_and_fit_searches_the_seeded_subset_in_the_search_params_folds_then_refits_on_every_row(recorder_as_lda):
+@pytest.mark.parametrize("max_train", [None, 100])
+def test_tune_and_fit_searches_the_seeded_subset_in_the_search_params_folds_then_refits(recorder_as_lda, max_train):
     labels = np.arange(200) % 10
     x = rows_with_ids(labels)
-    model_params = {"max_train": None, "grid": {"shift": [0]}}
+    model_params = {"max_train": max_train, "grid": {"shift": [0]}}
     searches = {}
     for seed in (5, 6):
         FoldRecorder.fits = []
         fitted = tune_and_fit("lda", model_params, {"size": 60, "folds": 4, "seed": seed}, x, labels, ONE_CORE)
         assert len(FoldRecorder.fits) == 5 and fitted.search_size == 60  # 4 folds, then the refit
         *folds, refit = FoldRecorder.fits
-        searched = sorted({row for fold in folds for row in fold.tolist()})
-        assert searched == stratified_subset(labels, 60, seed).tolist()  # the seeded subset, every row of it
+        searched = stratified_subset(labels, 60, seed)  # the seeded subset, every row of it
+        assert sorted({row for fold in folds for row in fold.tolist()}) == searched.tolist()
         assert np.bincount(labels[searched]).tolist() == [6] * 10
-        assert all(len(fold) == 45 for fold in folds)  # each fold trains on 3/4 of the 60 rows
-        assert sorted(refit.tolist()) == list(range(200))
-        searches[seed] = searched
+        shuffled = StratifiedKFold(4, shuffle=True, random_state=seed).split(searched, labels[searched])
+        assert sorted(sorted(fold.tolist()) for fold in folds) == sorted(
+            sorted(searched[train].tolist()) for train, _ in shuffled
+        )  # each fold trains on 3/4 of the 60 rows, shuffled under the seed
+        assert sorted(refit.tolist()) == stratified_subset(labels, max_train, seed).tolist()
+        assert fitted.train_size == len(refit)
+        searches[seed] = searched.tolist()
     assert searches[5] != searches[6]
+
+
+def test_the_refit_pipeline_and_its_pca_step_are_seeded_by_the_search_seed():
+    labels = np.arange(200) % 10
+    grid = {"pca": [2], "C": [1.0]}
+    search = {"size": 60, "folds": 3, "seed": 7}
+    fitted = tune_and_fit("logreg", {"max_train": None, "grid": grid}, search, rows_with_ids(labels), labels, ONE_CORE)
+    assert fitted.pipeline.named_steps["clf"].random_state == 7
+    assert fitted.pipeline.named_steps["pca"].random_state == 7
+
+
+class FailsOnShiftOne(FoldRecorder):
+    def fit(self, x, y):
+        if self.shift == 1:
+            raise ValueError("a shift of 1 cannot be fitted")
+        return super().fit(x, y)
+
+
+def test_a_setting_that_cannot_be_fitted_stops_the_search_with_its_error():
+    """Not a silent NaN score for it while the other settings go on."""
+    labels = np.arange(120) % 10
+    pipeline = Pipeline([("clf", FailsOnShiftOne())])
+    with pytest.raises(ValueError, match="a shift of 1 cannot be fitted"):
+        grid_search(pipeline, {"clf__shift": [0, 1]}, rows_with_ids(labels), labels, 3, 0, ONE_CORE)
+
+
+def test_each_fit_of_the_search_is_shown_with_its_fold_setting_score_and_time(capsys):
+    search(np.arange(120) % 10, {"shift": [0, 3]}, 3, 0)
+    shown = [line for line in capsys.readouterr().out.splitlines() if line.startswith("[CV ")]
+    assert len(shown) == 2 * 3
+    for fold in (1, 2, 3):
+        for shift, score in ((0, "1.000"), (3, "0.000")):
+            assert any(
+                line.startswith(f"[CV {fold}/3] END") and f"clf__shift={shift};, score={score} total time=" in line
+                for line in shown
+            ), (fold, shift)
+
+
+class ThreadsKNN(KNeighborsClassifier):
+    """k-NN, noting the BLAS threads of each fit."""
+
+    threads: list[set[int]] = []
+
+    def fit(self, x, y):
+        ThreadsKNN.threads.append({pool["num_threads"] for pool in threadpool_info()})
+        return super().fit(x, y)
+
+
+@pytest.mark.parametrize(("neighbours", "threads"), [([1], {3}), ([1, 3], {1})], ids=["one-setting", "two-settings"])
+def test_a_single_setting_of_a_self_parallel_classifier_fits_on_the_fixed_threads_settings_side_by_side_on_one(
+    neighbours, threads
+):
+    ThreadsKNN.threads = []
+    labels = np.arange(120) % 10
+    pipeline = Pipeline([("clf", ThreadsKNN())])
+    workers = Workers(fit=1, predict=1, threads=3, local=True, where="this test")
+    grid_search(pipeline, {"clf__n_neighbors": neighbours}, rows_with_ids(labels), labels, 3, 0, workers)
+    assert len(ThreadsKNN.threads) == 3 * len(neighbours)
+    assert set.union(*ThreadsKNN.threads) == threads

@@ -6,14 +6,18 @@ import types
 
 import numpy as np
 import pytest
+from sklearn.decomposition import PCA
 from sklearn.neighbors import KNeighborsClassifier, NearestCentroid
+from sklearn.preprocessing import StandardScaler
 from threadpoolctl import threadpool_info
 
 from fmnist.classical import classify as classify_module
-from fmnist.classical import gridsearch, models
-from fmnist.classical.classify import blas_kernels, classify
+from fmnist.classical import gridsearch
+from fmnist.classical.classify import blas_kernels, classify, edge_notes
+from fmnist.classical.models import readable_params
 from fmnist.classical.workers import Workers
 from fmnist.cores import cpu_model
+from tests.support.classifiers import swap_classifier
 
 SEARCH = {"size": 120, "folds": 3, "seed": 0}
 TICK_S = 1.23456  # what a ticking clock advances between two readings
@@ -32,15 +36,15 @@ def workers(fit: int = 1, predict: int = 1, threads: int = 1) -> Workers:
 
 
 def ticking_clock() -> types.SimpleNamespace:
-    readings = iter(np.arange(1000) * TICK_S)
+    readings = iter(1000 + np.arange(1000) * TICK_S)  # a clock reads the time since some start, never 0
     return types.SimpleNamespace(perf_counter=lambda: float(next(readings)))
 
 
 def test_the_record_holds_the_settings_timings_machine_and_notes(monkeypatch, caplog):
     monkeypatch.setattr(classify_module, "time", ticking_clock())
     monkeypatch.setattr(gridsearch, "time", ticking_clock())
-    grid = {"tol": [1e-4, 1e-3]}
-    with caplog.at_level(logging.INFO, logger=classify_module.__name__):
+    grid = {"tol": [1e-4, 1e-3], "solver": ["lsqr"]}  # 2 x 1 settings
+    with caplog.at_level(logging.INFO):
         metrics, _ = classify(
             "toy", "lda", {"max_train": 100, "grid": grid}, SEARCH, blobs(200, 0), blobs(50, 1), workers()
         )
@@ -53,10 +57,70 @@ def test_the_record_holds_the_settings_timings_machine_and_notes(monkeypatch, ca
         "notes": f"best tol={best} is at the edge of its grid {grid['tol']}; refit on a stratified subset of 100 of "
         "200 training rows (classify.lda.max_train) to keep the stage within the time budget",
     }
+    assert [sorted(setting) for setting in metrics["grid"]] == [["cv_accuracy_mean", "cv_accuracy_std", "params"]] * 2
     # each timing one tick of the clock, in seconds to the millisecond
     assert [metrics[key] for key in ("search_seconds", "fit_seconds", "predict_seconds")] == [1.235] * 3
-    summary = f"lda on toy: test accuracy {metrics['test_accuracy']:.4f}, macro F1 {metrics['macro_f1']:.4f}"
-    assert caplog.messages[-1] == summary
+    logged = [r.getMessage() for r in caplog.records if r.name in (classify_module.__name__, gridsearch.__name__)]
+    assert logged == [
+        "lda: searching 2 settings x 3 folds on 120 training rows",
+        f"search: 2 settings x 3 folds in 1.2 s; best {{'clf__solver': 'lsqr', 'clf__tol': {best}}} "
+        f"(CV accuracy {metrics['cv_accuracy_mean']:.4f})",
+        f"lda: refitting {{'solver': 'lsqr', 'tol': {best}}} on 100 rows",
+        "lda: refit in 1.2 s",
+        f"lda on toy: test accuracy {metrics['test_accuracy']:.4f}, macro F1 {metrics['macro_f1']:.4f}",
+    ]
+
+
+def test_a_run_on_every_row_with_one_setting_has_no_notes():
+    model = {"max_train": None, "grid": {"tol": [1e-4]}}
+    metrics, _ = classify("toy", "lda", model, SEARCH, blobs(200, 0), blobs(50, 1), workers())
+    assert metrics["notes"] == ""
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")  # the search's, not noted
+def test_a_refit_that_does_not_converge_is_noted_by_the_first_line_of_its_warning():
+    model = {"max_train": None, "grid": {"max_iter": [1]}}
+    metrics, _ = classify("toy", "logreg", model, SEARCH, blobs(200, 0), blobs(50, 1), workers())
+    assert metrics["notes"] == "refit: lbfgs failed to converge after 1 iteration(s) (status=1):"
+
+
+@pytest.mark.parametrize(
+    ("grid", "best", "notes"),
+    [
+        ({"C": [0.1, 1, 10]}, {"C": 10}, ["best C=10 is at the edge of its grid [0.1, 1, 10]"]),
+        ({"C": [0.1, 1, 10]}, {"C": 0.1}, ["best C=0.1 is at the edge of its grid [0.1, 1, 10]"]),
+        ({"C": [0.1, 1, 10]}, {"C": 1}, []),
+        ({"C": [1, 10]}, {"C": 1}, ["best C=1 is at the edge of its grid [1, 10]"]),
+        ({"C": [10]}, {"C": 10}, []),  # fixed, not searched
+        ({"fit_intercept": [True, False]}, {"fit_intercept": True}, []),  # not a numeric axis
+        (
+            {"kernel": ["rbf", "linear"], "C": [1, 10]},
+            {"kernel": "rbf", "C": 10},
+            ["best C=10 is at the edge of its grid [1, 10]"],
+        ),
+    ],
+    ids=["largest", "smallest", "inside", "two-values", "one-value", "booleans", "strings-beside"],
+)
+def test_a_best_value_at_the_edge_of_a_searched_numeric_axis_is_noted(grid, best, notes):
+    assert edge_notes(grid, best) == notes
+
+
+def test_the_best_params_are_recorded_in_params_yaml_s_terms():
+    chosen = {
+        "scale": StandardScaler(),
+        "pca": PCA(n_components=5),
+        "clf__C": 1.0,
+        "clf__estimator__tol": 0.01,
+        "clf__hidden_layer_sizes": (64, 32),
+    }
+    assert readable_params(chosen) == {
+        "scale": "standard",
+        "pca": 5,
+        "C": 1.0,
+        "tol": 0.01,
+        "hidden_layer_sizes": [64, 32],
+    }
+    assert readable_params({"scale": "passthrough", "pca": "passthrough"}) == {"scale": "none", "pca": None}
 
 
 class ThreadsRecording(NearestCentroid):
@@ -75,7 +139,7 @@ class ThreadsRecording(NearestCentroid):
 
 def test_the_search_fits_on_one_blas_thread_the_refit_and_predictions_on_the_fixed_threads(monkeypatch):
     ThreadsRecording.seen = []
-    monkeypatch.setitem(models.ZOO, "lda", ("none", lambda seed: ThreadsRecording()))
+    swap_classifier(monkeypatch, "lda", lambda seed: ThreadsRecording())
     model = {"max_train": None, "grid": {"shrink_threshold": [None]}}
     classify("toy", "lda", model, SEARCH, blobs(200, 0), blobs(50, 1), workers(threads=2))
     search, refit, test = ThreadsRecording.seen[:-2], ThreadsRecording.seen[-2], ThreadsRecording.seen[-1]
@@ -103,7 +167,7 @@ def test_a_classifier_that_parallelises_itself_fits_on_the_fit_workers_and_predi
 ):
     """One setting of it: the search's folds run one after another, each fit on every fit worker."""
     JobsRecording.seen = []
-    monkeypatch.setitem(models.ZOO, "knn", ("none", lambda seed: JobsRecording()))
+    swap_classifier(monkeypatch, "knn", lambda seed: JobsRecording())
     model = {"max_train": None, "grid": {"n_neighbors": [1]}}
     classify("toy", "knn", model, SEARCH, blobs(200, 0), blobs(50, 1), workers(fit=fit_jobs, predict=3))
     *search, refit, test = JobsRecording.seen

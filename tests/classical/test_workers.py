@@ -16,6 +16,7 @@ from fmnist.classical import workers as workers_module
 from fmnist.classical.workers import compute_workers, fit_threads, local_workers
 from fmnist.cores import available_cores
 from fmnist.errors import PipelineError
+from fmnist.lifetime import worker_dies_with_stage
 from tests.support.dask_cluster import HTTP_REPLY, not_a_scheduler
 
 FIX = (
@@ -152,6 +153,8 @@ def test_a_computation_alone_gets_the_fixed_threads_and_fits_side_by_side_one_ea
         assert {pool["num_threads"] for pool in threadpool_info()} == {1}
         # joblib's worker processes get one thread too, whatever cpu_count() // n_jobs would give on this machine
         assert get_active_backend()[0].inner_max_num_threads == 1
+        # and exits once the stage is gone (tests/test_lifetime.py kills a stage to see it)
+        assert get_active_backend()[0].backend_kwargs["initializer"] is worker_dies_with_stage
 
 
 def test_where_nothing_listens_the_message_is_dask_s_own_after_most_of_the_deadline():

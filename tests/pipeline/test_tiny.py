@@ -8,6 +8,9 @@ from urllib.parse import unquote
 import numpy as np
 import pytest
 
+from bench import repro_time
+from fmnist.cores import cpu_model
+from tests.conftest import REPRO_TIME
 from tests.support.dvc_project import stages_run
 from tests.support.tiny_params import FEATURE_DIMS
 
@@ -219,3 +222,15 @@ def test_the_report_is_in_git_and_a_plain_clone_shows_every_picture(project, tmp
     project.run("git", "clone", "-q", str(project.root), str(clone))
     for path in ["reports/report.md", "reports/report.html", *linked]:
         assert (clone / path).read_bytes() == (project.root / path).read_bytes(), path
+
+
+def test_the_tiny_pipeline_was_built_by_its_timed_run_and_every_stage_is_timed(project, capsys):
+    record = json.loads((project.root / REPRO_TIME).read_text())
+    every_stage = [line.split()[0] for line in project.dvc("stage", "list", "--all").stdout.splitlines()]
+    # All ran but download, whose synthetic raw files make_tiny_project committed.
+    assert sorted(record["stages"]) == sorted(stage for stage in every_stage if stage != "download")
+    assert all(seconds > 0 for seconds in record["stages"].values())
+    assert sum(record["stages"].values()) <= record["total"]
+    assert record["command"][-2:] == ["dvc", "repro"] and record["tiny"] and record["cpu"] == cpu_model()
+    repro_time.main(["--report-only", "--out", str(project.root / REPRO_TIME)])
+    assert capsys.readouterr().out.splitlines()[-1].startswith("total")
