@@ -67,6 +67,8 @@
 #                                                   validated
 #   fmnist.classical.models.x_check_grid__mutmut_67, _70, _71  zip(strict=None/False/left out): the keys and each
 #                                                   combination of their values have the same length
+#   fmnist.classical.models.x_svm__mutmut_4, _5  SVC's cache_size left at its default or 1001: the kernel cache's size
+#                                                   changes the speed of a fit, never its result
 #   fmnist.classical.models.x_pipeline_grid__mutmut_23  list values left lists, not tuples: GridSearchCV and the
 #                                                   classifiers' checks take either, and readable_params gives lists
 #   fmnist.classical.gridsearch.x_stratified_subset__mutmut_3  `>`, not `>=`: a size of every row draws every row,

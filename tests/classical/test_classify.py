@@ -7,6 +7,7 @@ import json
 import numpy as np
 import pytest
 from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.preprocessing import StandardScaler
 
 from fmnist.catalog import CLASSIFY_MODELS
 from fmnist.classes import CLASS_NAMES
@@ -14,7 +15,7 @@ from fmnist.classical import classify as classify_module
 from fmnist.classical import gridsearch
 from fmnist.classical.classify import classify, load_feature_set, predict_side_by_side
 from fmnist.classical.gridsearch import grid_search, stratified_subset
-from fmnist.classical.models import build_pipeline, check_grid, classifier_prefix, pipeline_grid
+from fmnist.classical.models import build_pipeline, check_grid, classifier_prefix, pipeline_grid, tuned_classifier
 from fmnist.classical.workers import local_workers
 from fmnist.errors import PipelineError
 from fmnist.evaluation import classification_metrics, write_predictions
@@ -188,6 +189,18 @@ def test_every_model_in_params_has_a_pipeline_and_its_shipped_grid_is_valid():
     for name in CLASSIFY_MODELS:
         check_grid(name, params[name]["grid"], 0, f"classify.{name}.grid")
         assert build_pipeline(name, 0).steps[-1][0] == "clf"
+
+
+@pytest.mark.parametrize("name", CLASSIFY_MODELS)
+def test_every_seeded_classifier_takes_the_search_seed_and_each_model_its_catalogued_scaling(name):
+    """A classifier that draws random numbers (shuffled coordinate descent, bootstraps, initial weights, ...) draws
+    them from the seed, so a stage gives the same model twice; the scaling step is the record's."""
+    pipeline = build_pipeline(name, 7)
+    classifier = tuned_classifier(pipeline)
+    if "random_state" in classifier.get_params(deep=False):
+        assert classifier.random_state == 7, f"{name}: random_state {classifier.random_state}"
+    scaling = {"standard": StandardScaler, "none": str}[CLASSIFY_MODELS[name].scaling]
+    assert isinstance(pipeline.named_steps["scale"], scaling)
 
 
 @pytest.mark.parametrize(
