@@ -28,17 +28,17 @@ from pathlib import Path
 
 from bench._repro import RESULTS, write_results
 from fmnist.cores import cpu_model
+from fmnist.kernels import CPU_KERNELS
 from fmnist.layout import Layout
 from fmnist.params import load_params
 from fmnist.records import load_record
 
 REPO = Path(__file__).resolve().parents[1]
-# name -> the environment of a CPU of that kind (this machine's own: none set).
+# name -> the environment of a CPU of that kind (this machine's own: none set): the recipe's `cpu_kernels` settings,
+# and one with no AVX at all.
 SETTINGS: dict[str, dict[str, str]] = {
-    "native": {},
-    "avx2": {"ONEDNN_MAX_CPU_ISA": "AVX2", "ATEN_CPU_CAPABILITY": "avx2", "MKL_ENABLE_INSTRUCTIONS": "AVX2"},
+    **CPU_KERNELS,
     "sse4": {"ONEDNN_MAX_CPU_ISA": "SSE41", "ATEN_CPU_CAPABILITY": "default", "MKL_ENABLE_INSTRUCTIONS": "SSE4_2"},
-    "mkl_compatible": {"MKL_CBWR": "COMPATIBLE"},  # MKL's one code path for every vendor
 }
 # An AVX2-only CPU, and MKL's vendor branch; sse4 (no AVX at all) on request.
 DEFAULT_SETTINGS = ("native", "avx2", "mkl_compatible")

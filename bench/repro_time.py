@@ -25,7 +25,7 @@ from pathlib import Path
 import yaml
 
 from bench._repro import RESULTS, timed_stages, write_results
-from fmnist.backbones.availability import missing_imagenet_weights, random_overrides
+from fmnist.backbones.availability import missing_imagenet_weights, offline_overrides
 from fmnist.cores import cpu_model
 from fmnist.params import load_params
 
@@ -50,7 +50,7 @@ def clone(workdir: Path, tiny: bool) -> None:
 
 def repro_command(params: dict) -> list[str]:
     """`make repro`'s command for `params`, every stage forced."""
-    overrides = random_overrides(missing_imagenet_weights(params))
+    overrides = offline_overrides(params, missing_imagenet_weights(params))
     return ["dvc", "exp", "run", "--force", *overrides] if overrides else ["dvc", "repro", "--force"]
 
 

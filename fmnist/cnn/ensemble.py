@@ -30,6 +30,7 @@ from fmnist.data import load_dataset
 from fmnist.device import describe, resolve_device, use_cpu_threads
 from fmnist.errors import PipelineError
 from fmnist.evaluation import classification_metrics, write_predictions
+from fmnist.kernels import use_cpu_kernels
 from fmnist.layout import EnsembleOutputs, Layout
 from fmnist.recipe import Recipe
 from fmnist.records import save_record
@@ -113,6 +114,7 @@ def build_ensemble(params: dict, layout: Layout, paths: EnsembleOutputs) -> dict
     the ensemble's record and test predictions; return the metrics."""
     settings = params["ensemble"]
     device = resolve_device(params["model"]["device"], "model.device")
+    use_cpu_kernels(params["model"]["cpu_kernels"], "model.cpu_kernels")
     use_cpu_threads(params["model"]["cpu_threads"])
     candidates = {name: candidate(name, params) for name in settings["candidates"]}
     nets = {name: load_checkpoint(c.build(), layout.cnn(name).checkpoint, name) for name, c in candidates.items()}

@@ -30,6 +30,7 @@ from fmnist.cnn.train import train_and_record, training_data
 from fmnist.data import load_dataset
 from fmnist.device import resolve_device, use_cpu_threads
 from fmnist.errors import PipelineError
+from fmnist.kernels import use_cpu_kernels
 from fmnist.layout import CnnOutputs
 from fmnist.recipe import Recipe
 
@@ -181,6 +182,7 @@ def train_finetune(name: str, recipe_params: dict, settings: dict, prepared_dir:
     recipe = finetune_recipe(name, recipe_params, settings)
     lr_sources = finetune_learning_rate(name, recipe_params, settings).sources
     device = resolve_device(recipe.device, "finetune.recipe.device")
+    use_cpu_kernels(recipe.cpu_kernels, "finetune.recipe.cpu_kernels")
     use_cpu_threads(recipe.cpu_threads)
     seed_everything(recipe.seed)
     net = build_finetune_net(settings, prefix)

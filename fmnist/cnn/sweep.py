@@ -24,6 +24,7 @@ from fmnist.cnn.nets import build_net, count_parameters
 from fmnist.cnn.recipes import arch_learning_rate, effective_recipe, input_pipeline
 from fmnist.data import Dataset, load_dataset
 from fmnist.device import resolve_device, use_cpu_threads
+from fmnist.kernels import use_cpu_kernels
 from fmnist.layout import SweepOutputs
 from fmnist.recipe import Recipe
 from fmnist.records import save_record
@@ -95,6 +96,7 @@ def run_sweep(
     recipe = effective_recipe(arch, recipe_params, {**arch_settings, "epochs": sweep["epochs"]})
     lr_sources = arch_learning_rate(arch, recipe_params, arch_settings).sources
     device = resolve_device(recipe.device, "model.device")
+    use_cpu_kernels(recipe.cpu_kernels, "model.cpu_kernels")
     use_cpu_threads(recipe.cpu_threads)  # a fixed number: the weights' bits follow it (fmnist/cores.py)
     dataset = load_dataset(prepared_dir)
     runs = {}

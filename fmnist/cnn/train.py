@@ -22,6 +22,7 @@ from fmnist.cnn.recipes import arch_learning_rate, effective_recipe, input_pipel
 from fmnist.data import Dataset, load_dataset
 from fmnist.device import describe, resolve_device, use_cpu_threads
 from fmnist.evaluation import classification_metrics, write_predictions
+from fmnist.kernels import use_cpu_kernels
 from fmnist.layout import CnnOutputs
 from fmnist.recipe import Recipe
 from fmnist.records import save_record
@@ -87,6 +88,7 @@ def train_architecture(arch: str, recipe_params: dict, settings: dict, prepared_
     recipe = effective_recipe(arch, recipe_params, settings)
     lr_sources = arch_learning_rate(arch, recipe_params, settings).sources
     device = resolve_device(recipe.device, "model.device")
+    use_cpu_kernels(recipe.cpu_kernels, "model.cpu_kernels")
     use_cpu_threads(recipe.cpu_threads)  # a fixed number: the weights' bits follow it (fmnist/cores.py)
     seed_everything(recipe.seed)
     first_net = build_net(arch, settings)  # stops here, before any work, when ImageNet weights are missing

@@ -60,7 +60,7 @@ def test_the_choice_reads_the_validation_outputs_never_the_test_outputs(tmp_path
     """Net 'val_best' wins on validation and loses on test; 'test_best' the reverse: the ensemble takes 'val_best'."""
     params = {
         "ensemble": {"candidates": ["val_best", "test_best"], "max_members": 1},
-        "model": {"device": "cpu", "cpu_threads": 1},
+        "model": {"device": "cpu", "cpu_threads": 1, "cpu_kernels": "native"},
     }
     val_labels, test_labels = np.array([0, 1, 2, 3]), np.array([4, 5, 6, 7])
     outputs = {  # (validation, test) predictions of each net
