@@ -1,6 +1,6 @@
 """Wall time of one whole default run, stage by stage: what `make repro` runs, forced, in a fresh clone.
 
-    python -m bench.repro_time                      # the real run (about 100 minutes on 2 cores): run it alone
+    python -m bench.repro_time                      # the real run (about 110 minutes on 2 cores): run it alone
     python -m bench.repro_time --tiny               # the same on the tests' tiny settings (minutes): does it work?
     python -m bench.repro_time --report-only        # the tables of the last run's --out file
 
