@@ -16,6 +16,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from fmnist.cores import cpuinfo
+
 RUNNING = re.compile(r"Running stage '([^']+)'")
 RESULTS = Path("bench") / "results"
 
@@ -63,6 +65,13 @@ def timed_stages(
     if process.returncode != 0:
         raise SystemExit(f"`{' '.join(command)}` failed (exit {process.returncode}); its output is above")
     return stages, time.perf_counter() - begin
+
+
+def instruction_set() -> str:
+    """The widest vector instructions the CPU has (`avx512`, `avx2`, else `other`): the records' CPU model name alone
+    ("AMD EPYC") does not tell one generation from another."""
+    flags = set((cpuinfo("flags") or "").split())
+    return "avx512" if "avx512f" in flags else "avx2" if "avx2" in flags else "other"
 
 
 def verdict(seconds: float, budget_s: float) -> str:

@@ -24,7 +24,9 @@ from pathlib import Path
 
 import yaml
 
-from bench._repro import RESULTS, timed_stages, write_results
+from bench._repro import RESULTS, instruction_set, timed_stages, write_results
+from bench.same_bytes import held_bytes
+from bench.same_bytes import summary as held_summary
 from fmnist.backbones.availability import missing_imagenet_weights, offline_overrides
 from fmnist.cores import cpu_model
 from fmnist.params import load_params
@@ -60,7 +62,15 @@ def timed_run(workdir: Path, command: list[str], out: Path, tiny: bool, env: dic
     The tests' tiny pipeline is built by this function (tests/conftest.py), so every suite runs it whole."""
     print(f"$ {' '.join(command)}  (in {workdir}, CPU {cpu_model()}, {os.cpu_count()} cores)", flush=True)
     stages, total = timed_stages(command, cwd=workdir, env=env)
-    record = {"command": command, "tiny": tiny, "cpu": cpu_model(), "stages": dict(stages), "total": total}
+    record = {
+        "command": command,
+        "tiny": tiny,
+        "cpu": cpu_model(),
+        "isa": instruction_set(),
+        "stages": dict(stages),
+        "total": total,
+        "held": held_bytes(workdir, [name for name, _ in stages]),
+    }
     write_results(out, record)
     return record
 
@@ -74,7 +84,8 @@ def summary(record: dict) -> list[str]:
         lines.append(f"{name:45s} {seconds:8.1f} s")
     lines += [f"{family + ' (all)':45s} {seconds:8.1f} s" for family, seconds in families.items()]
     total = record["total"]
-    return [*lines, f"{'total':45s} {total:8.1f} s = {total / 60:.1f} min, CPU {record['cpu']}"]
+    lines.append(f"{'total':45s} {total:8.1f} s = {total / 60:.1f} min, CPU {record['cpu']} ({record.get('isa')})")
+    return [*lines, *held_summary(record["held"])] if record.get("held") else lines
 
 
 def main(argv: list[str] | None = None) -> None:

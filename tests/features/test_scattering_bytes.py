@@ -1,13 +1,10 @@
 """The scattering features' bytes do not depend on the CPU: its FFTs are not the ones MKL picks by CPU vendor."""
 
-import subprocess
-import sys
-
 import pytest
 import torch
 
 from fmnist.features import scattering
-from tests.support.stage_workdir import REPO
+from tests.support.another_cpu import ANOTHER_CPU, printed_by
 
 # Scattering of 64 seeded images with scatnet's and scatnet_rich's settings; prints the SHA-256 of the features.
 HASH_SCRIPT = """
@@ -22,31 +19,9 @@ for J, L, size in ((4, 1, 64), (2, 8, 28)):
 print(digest.hexdigest())
 """
 
-# Settings through which MKL (torch's CPU FFT and BLAS), ATen and NumPy choose their code by CPU, all moved at once in
-# one process: together they stand in for another CPU. MKL's documented switch for the same results on Intel and other
-# CPUs is MKL_CBWR=COMPATIBLE.
-ANOTHER_CPU = {
-    "MKL_CBWR": "COMPATIBLE",
-    "MKL_ENABLE_INSTRUCTIONS": "AVX2",
-    "ATEN_CPU_CAPABILITY": "default",
-    "NPY_DISABLE_CPU_FEATURES": "AVX512F AVX512CD AVX512_SKX AVX2 FMA3",
-}
-
-
-def features_hash(env: dict[str, str]) -> str:
-    result = subprocess.run(
-        [sys.executable, "-c", HASH_SCRIPT],
-        cwd=REPO,
-        env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(REPO), **env},
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    return result.stdout.strip()
-
 
 def test_the_same_bytes_whatever_mkl_aten_and_numpy_choose_for_the_cpu():
-    assert features_hash({}) == features_hash(ANOTHER_CPU)
+    assert printed_by(HASH_SCRIPT, {}) == printed_by(HASH_SCRIPT, ANOTHER_CPU)
 
 
 def test_cpu_ffts_are_scipys_never_torchs(monkeypatch):
