@@ -5,9 +5,9 @@
                                                            # the answer stored in that record as `held`
 
 Compares each output of the stages in the workdir's dvc.lock with the same output in `git show HEAD:dvc.lock` there,
-by the MD5 DVC records. Records (details/ and features' info.json) carry timings and the machine's name, so they
-differ from one run to the next whatever the results do: they are counted apart. bench.repro_time stores the answer
-in its record; the README says which outputs are the same on another CPU.
+by the MD5 DVC records. Records (details/, features' info.json, learning curves) carry timings or the machine's name,
+so they differ from one run to the next whatever the results do: they are counted apart. bench.repro_time stores the
+answer in its record; the README says which outputs are the same on another CPU.
 """
 
 from __future__ import annotations
@@ -20,11 +20,11 @@ import yaml
 
 from bench._repro import read_results, write_results
 
-RECORDS = ("details/", "/info.json")  # outputs that name the machine and carry timings
-
 
 def is_record(path: str) -> bool:
-    return path.startswith(RECORDS[0]) or path.endswith(RECORDS[1])
+    """Whether `path` is an output that names the machine or carries timings: details/, features' info.json, a
+    net's learning curves (dvclive writes a timestamp on each row)."""
+    return path.startswith("details/") or path.endswith("/info.json") or "/live/" in path
 
 
 def output_hashes(lock: dict) -> dict[str, dict[str, str | None]]:

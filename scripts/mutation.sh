@@ -5,6 +5,7 @@
 #
 #   scripts/mutation.sh                  # the core modules: fmnist/atomic.py, records.py and schema.py
 #   scripts/mutation.sh data classical   # the families named (any of core data features classical cnn)
+#   scripts/mutation.sh fmnist/cnn/loop.py   # one module of a family, against that family's tests
 #   JOBS=2 scripts/mutation.sh           # mutants run on two workers (default one: it shares the machine)
 #   KEEP=1 scripts/mutation.sh           # keeps the work copy, to read a survivor there: `mutmut show NAME`
 #
@@ -120,8 +121,10 @@ for family in "${families[@]}"; do
     with_core=1
   elif [[ -n ${family_modules[$family]:-} ]]; then
     modules+=" ${family_modules[$family]}" tests+=" ${family_tests[$family]}"
+  elif [[ $family == fmnist/*/*.py && -f $family && -n ${family_tests[$(basename "$(dirname "$family")")]:-} ]]; then
+    modules+=" $family" tests+=" ${family_tests[$(basename "$(dirname "$family")")]}"
   else
-    echo "unknown family '$family': name any of core ${!family_modules[*]}" >&2
+    echo "unknown family '$family': name any of core ${!family_modules[*]}, or one of their modules" >&2
     exit 2
   fi
 done

@@ -20,7 +20,7 @@ COMMITTED = lock(
     **{
         "extract_features@raw": {"features/raw": "a.dir", "features/raw/info.json": "i1"},
         "classify@raw-lda": {"details/classify/raw-lda.json": "d1", "metrics/classify/raw-lda.json": "m1"},
-        "train_cnn@mlp": {"models/cnn/mlp.pt": "w1"},
+        "train_cnn@mlp": {"models/cnn/mlp.pt": "w1", "plots/cnn/mlp/live/plots/metrics": "c1.dir"},
     }
 )
 
@@ -30,7 +30,7 @@ def test_results_that_moved_are_named_and_records_are_counted_apart():
         **{
             "extract_features@raw": {"features/raw": "a.dir", "features/raw/info.json": "i2"},
             "classify@raw-lda": {"details/classify/raw-lda.json": "d1", "metrics/classify/raw-lda.json": "m2"},
-            "train_cnn@mlp": {"models/cnn/mlp.pt": "w2"},
+            "train_cnn@mlp": {"models/cnn/mlp.pt": "w2", "plots/cnn/mlp/live/plots/metrics": "c2.dir"},
         }
     )
     held = same_bytes.compare(COMMITTED, ran, ["extract_features@raw", "classify@raw-lda"])
@@ -40,6 +40,8 @@ def test_results_that_moved_are_named_and_records_are_counted_apart():
         "records_same": 1,
         "records_differ": 1,
     }
+    held = same_bytes.compare(COMMITTED, ran, ["train_cnn@mlp"])
+    assert held == {"same": [], "differ": ["models/cnn/mlp.pt"], "records_same": 0, "records_differ": 1}  # curves
 
 
 def test_an_output_or_stage_the_commit_lacks_has_moved():
@@ -73,7 +75,7 @@ def test_the_run_is_compared_with_its_commit_and_the_answer_stored_in_its_record
     assert capsys.readouterr().out.splitlines() == [
         "results with the committed bytes: 0 of 1",
         "  differs: models/cnn/mlp.pt",
-        "records (timings, machine): 0 of 0 the same",
+        "records (timings, machine): 1 of 1 the same",
     ]
     same_bytes.main([str(tmp_path)])  # no record: every stage of the run's dvc.lock
     assert capsys.readouterr().out.splitlines()[0] == "results with the committed bytes: 2 of 3"
