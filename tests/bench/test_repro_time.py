@@ -6,6 +6,7 @@ import json
 import subprocess
 import sys
 
+import pytest
 import yaml
 
 from bench import repro_time
@@ -36,6 +37,17 @@ def test_the_report_sums_each_stage_family(tmp_path, capsys):
     lines = capsys.readouterr().out.splitlines()
     assert [line.split()[:3] for line in lines[3:5]] == [["prepare", "(all)", "3.0"], ["classify", "(all)", "30.5"]]
     assert lines[-1].split()[:5] == ["total", "60.0", "s", "=", "1.0"]
+
+
+def test_a_run_that_fails_keeps_the_stages_it_finished_and_has_no_total(tmp_path, capsys):
+    out = tmp_path / "repro_time.json"
+    failing = [sys.executable, "-c", STAND_IN + "raise SystemExit(3)"]
+    with pytest.raises(SystemExit, match="failed"):
+        repro_time.timed_run(tmp_path, failing, out, tiny=True, env={})
+    record = json.loads(out.read_text())
+    assert list(record["stages"]) == ["prepare", "extract_features@raw"] and record["total"] is None
+    repro_time.main(["--report-only", "--out", str(out)])
+    assert capsys.readouterr().out.splitlines()[-1].startswith("stopped before its end: 2 stages timed, CPU ")
 
 
 def test_tiny_params_run_as_dvc_repro_forced(tmp_path):

@@ -8,7 +8,7 @@ from urllib.parse import unquote
 import numpy as np
 import pytest
 
-from bench import repro_time, same_bytes
+from bench import _held, repro_time
 from fmnist.cores import cpu_model
 from tests.conftest import REPRO_TIME
 from tests.support.dvc_project import stages_run
@@ -186,7 +186,7 @@ def test_metrics_are_headline_numbers_in_git_and_a_reproducing_rerun_diffs_nothi
     try:
         project.dvc("repro", "--force", "--single-item", "classify@raw-lda")
         assert project.dvc("metrics", "diff").stdout.strip() == ""  # same predictions, same metrics
-        assert same_bytes.held_bytes(project.root, ["classify@raw-lda"]) == {
+        assert _held.held_bytes(project.root, ["classify@raw-lda"]) == {
             "same": ["metrics/classify/raw-lda.json", "plots/classify/raw-lda.csv"],
             "differ": [],
             "records_same": 0,
@@ -238,6 +238,6 @@ def test_the_tiny_pipeline_was_built_by_its_timed_run_and_every_stage_is_timed(p
     assert all(seconds > 0 for seconds in record["stages"].values())
     assert sum(record["stages"].values()) <= record["total"]
     assert record["command"][-2:] == ["dvc", "repro"] and record["tiny"] and record["cpu"] == cpu_model()
-    assert record["held"] is None  # a first run: no dvc.lock committed to compare with
+    assert record["held"] is None  # tiny params: not the committed run's, nothing to compare
     repro_time.main(["--report-only", "--out", str(project.root / REPRO_TIME)])
     assert capsys.readouterr().out.splitlines()[-1].startswith("total")

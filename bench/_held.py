@@ -1,24 +1,17 @@
-"""Which outputs of a forced run kept the bytes its commit's dvc.lock recorded (on another machine, perhaps).
+"""Which outputs of a forced run kept the bytes its commit's dvc.lock recorded (on another machine, perhaps):
+bench.repro_time's `held` (`--held-only` computes it again for a run's --workdir).
 
-    python -m bench.same_bytes /tmp/fmnist-repro-time      # the workdir of a forced run of every stage
-    python -m bench.same_bytes /tmp/fmnist-repro-time --record bench/results/repro_time.json   # its timed stages,
-                                                           # the answer stored in that record as `held`
-
-Compares each output of the stages in the workdir's dvc.lock with the same output in `git show HEAD:dvc.lock` there,
-by the MD5 DVC records. Records (details/, features' info.json, learning curves) carry timings or the machine's name,
-so they differ from one run to the next whatever the results do: they are counted apart. bench.repro_time stores the
-answer in its record; the README says which outputs are the same on another CPU.
+Compares each output of the run's stages in the workdir's dvc.lock with the same output in `git show HEAD:dvc.lock`
+there, by the MD5 DVC records. Records (details/, features' info.json, learning curves) carry timings or the machine's
+name, so they differ from one run to the next whatever the results do: they are counted apart.
 """
 
 from __future__ import annotations
 
-import argparse
 import subprocess
 from pathlib import Path
 
 import yaml
-
-from bench._repro import read_results, write_results
 
 
 def is_record(path: str) -> bool:
@@ -72,20 +65,3 @@ def summary(held: dict) -> list[str]:
         *(f"  differs: {path}" for path in held["differ"]),
         f"records (timings, machine): {held['records_same']} of {records} the same",
     ]
-
-
-def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("workdir", type=Path, help="a clone whose dvc.lock a forced run rewrote")
-    parser.add_argument("--record", type=Path, help="bench.repro_time's record of that run: compare its stages only")
-    args = parser.parse_args(argv)
-    record = read_results(args.record, {}) if args.record else {}
-    stages = list(record.get("stages") or output_hashes(yaml.safe_load((args.workdir / "dvc.lock").read_text())))
-    held = held_bytes(args.workdir, stages)
-    if args.record:
-        write_results(args.record, {**record, "held": held})
-    print("\n".join(summary(held)) if held else f"{args.workdir}: its commit has no dvc.lock to compare with")
-
-
-if __name__ == "__main__":
-    main()

@@ -1,12 +1,12 @@
-"""bench/same_bytes.py: which outputs of a forced run kept the committed dvc.lock's bytes (its run on a tiny DVC
-project: tests/pipeline/test_tiny.py)."""
+"""bench/_held.py: which outputs of a forced run kept the committed dvc.lock's bytes (bench.repro_time's `held`; on a
+tiny DVC project: tests/pipeline/test_tiny.py)."""
 
 import json
 import subprocess
 
 import yaml
 
-from bench import _repro, same_bytes
+from bench import _held, _repro, repro_time
 
 
 def lock(**stages: dict[str, str]) -> dict:
@@ -33,14 +33,14 @@ def test_results_that_moved_are_named_and_records_are_counted_apart():
             "train_cnn@mlp": {"models/cnn/mlp.pt": "w2", "plots/cnn/mlp/live/plots/metrics": "c2.dir"},
         }
     )
-    held = same_bytes.compare(COMMITTED, ran, ["extract_features@raw", "classify@raw-lda"])
+    held = _held.compare(COMMITTED, ran, ["extract_features@raw", "classify@raw-lda"])
     assert held == {
         "same": ["features/raw"],
         "differ": ["metrics/classify/raw-lda.json"],  # train_cnn@mlp did not run: not compared
         "records_same": 1,
         "records_differ": 1,
     }
-    held = same_bytes.compare(COMMITTED, ran, ["train_cnn@mlp"])
+    held = _held.compare(COMMITTED, ran, ["train_cnn@mlp"])
     assert held == {"same": [], "differ": ["models/cnn/mlp.pt"], "records_same": 0, "records_differ": 1}  # curves
 
 
@@ -48,7 +48,7 @@ def test_an_output_or_stage_the_commit_lacks_has_moved():
     ran = lock(
         **{"train_cnn@mlp": {"models/cnn/mlp.pt": "w1", "plots/cnn/mlp/predictions.csv": "p"}, "new": {"x": "y"}}
     )
-    held = same_bytes.compare(COMMITTED, ran, ["train_cnn@mlp", "new"])
+    held = _held.compare(COMMITTED, ran, ["train_cnn@mlp", "new"])
     assert held["same"] == ["models/cnn/mlp.pt"] and held["differ"] == ["plots/cnn/mlp/predictions.csv", "x"]
 
 
@@ -68,25 +68,28 @@ def test_the_run_is_compared_with_its_commit_and_the_answer_stored_in_its_record
     ran["stages"]["train_cnn@mlp"]["outs"][0]["md5"] = "w2"
     (tmp_path / "dvc.lock").write_text(yaml.safe_dump(ran))
     record = tmp_path / "repro_time.json"
-    record.write_text(json.dumps({"stages": {"train_cnn@mlp": 9.0}, "total": 9.5}))
-    same_bytes.main([str(tmp_path), "--record", str(record)])
+    record.write_text(json.dumps({"stages": {"prepare": None, "train_cnn@mlp": 9.0}, "total": 9.5, "cpu": "x"}))
+    repro_time.main(["--held-only", "--workdir", str(tmp_path), "--out", str(record)])
     stored = json.loads(record.read_text())
     assert stored["total"] == 9.5 and stored["held"]["differ"] == ["models/cnn/mlp.pt"] and stored["held"]["same"] == []
-    assert capsys.readouterr().out.splitlines() == [
-        "results with the committed bytes: 0 of 1",
-        "  differs: models/cnn/mlp.pt",
-        "records (timings, machine): 1 of 1 the same",
-    ]
-    same_bytes.main([str(tmp_path)])  # no record: every stage of the run's dvc.lock
-    assert capsys.readouterr().out.splitlines()[0] == "results with the committed bytes: 2 of 3"
+    assert (
+        capsys.readouterr().out.splitlines()[-6:]
+        == [
+            "prepare                                         not timed",
+            "train_cnn@mlp                                      9.0 s",
+            "train_cnn (all)                                    9.0 s",
+            "total                                              9.5 s = 0.2 min, CPU x (None)",
+            "results with the committed bytes: 0 of 1",
+            "  differs: models/cnn/mlp.pt",
+            "records (timings, machine): 1 of 1 the same",
+        ][-6:]
+    )
 
 
-def test_a_commit_without_a_dvc_lock_has_nothing_to_compare_with(tmp_path, capsys):
+def test_a_commit_without_a_dvc_lock_has_nothing_to_compare_with(tmp_path):
     git_workdir(tmp_path, None)
     (tmp_path / "dvc.lock").write_text(yaml.safe_dump(COMMITTED))
-    assert same_bytes.held_bytes(tmp_path, ["train_cnn@mlp"]) is None
-    same_bytes.main([str(tmp_path)])
-    assert "its commit has no dvc.lock to compare with" in capsys.readouterr().out
+    assert _held.held_bytes(tmp_path, ["train_cnn@mlp"]) is None
 
 
 def test_the_instruction_set_tells_cpu_generations_apart(monkeypatch):
