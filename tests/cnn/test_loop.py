@@ -2,6 +2,7 @@
 the best state, and flip test-time augmentation."""
 
 import dataclasses
+import logging
 import math
 import re
 from pathlib import Path
@@ -170,6 +171,25 @@ def test_early_stopping_keeps_the_best_epoch_and_stops_after_patience(params):
     assert recorder.batches == list(range(1, 3 * 2 + 1))  # 40 images in batches of 32: 2 per epoch
     assert result.images_seen == 120 and result.train_size == 40
     assert all(torch.equal(v, result.best_state[k]) for k, v in net.state_dict().items())
+
+
+def test_each_epoch_logs_its_number_of_all_and_the_figures_its_curves_get(params, caplog):
+    class Values(Recorder):
+        def epoch(self, epoch, values):
+            self.epochs.append(values)
+
+    recipe = Recipe.from_params({**params["model"], "epochs": 2, "patience": 5})
+    seed_everything(0)
+    recorder = Values()
+    with caplog.at_level(logging.INFO, logger=loop.__name__):
+        fit(build_net("mlp", params["cnn"]["mlp"]), tiny_data(recipe), recipe, CPU, recorder, "mlp")
+    line = re.compile(r"mlp epoch (\d+)/2: train loss (\S+) acc (\S+), val loss (\S+) acc (\S+), (\d+) images/s")
+    logged = [line.fullmatch(record.getMessage()) for record in caplog.records if " epoch " in record.getMessage()]
+    assert [match[1] for match in logged] == ["1", "2"]
+    for match, values in zip(logged, recorder.epochs, strict=True):
+        keys = ("train/loss", "train/acc", "val/loss", "val/acc")
+        assert list(match.groups()[1:5]) == [f"{values[key]:.4f}" for key in keys]
+        assert int(match[6]) > 0
 
 
 def test_early_stopping_restores_the_best_epochs_weights_not_the_last_ones(params, monkeypatch):
