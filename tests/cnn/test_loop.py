@@ -182,14 +182,15 @@ def test_each_epoch_logs_its_number_of_all_and_the_figures_its_curves_get(params
     seed_everything(0)
     recorder = Values()
     with caplog.at_level(logging.INFO, logger=loop.__name__):
-        fit(build_net("mlp", params["cnn"]["mlp"]), tiny_data(recipe), recipe, CPU, recorder, "mlp")
+        result = fit(build_net("mlp", params["cnn"]["mlp"]), tiny_data(recipe), recipe, CPU, recorder, "mlp")
     line = re.compile(r"mlp epoch (\d+)/2: train loss (\S+) acc (\S+), val loss (\S+) acc (\S+), (\d+) images/s")
     logged = [line.fullmatch(record.getMessage()) for record in caplog.records if " epoch " in record.getMessage()]
     assert [match[1] for match in logged] == ["1", "2"]
     for match, values in zip(logged, recorder.epochs, strict=True):
         keys = ("train/loss", "train/acc", "val/loss", "val/acc")
         assert list(match.groups()[1:5]) == [f"{values[key]:.4f}" for key in keys]
-        assert int(match[6]) > 0
+    rates = [int(match[6]) for match in logged]  # 40 training images an epoch
+    assert min(rates) > 0 and sum(40 / rate for rate in rates) == pytest.approx(result.busy_seconds, rel=0.05)
 
 
 def test_early_stopping_restores_the_best_epochs_weights_not_the_last_ones(params, monkeypatch):
