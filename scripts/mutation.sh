@@ -92,6 +92,9 @@
 #                                                   too: a sum of two terms, the same bits as the pairwise one
 #   fmnist.features.scattering.xǁComplexBackendǁsubsample_fourier__mutmut_63, _64  another shape for the view
 #                                                   that the final reshape undoes: the same values in the same order
+#   fmnist.cnn.loop.x_fit__mutmut_106, _108   the best state copied with .to(None) or .to() for .to("cpu"): a CPU
+#                                                   tensor stays where it is (on a GPU it would stay there, the same
+#                                                   values loaded back)
 # The whole script in one block, which bash reads before it runs any of it: the list above grows while runs are
 # under way, and bash would otherwise go on reading the edited file at the old run's offset.
 {

@@ -159,14 +159,17 @@ def test_evaluate_scores_the_validation_images_only(params):
     assert not net.training
 
 
-def test_early_stopping_keeps_the_best_epoch_and_stops_after_patience(params):
+def test_early_stopping_keeps_the_best_epoch_and_stops_after_patience(params, caplog):
     # A learning rate of ~0 leaves the validation accuracy where epoch 1 put it: no epoch improves on it.
     recipe = Recipe.from_params({**params["model"], "lr": 1e-12, "schedule": "constant", "epochs": 6, "patience": 2})
     seed_everything(0)
     net = build_net("mlp", params["cnn"]["mlp"])
     recorder = Recorder()
-    result = fit(net, tiny_data(recipe), recipe, CPU, recorder, "mlp")
+    with caplog.at_level(logging.INFO, logger=loop.__name__):
+        result = fit(net, tiny_data(recipe), recipe, CPU, recorder, "mlp")
     assert (result.best_epoch, result.epochs_run) == (1, 3)
+    stop = "mlp: early stop, no validation improvement for 2 epochs (best epoch 1)"
+    assert stop in [record.getMessage() for record in caplog.records]
     assert recorder.epochs == [1, 2, 3]
     assert recorder.batches == list(range(1, 3 * 2 + 1))  # 40 images in batches of 32: 2 per epoch
     assert result.images_seen == 120 and result.train_size == 40
