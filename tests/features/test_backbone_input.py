@@ -5,6 +5,7 @@ import contextlib
 import pytest
 import torch
 import torch.nn.functional as F
+from torch import nn
 
 from fmnist.backbones import BACKBONES
 from fmnist.errors import PipelineError
@@ -60,6 +61,15 @@ def test_the_extractor_is_in_inference_mode(arch, pooled_stages):
         torch.testing.assert_close(model(batch[:1]), model(batch)[:1], rtol=1e-4, atol=1e-5)
 
 
+def test_by_default_the_extractor_gives_the_pooled_features_alone_from_channels_last_weights():
+    arch = "efficientnet_lite0"
+    model = B.feature_extractor(arch, "random", None, None, f"features.{arch}", 32, 0)
+    with torch.inference_mode():
+        assert model(images(2)).shape == (2, BACKBONES[arch].feature_dim)
+    kernels = [p for p in model.parameters() if p.dim() == 4]
+    assert kernels and all(p.is_contiguous(memory_format=torch.channels_last) for p in kernels)
+
+
 def test_cpu_extractor_stays_float32_and_records_its_random_weights():
     extractor = B.build(RANDOM_RESNET18, "features.resnet18")
     assert (extractor.dim, extractor.device, extractor.parallel_batches) == (512, torch.device("cpu"), True)
@@ -81,6 +91,19 @@ def test_off_the_cpu_the_network_moves_to_the_device(monkeypatch):
     extractor = B.build({**RANDOM_RESNET18, "device": "meta"}, "features.resnet18")
     rows = extractor.featurize(torch.zeros(2, 28, 28, dtype=torch.uint8, device="meta"))
     assert rows.shape == (2, 512) and rows.device == torch.device("meta") and extractor.notes == {"amp": False}
+
+
+@pytest.mark.parametrize("amp", [True, False])
+def test_on_cuda_the_features_are_computed_under_amp_as_set(monkeypatch, amp):
+    """A CUDA device stood in for (the network a stand-in without tensors, which moves anywhere): `amp` reaches the
+    record and the autocast around each batch."""
+    used = []
+    monkeypatch.setattr(B, "resolve_device", lambda value, key: torch.device("cuda"))
+    monkeypatch.setattr(B, "feature_extractor", lambda *args: nn.Flatten())
+    monkeypatch.setattr(B, "autocast", lambda device, amp: used.append((device, amp)) or contextlib.nullcontext())
+    extractor = B.build({**RANDOM_RESNET18, "amp": amp}, "features.resnet18")
+    extractor.featurize(torch.zeros(2, 28, 28, dtype=torch.uint8))
+    assert extractor.notes == {"amp": amp} and used == [(torch.device("cuda"), amp)]
 
 
 @pytest.mark.skipif(torch.cuda.is_available(), reason="a CUDA GPU is visible")

@@ -45,8 +45,8 @@ def two_torch_threads():
 
 
 def fake_clock_and_memory(monkeypatch):
-    """perf_counter reads 100 s, then 102.50049 s; the peak resident memory is 300.59 MiB."""
-    monkeypatch.setattr(E, "time", SimpleNamespace(perf_counter=iter([100.0, 102.50049]).__next__))
+    """perf_counter reads 100 s, then 102.60049 s; the peak resident memory is 300.59 MiB."""
+    monkeypatch.setattr(E, "time", SimpleNamespace(perf_counter=iter([100.0, 102.60049]).__next__))
 
     def getrusage(who):
         assert who == resource.RUSAGE_SELF
@@ -70,15 +70,15 @@ def test_info_records_the_set_its_run_and_the_extractors_notes(tmp_path, dataset
         "parameters": PARAMS,
         "weights": {"source": "mine"},
         "device": describe(CPU),
-        "seconds": 2.5,
-        "images_per_second": 2.8,  # 7 / 2.50049
+        "seconds": 2.6,
+        "images_per_second": 2.7,  # 7 / 2.60049, to one decimal
         "peak_rss_mib": 301,
         "torch": torch.__version__,
         "cpu": cpu_model(),
         "scale": "none",
     }
     assert json.loads(layout.feature_info("tiny").read_text()) == info
-    assert caplog.messages == [f"tiny: 7 x 2 features in 2.5 s (3 images/s) on {describe(CPU)}"]
+    assert caplog.messages == [f"tiny: 7 x 2 features in 2.6 s (3 images/s) on {describe(CPU)}"]
     for split, images in (("train", dataset.train_images), ("test", dataset.test_images)):
         rows = np.load(layout.feature_array("tiny", split))
         assert rows.dtype == np.float32
