@@ -92,6 +92,21 @@
 #                                                   too: a sum of two terms, the same bits as the pairwise one
 #   fmnist.features.scattering.xǁComplexBackendǁsubsample_fourier__mutmut_63, _64  another shape for the view
 #                                                   that the final reshape undoes: the same values in the same order
+#   fmnist.features.backbone.xǁGrayToBackboneInputǁ__init____mutmut_13, _32  the mean or std viewed as 3 x 1 x 1:
+#                                                   against N x 1 x H x W images it broadcasts to the same N x 3 x H x W
+#   fmnist.features.backbone.xǁGrayToBackboneInputǁforward__mutmut_4, _5  shape[1] or shape[-2] for shape[-1]: images
+#                                                   are square, and a resize to the same size (bilinear or bicubic,
+#                                                   align_corners False) gives back each pixel exactly
+#   fmnist.features.backbone.xǁGrayToBackboneInputǁforward__mutmut_12, _16  align_corners None or left out: False
+#   fmnist.features.backbone.x_build__mutmut_40, _42  pooled_stages None where the key is missing: read as 0
+#   fmnist.features.backbone.x_build__mutmut_94  pooled_stages 1 where the key is missing (ResNet-18): a backbone
+#                                                   without it exposes no block stages, so no pooled map is added
+#   fmnist.features.extract.x_extract_into__mutmut_5, _7  the features not moved to the CPU: they are there on a CPU;
+#                                                   on a GPU `.numpy()` would fail (no GPU to test it here)
+#   fmnist.features.extract.x_extract_into__mutmut_6, _8  the float32 cast left out: every kind returns float32, and
+#                                                   the float32 output array casts what it is given
+#   fmnist.features.extract.x_extract_into__mutmut_47, _50, _55  zip(strict=None/False/left out): pool.map gives one
+#                                                   result per batch start
 #   fmnist.cnn.loop.x_fit__mutmut_106, _108   the best state copied with .to(None) or .to() for .to("cpu"): a CPU
 #                                                   tensor stays where it is (on a GPU it would stay there, the same
 #                                                   values loaded back)

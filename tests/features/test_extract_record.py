@@ -124,3 +124,16 @@ def test_other_extractors_run_batch_after_batch_on_every_thread(dataset, monkeyp
     extractor = Extractor(2, CPU, featurize_watching_threads(seen))
     E.extract_into(extractor, dataset.train_images, np.zeros((4, 2), dtype=np.float32), 1, "train")
     assert [threads for _, threads in seen] == [2, 2, 2, 2] and len({thread for thread, _ in seen}) == 1
+
+
+def test_batches_go_to_the_extractors_device(dataset):
+    """The meta device stands in for a GPU: each batch is moved there before the extractor sees it (its features come
+    back as CPU rows here, since a meta tensor holds no values to copy back)."""
+    devices = []
+
+    def featurize(images: torch.Tensor) -> torch.Tensor:
+        devices.append(images.device)
+        return torch.zeros(len(images), 2)
+
+    E.extract_into(Extractor(2, torch.device("meta"), featurize), dataset.train_images, np.ones((4, 2)), 3, "train")
+    assert devices == [torch.device("meta")] * 2
