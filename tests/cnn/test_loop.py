@@ -5,6 +5,7 @@ import dataclasses
 import logging
 import math
 import re
+import time
 from pathlib import Path
 
 import numpy as np
@@ -165,8 +166,10 @@ def test_early_stopping_keeps_the_best_epoch_and_stops_after_patience(params, ca
     seed_everything(0)
     net = build_net("mlp", params["cnn"]["mlp"])
     recorder = Recorder()
+    started = time.perf_counter()
     with caplog.at_level(logging.INFO, logger=loop.__name__):
         result = fit(net, tiny_data(recipe), recipe, CPU, recorder, "mlp")
+    assert 0 < result.busy_seconds < result.seconds <= time.perf_counter() - started  # the fit's wall clock
     assert (result.best_epoch, result.epochs_run) == (1, 3)
     stop = "mlp: early stop, no validation improvement for 2 epochs (best epoch 1)"
     assert stop in [record.getMessage() for record in caplog.records]
