@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 import torch
 import yaml
+from torch import nn
 
 from fmnist.cnn import inference, loop
 from fmnist.cnn.augment import SmallNetInput, translate
@@ -114,7 +115,7 @@ def test_no_images_give_no_logits_of_every_class(params):
     assert predict_logits(net, empty, input_pipeline("mlp", {}, recipe), CPU, recipe).shape == (0, 10)
 
 
-def test_one_epoch_numbers_its_batches_after_the_earlier_epochs(params):
+def test_one_epoch_numbers_its_batches_after_the_earlier_epochs(params, capsys):
     recipe = Recipe.from_params({**params["model"], "epochs": 3})  # batches of 32: 2 per epoch of 40 images
     data = tiny_data(recipe)
     seed_everything(0)
@@ -126,6 +127,27 @@ def test_one_epoch_numbers_its_batches_after_the_earlier_epochs(params):
     assert result.images == 40 and result.busy_seconds > 0
     assert 0 <= result.accuracy <= 1 and result.loss > 0
     assert net.training
+    bar = capsys.readouterr().err  # the epoch's progress bar, counted in images
+    assert "mlp 2/3:" in bar and "/40.0 [" in bar and "img/s]" in bar
+
+
+class UniformLogits(nn.Module):
+    """Equal logits for every image whatever its weight: each loss is ln 10, and argmax says class 0."""
+
+    def __init__(self):
+        super().__init__()
+        self.weight = nn.Parameter(torch.zeros(1))
+
+    def forward(self, x):
+        return torch.zeros(len(x), 10) + 0 * self.weight
+
+
+def test_an_epochs_loss_and_accuracy_are_the_means_over_its_images(params):
+    recipe = Recipe.from_params({**params["model"], "epochs": 1})
+    data = tiny_data(recipe)  # 40 images, labels cycling through the classes: 4 of class 0
+    trainer = make_trainer(UniformLogits(), len(data.train_idx), recipe, CPU, Recorder(), "uniform")
+    result = train_one_epoch(trainer, data, torch.Generator().manual_seed(0), epoch=1)
+    assert result.loss == pytest.approx(math.log(10), rel=1e-6) and result.accuracy == 4 / 40
 
 
 @pytest.mark.parametrize("train, batches", [(33, 1), (65, 2), (32, 1), (34, 2), (64, 2), (1, 1), (31, 1)])
