@@ -127,8 +127,8 @@ def test_one_epoch_numbers_its_batches_after_the_earlier_epochs(params, capsys):
     assert result.images == 40 and result.busy_seconds > 0
     assert 0 <= result.accuracy <= 1 and result.loss > 0
     assert net.training
-    bar = capsys.readouterr().err  # the epoch's progress bar, counted in images
-    assert "mlp 2/3:" in bar and "/40.0 [" in bar and "img/s]" in bar
+    bar = capsys.readouterr().err  # the epoch's progress bar, counted in images, wiped when the epoch ends
+    assert "mlp 2/3:" in bar and "/40.0 [" in bar and "img/s]" in bar and bar.endswith("\r") and "100%" not in bar
 
 
 class UniformLogits(nn.Module):
