@@ -4,6 +4,7 @@ the best state, and flip test-time augmentation."""
 import dataclasses
 import logging
 import math
+import os
 import re
 import time
 from pathlib import Path
@@ -113,6 +114,16 @@ def test_no_images_give_no_logits_of_every_class(params):
     net = build_net("mlp", params["cnn"]["mlp"])
     empty = torch.empty(0, 28, 28, dtype=torch.uint8)
     assert predict_logits(net, empty, input_pipeline("mlp", {}, recipe), CPU, recipe).shape == (0, 10)
+
+
+def test_seeding_seeds_torch_and_asks_for_deterministic_kernels(monkeypatch):
+    """Deterministic kernels where torch has them (a warning, not an error, where it has none), and cuBLAS's fixed
+    workspace that its deterministic mode needs on a GPU."""
+    monkeypatch.delenv("CUBLAS_WORKSPACE_CONFIG", raising=False)
+    seed_everything(3)
+    assert os.environ["CUBLAS_WORKSPACE_CONFIG"] == ":4096:8" and torch.initial_seed() == 3
+    assert torch.are_deterministic_algorithms_enabled() and torch.is_deterministic_algorithms_warn_only_enabled()
+    assert not torch.backends.cudnn.benchmark
 
 
 def test_one_epoch_numbers_its_batches_after_the_earlier_epochs(params, capsys):
