@@ -107,8 +107,8 @@
 #                                                   the float32 output array casts what it is given
 #   fmnist.features.extract.x_extract_into__mutmut_47, _50, _55  zip(strict=None/False/left out): pool.map gives one
 #                                                   result per batch start
-#   fmnist.cnn.loop.x_train_one_epoch__mutmut_27  the progress bar's mininterval None for 2: how often it redraws,
-#                                                   not what it shows
+#   fmnist.cnn.loop.x_train_one_epoch__mutmut_27, _33, _38  the progress bar's mininterval None, left out or 3:
+#                                                   how often it redraws, not what it shows
 #   fmnist.cnn.loop.x_fit__mutmut_25, _27        the best epoch first 1, not 0, or the best accuracy first -2, not -1:
 #                                                   epoch 1's accuracy (0 at least) beats either, and sets both
 #   fmnist.cnn.loop.x_fit__mutmut_106, _108   the best state copied with .to(None) or .to() for .to("cpu"): a CPU
