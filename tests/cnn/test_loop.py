@@ -153,6 +153,29 @@ class UniformLogits(nn.Module):
         return torch.zeros(len(x), 10) + 0 * self.weight
 
 
+class ThreeChannels:
+    """An input pipeline that gives each grayscale image as three channels, as the ImageNet backbones get it."""
+
+    def train(self, images, generator):
+        return images[:, None].float().expand(-1, 3, -1, -1).contiguous()
+
+
+@pytest.mark.parametrize("channels_last", [True, False])
+def test_training_batches_reach_the_net_in_the_recipes_memory_layout(params, channels_last):
+    layouts = []
+
+    class Layout(UniformLogits):
+        def forward(self, x):
+            layouts.append(x.is_contiguous(memory_format=torch.channels_last))
+            return super().forward(x)
+
+    recipe = Recipe.from_params({**params["model"], "epochs": 1, "channels_last": channels_last})
+    data = dataclasses.replace(tiny_data(recipe), pipeline=ThreeChannels())
+    trainer = make_trainer(Layout(), len(data.train_idx), recipe, CPU, Recorder(), "layout")
+    train_one_epoch(trainer, data, torch.Generator().manual_seed(0), epoch=1)
+    assert layouts == [channels_last] * 2
+
+
 def test_an_epochs_loss_and_accuracy_are_the_means_over_its_images(params):
     recipe = Recipe.from_params({**params["model"], "epochs": 1})
     data = tiny_data(recipe)  # 40 images, labels cycling through the classes: 4 of class 0
