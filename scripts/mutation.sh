@@ -109,10 +109,14 @@
 #                                                   result per batch start
 #   fmnist.cnn.loop.x_train_one_epoch__mutmut_27, _33, _38  the progress bar's mininterval None, left out or 3:
 #                                                   how often it redraws, not what it shows
-#   fmnist.cnn.loop.x_train_one_epoch__mutmut_47, _49, _54  a batch not moved to the trainer's device (`.to(None)`,
+#   fmnist.cnn.loop.x_train_one_epoch__mutmut_47, _49, _54, _64, _66  a batch not moved to the trainer's device (`.to(None)`,
 #                                                   `.to()`, to_device(..., None)): it is there already on a CPU; on a
 #                                                   GPU the step would fail (no GPU to test it here)
-#   fmnist.cnn.loop.x_train_one_epoch__mutmut_50, _51  the copy to the device not asynchronous: the same values
+#   fmnist.cnn.loop.x_train_one_epoch__mutmut_50, _51, _67, _68  the copy to the device not asynchronous: the same
+#                                                   values
+#   fmnist.cnn.loop.x_train_one_epoch__mutmut_82, _83  zero_grad(set_to_none=None/False): every trainable tensor
+#                                                   gets its gradient in each backward pass, so zeros and None give
+#                                                   the same step
 #   fmnist.cnn.loop.x_fit__mutmut_25, _27        the best epoch first 1, not 0, or the best accuracy first -2, not -1:
 #                                                   epoch 1's accuracy (0 at least) beats either, and sets both
 #   fmnist.cnn.loop.x_fit__mutmut_106, _108   the best state copied with .to(None) or .to() for .to("cpu"): a CPU

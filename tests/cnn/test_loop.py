@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+import torch.nn.functional as F
 import yaml
 from torch import nn
 
@@ -151,6 +152,21 @@ class UniformLogits(nn.Module):
 
     def forward(self, x):
         return torch.zeros(len(x), 10) + 0 * self.weight
+
+
+@pytest.mark.parametrize("smoothing", [0.0, 0.2])
+def test_the_training_loss_is_cross_entropy_with_the_recipes_label_smoothing(params, smoothing):
+    class FavoursClassZero(UniformLogits):
+        def forward(self, x):
+            return super().forward(x) + 2 * torch.eye(10)[0]
+
+    recipe = Recipe.from_params({**params["model"], "epochs": 1, "label_smoothing": smoothing})
+    # Every image of class 0: with labels spread evenly over the classes, smoothing would not change the mean loss.
+    data = dataclasses.replace(tiny_data(recipe), labels=torch.zeros(60, dtype=torch.int64))
+    trainer = make_trainer(FavoursClassZero(), len(data.train_idx), recipe, CPU, Recorder(), "favours")
+    result = train_one_epoch(trainer, data, torch.Generator().manual_seed(0), epoch=1)
+    expected = F.cross_entropy(2 * torch.eye(10)[:1], torch.zeros(1, dtype=torch.int64), label_smoothing=smoothing)
+    assert result.loss == pytest.approx(expected.item(), rel=1e-6) and result.accuracy == 1.0
 
 
 class ThreeChannels:
