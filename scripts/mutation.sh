@@ -9,6 +9,9 @@
 #   JOBS=2 scripts/mutation.sh           # mutants run on two workers (default one: it shares the machine)
 #   KEEP=1 scripts/mutation.sh           # keeps the work copy, to read a survivor there: `mutmut show NAME`
 #
+# In a kept copy, `mutmut run NAME...` re-runs mutants by name (after copying newer tests into its tests/ and
+# mutants/tests/); editing its [tool.mutmut] (the tests selected, the timeout) discards every result recorded there.
+#
 # It prints the survivors and the score of each module. It works in a copy of the checkout (its files that git tracks
 # or would track, as they are now), in a temporary folder: mutmut writes its mutants/ folder beside pyproject.toml, so
 # nothing lands in the checkout, and edits made meanwhile do not change the run. For families other than core alone it
@@ -19,7 +22,9 @@
 # busier machine) on an AMD EPYC (`lscpu | grep "Model name"`), 2 cores shared with other work. Survivors cost the most
 # (each runs every test that reaches its function): with the 93 survivors of the tests at 45848c9 the same run took
 # 820 s (1322 s on a busier machine). The 5 survivors left are equivalent mutants: the same behaviour whatever the
-# input.
+# input. mutmut hands a mutant's tests to pytest in no set order and stops at the first failure: tests/conftest.py
+# runs them fastest first (tests/support/mutation_order.py), which took the cnn family from about 3 to about 15
+# mutants a minute (2026-12-05, AMD EPYC with AVX2 only).
 #
 # Equivalent survivors (judged by reading the code; mutmut numbers a function's mutants anew when it changes):
 #   fmnist.atomic.x__current_umask__mutmut_3        os.umask(1), not 0, while reading the mask: it is put back all the
@@ -122,6 +127,22 @@
 #   fmnist.cnn.loop.x_fit__mutmut_106, _108   the best state copied with .to(None) or .to() for .to("cpu"): a CPU
 #                                                   tensor stays where it is (on a GPU it would stay there, the same
 #                                                   values loaded back)
+#   fmnist.cnn.nets.x_conv_bn_relu__mutmut_13, x_convnet_bn__mutmut_11, x_resnet9__mutmut_84  bias=None for
+#                                                   bias=False: torch's layers test `if bias`, None as False
+#   fmnist.cnn.nets.x_build_lenet5__mutmut_12, _14  batch_norm's default None or left out (None): read as a truth
+#                                                   value, as False is
+#   fmnist.cnn.ensemble.x_choose_members__mutmut_4  the best accuracy first -2, not -1: any accuracy (0 at least)
+#                                                   beats either
+#   fmnist.cnn.ensemble.x_softmax_outputs__mutmut_14  the net moved with .to(None): it is on the CPU already (on a
+#                                                   GPU the scoring would fail; no GPU to test it here)
+#   fmnist.cnn.ensemble.x_candidate__mutmut_10      finetune_recipe(None, ...): the run's name only names the params
+#                                                   keys of its learning rate in training's messages, and the
+#                                                   ensemble trains nothing
+#   fmnist.cnn.augment.x_random_crop__mutmut_14, _28  randint(2 * padding + 1, ...) without the 0: torch's low
+#                                                   defaults to 0
+#   fmnist.cnn.augment.x_random_crop__mutmut_43, _45, _46  an index left where `.to(None)` puts it, on the CPU: the
+#                                                   images are there too (on a GPU indexing would fail)
+#   fmnist.cnn.augment.x_random_flip__mutmut_2     the flags left where `.to(None)` puts them, on the CPU, as above
 # The whole script in one block, which bash reads before it runs any of it: the list above grows while runs are
 # under way, and bash would otherwise go on reading the edited file at the old run's offset.
 {

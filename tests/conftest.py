@@ -16,6 +16,7 @@ from fmnist.data import download
 from fmnist.params_read import forget_stage_params
 from tests.support.dvc_project import DvcProject, copy_project, make_tiny_project
 from tests.support.idx_files import write_raw_dir
+from tests.support.mutation_order import fastest_first, mutmut_seconds, under_a_mutant
 from tests.support.tiny_params import tiny_settings
 
 PIPELINE = Path(__file__).parent / "pipeline"
@@ -26,7 +27,10 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """The tiny pipeline's two test files at either end of the run (`make test` keeps this order and gives one worker a
     whole file: `--dist loadfile --no-loadscope-reorder`). One worker starts on the teamwork tests, the longest file,
     by building the pipeline while the other runs the unit tests; that one reaches test_tiny.py once the build is
-    there to copy."""
+    there to copy. Under a mutant of scripts/mutation.sh, the fastest tests first (tests/support/mutation_order.py)."""
+    if under_a_mutant():
+        fastest_first(items, mutmut_seconds())
+        return
     items.sort(key=lambda item: 0 if item.path == FIRST else 2 if item.path == LAST else 1)
 
 

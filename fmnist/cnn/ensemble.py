@@ -44,7 +44,6 @@ HEADLINE = ("test_accuracy", "macro_f1", "val_accuracy")
 class Candidate:
     """A trained net as its stage scores it: an untrained network of its shape, its input pipeline and recipe."""
 
-    name: str
     build: Callable[[], nn.Module]
     pipeline: InputPipeline
     recipe: Recipe
@@ -59,10 +58,10 @@ def candidate(name: str, params: dict) -> Candidate:
         def build() -> nn.Module:
             return build_finetune_net({**settings, "weights": "random"}, f"finetune.{name}")
 
-        return Candidate(name, build, input_pipeline(settings["arch"], settings, recipe), recipe)
+        return Candidate(build, input_pipeline(settings["arch"], settings, recipe), recipe)
     settings = params["cnn"][name]
     recipe = effective_recipe(name, params["model"], settings)
-    return Candidate(name, lambda: skeleton(name, settings), input_pipeline(name, settings, recipe), recipe)
+    return Candidate(lambda: skeleton(name, settings), input_pipeline(name, settings, recipe), recipe)
 
 
 def load_checkpoint(net: nn.Module, path: Path, name: str) -> nn.Module:

@@ -1,23 +1,38 @@
 """The small nets' training augmentation: padded crops, flips and random erasing, each drawn from the generator
 (the same seed gives the same batch), and erasing off draws nothing (earlier runs' batches stay as they were)."""
 
+import numpy as np
+import pytest
 import torch
 
-from fmnist.cnn.augment import ERASE_SCALE, SmallNetInput, random_crop, random_erase, random_flip, translate
+from fmnist.cnn.augment import (
+    ERASE_SCALE,
+    RRC_RATIO,
+    SmallNetInput,
+    random_crop,
+    random_erase,
+    random_flip,
+    random_resized_boxes,
+    translate,
+)
 
 
 def images(n: int = 64) -> torch.Tensor:
     return torch.randint(1, 256, (n, 28, 28), dtype=torch.uint8, generator=torch.Generator().manual_seed(1))
 
 
-def test_crops_are_shifted_windows_of_the_zero_padded_image():
-    x = images(32)
-    cropped = random_crop(x, 2, torch.Generator().manual_seed(0))
-    padded = torch.nn.functional.pad(x, (2, 2, 2, 2))
+@pytest.mark.parametrize("padding", [1, 2])
+def test_crops_are_shifted_windows_of_the_zero_padded_image_at_every_offset(padding):
+    x = images(300)
+    cropped = random_crop(x, padding, torch.Generator().manual_seed(0))
+    padded = torch.nn.functional.pad(x, (padding,) * 4)
+    offsets = set()
     for image, crop in zip(padded, cropped, strict=True):
-        windows = [image[dy : dy + 28, dx : dx + 28] for dy in range(5) for dx in range(5)]
-        assert any(torch.equal(crop, w) for w in windows)
-    assert not torch.equal(cropped, x)
+        shifts = range(2 * padding + 1)
+        found = [(dy, dx) for dy in shifts for dx in shifts if torch.equal(crop, image[dy : dy + 28, dx : dx + 28])]
+        assert len(found) == 1
+        offsets.add(found[0])
+    assert offsets == {(dy, dx) for dy in shifts for dx in shifts}  # from 0 to 2 x padding, both ends drawn
 
 
 def test_flips_mirror_about_half_of_the_images():
@@ -62,3 +77,40 @@ def test_translate_moves_the_image_and_fills_the_border_with_background():
     assert not down_right[:, :, :2].any()
     assert torch.equal(up_left[:, :-2, :-2], x[:, 2:, 2:]) and not up_left[:, -2:].any()
     assert torch.equal(translate(x, 0), x)
+
+
+@pytest.mark.parametrize(("side", "scale_min"), [(28, 0.08), (2, 0.05)])  # 2 px: draws that round to 0 or 1 px
+def test_random_resized_boxes_are_drawn_as_torchvisions_random_resized_crop_draws_them(side, scale_min):
+    """The boxes' areas and aspect ratios have the distribution of torchvision's RandomResizedCrop (its ratio range,
+    our scale_min), each box at least a pixel, inside the image at a uniform offset, and every draw comes from the
+    generator given."""
+    from scipy.stats import ks_2samp
+    from torchvision.transforms import RandomResizedCrop
+
+    n = 4000
+    torch.manual_seed(0)
+    boxes = random_resized_boxes(n, side, scale_min, torch.Generator().manual_seed(0))
+    x1, y1, x2, y2 = boxes.T
+    assert (x1 >= 0).all() and (y1 >= 0).all() and (x2 <= side).all() and (y2 <= side).all()
+    assert (x2 >= x1 + 1).all() and (y2 >= y1 + 1).all() and torch.equal(boxes, boxes.floor())
+    for start, length in ((x1, x2 - x1), (y1, y2 - y1)):  # each offset from 0 to side - length alike
+        assert 0.45 < float((start / (side - length))[length < side].mean()) < 0.55
+    # whole pixels on both sides, compared as integers: float32 and float64 copies of one area would not tie
+    w, h = (x2 - x1).long().numpy(), (y2 - y1).long().numpy()
+    draws = [
+        RandomResizedCrop.get_params(torch.zeros(1, side, side), [scale_min, 1.0], list(RRC_RATIO)) for _ in range(n)
+    ]
+    their_w, their_h = np.array([(w, h) for _, _, h, w in draws]).T
+    assert ks_2samp(w * h, their_w * their_h).pvalue > 0.05
+    assert ks_2samp(np.log(w / h), np.log(their_w / their_h)).pvalue > 0.05
+    if side == 28:  # whole images: torchvision 0.4 %, ours 0.2 %
+        assert ((w == side) & (h == side)).mean() < 0.008
+
+    torch.manual_seed(2)  # the global generator's state plays no part
+    assert torch.equal(random_resized_boxes(n, side, scale_min, torch.Generator().manual_seed(0)), boxes)
+
+
+def test_an_image_none_of_whose_draws_fits_gets_the_whole_image():
+    """At scale 1 only aspect ratios within rounding of 1 fit, so most images fall back to the whole image."""
+    boxes = random_resized_boxes(1000, 28, 1.0, torch.Generator().manual_seed(0))
+    assert torch.equal(boxes, torch.tensor([[0.0, 0.0, 28.0, 28.0]]).expand(1000, 4))

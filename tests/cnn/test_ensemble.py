@@ -3,6 +3,7 @@ built and scored as their own stages do."""
 
 import copy
 import json
+import re
 from pathlib import Path
 
 import numpy as np
@@ -11,6 +12,7 @@ import torch
 import yaml
 
 from fmnist.cnn import ensemble as E
+from fmnist.cnn import finetune
 from fmnist.cnn.finetune import train_finetune
 from fmnist.cnn.train import train_architecture
 from fmnist.errors import PipelineError
@@ -35,6 +37,16 @@ def test_members_are_added_while_the_validation_accuracy_rises():
     val["b"][3, 3] = 0.9  # confident where a is wrong
     assert E.choose_members(val, labels, max_members=3) == ["a", "b"]
     assert E.choose_members(val, labels, max_members=1) == ["a"]
+
+
+def test_every_candidate_is_a_member_when_each_raises_the_accuracy():
+    labels = np.array([0, 1, 2, 0])
+    val = {  # validation accuracy a 0.5, a and b 0.75, all three 1.0
+        "a": np.array([[0.9, 0.1, 0.0], [0.0, 0.9, 0.1], [0.8, 0.2, 0.0], [0.3, 0.0, 0.7]]),
+        "b": np.array([[0.2, 0.8, 0.0], [0.7, 0.2, 0.1], [0.1, 0.5, 0.4], [1.0, 0.0, 0.0]]),
+        "c": np.array([[0.3, 0.0, 0.7], [0.2, 0.2, 0.6], [0.1, 0.0, 0.9], [0.4, 0.3, 0.3]]),
+    }
+    assert E.choose_members(val, labels, max_members=5) == ["a", "b", "c"]
 
 
 def test_ties_go_to_the_earlier_candidate():
@@ -75,7 +87,7 @@ def test_the_choice_reads_the_validation_outputs_never_the_test_outputs(tmp_path
         test_images = np.ones((4, 28, 28), np.uint8)
         test_labels = np.array([4, 5, 6, 7])
 
-    monkeypatch.setattr(E, "candidate", lambda name, params: E.Candidate(name, lambda: torch.nn.Identity(), None, None))
+    monkeypatch.setattr(E, "candidate", lambda name, params: E.Candidate(lambda: torch.nn.Identity(), None, None))
     monkeypatch.setattr(E, "load_checkpoint", lambda net, path, name: name)
     monkeypatch.setattr(E, "load_dataset", lambda prepared: FakeDataset)
     monkeypatch.setattr(E, "softmax_outputs", lambda c, net, images, device: outputs[net][int(images[0, 0, 0])])
@@ -84,6 +96,25 @@ def test_the_choice_reads_the_validation_outputs_never_the_test_outputs(tmp_path
     assert metrics["nets"] == ["val_best"] and metrics["val_accuracy"] == 1.0 and metrics["test_accuracy"] == 0.0
     assert metrics["candidates_val_accuracy"] == {"val_best": 1.0, "test_best": 0.0}
     assert sorted(json.loads(layout.ensemble().record.metrics.read_text())) == sorted(E.HEADLINE)
+
+
+def test_a_fine_tune_candidate_is_built_without_its_imagenet_weights_and_named_by_its_params_key(monkeypatch):
+    """Its checkpoint holds every weight: the network is built with random ones (no weights file is read), and a
+    setting it cannot build is named as `finetune.<run>.<key>`."""
+    params = yaml.safe_load((REPO / "params.yaml").read_text())
+    weights, real_build_backbone = [], finetune.build_backbone
+
+    def build_backbone(arch, weights_name, *rest):
+        weights.append(weights_name)
+        return real_build_backbone(arch, weights_name, *rest)
+
+    monkeypatch.setattr(finetune, "build_backbone", build_backbone)
+    E.candidate("lite0_whole_10", params).build()
+    assert weights == ["random"]
+
+    params["finetune"]["lite0_whole_10"]["pooled_stages"] = 99
+    with pytest.raises(PipelineError, match=re.escape("`finetune.lite0_whole_10.pooled_stages` = 99")):
+        E.candidate("lite0_whole_10", params).build()
 
 
 @pytest.fixture(scope="module")

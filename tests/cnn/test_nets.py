@@ -8,10 +8,13 @@ import torch.nn.functional as F
 import yaml
 from torch import nn
 
+from fmnist.backbones import BACKBONES
+from fmnist.backbones.weights import sha256_of
 from fmnist.catalog import CNN_ARCHS
 from fmnist.cnn.loop import TrainingData, make_trainer, seed_everything, train_one_epoch
 from fmnist.cnn.nets import Residual, Scale, build_net, conv_bn_relu, count_parameters
 from fmnist.cnn.recipes import effective_recipe, input_pipeline
+from fmnist.errors import PipelineError
 from fmnist.recipe import Recipe
 from tests.support.idx_files import synthetic_split
 
@@ -225,7 +228,9 @@ def test_convnet_bn_convolutions_follow_its_kernel_setting_and_have_no_bias():
     settings = {"channels": [4, 8], "convs_per_block": 1, "kernel": 5, "fc": [16], "dropout": 0.5}
     expected = conv(1, 4, 5, bias=False) + bn(4) + conv(4, 8, 5, bias=False) + bn(8)
     expected += linear(8 * 7 * 7, 16) + linear(16, 10)
-    assert count_parameters(build_net("convnet_bn", settings)) == expected
+    net = build_net("convnet_bn", settings)
+    assert count_parameters(net) == expected
+    assert net.eval()(torch.zeros(2, 1, 28, 28)).shape == (2, 10)  # "same" padding: 28 x 28 maps into the pools
 
 
 def describe(module: nn.Module) -> list[str]:
@@ -332,6 +337,23 @@ def test_a_residual_block_adds_its_input_to_its_body():
     x = torch.randn(2, 4, 6, 6)
     assert torch.allclose(block(x), x + block.body(x))
     assert not torch.allclose(block(x), block.body(x))
+
+
+def test_a_train_cnn_backbone_loads_its_local_weights_file_checked_by_its_sha256(params, tmp_path):
+    torch.manual_seed(0)
+    state = BACKBONES["resnet18"].construct().state_dict()
+    path = tmp_path / "resnet18.pth"
+    torch.save(state, path)
+    settings = {**params["cnn"]["resnet18"], "weights": "imagenet", "weights_file": str(path)}
+    net = build_net("resnet18", {**settings, "weights_sha256": sha256_of(path)})
+    assert torch.equal(net.conv1.weight, state["conv1.weight"])
+    with pytest.raises(PipelineError, match="cnn.resnet18.weights_sha256"):
+        build_net("resnet18", {**settings, "weights_sha256": "0" * 64})
+
+
+def test_the_logit_scale_multiplies_by_its_factor():
+    x = torch.randn(3, 10)
+    assert torch.equal(Scale(0.125)(x), x * 0.125)
 
 
 @pytest.mark.parametrize(

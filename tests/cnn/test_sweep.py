@@ -60,9 +60,11 @@ def test_every_value_has_its_curve_and_final_accuracies(name, params, prepared, 
     assert sizes[0] != sizes[1]  # the setting really changed the net
 
 
-def test_a_sweep_gives_the_same_bytes_twice(params, prepared, tmp_path):
-    _, first = sweep("filters", params, prepared, tmp_path / "a")
-    _, second = sweep("filters", params, prepared, tmp_path / "b")
+def test_a_sweep_gives_the_same_bytes_twice_its_crops_and_flips_too(params, prepared, tmp_path):
+    augmented = copy.deepcopy(params)
+    augmented["cnn"]["cnn1"]["augment"] = True  # the recipe's crops and flips, drawn from the seed
+    _, first = sweep("filters", augmented, prepared, tmp_path / "a")
+    _, second = sweep("filters", augmented, prepared, tmp_path / "b")
     for path_a, path_b in (
         (first.curves, second.curves),
         (first.final, second.final),
@@ -75,8 +77,11 @@ def test_a_diverged_net_names_the_params_key_of_its_learning_rate(params, prepar
     monkeypatch.setattr(loop, "evaluate", lambda model, data, recipe, device: (math.nan, 0.0))
     settings = copy.deepcopy(params)
     settings["cnn"]["dense2"]["recipe"] = {"lr": 0.02}
-    with pytest.raises(PipelineError, match=re.escape("(`cnn.dense2.recipe.lr` = 0.02). Lower it in params.yaml")):
+    with pytest.raises(
+        PipelineError, match=re.escape("(`cnn.dense2.recipe.lr` = 0.02). Lower it in params.yaml")
+    ) as error:
         sweep("hidden_units", settings, prepared, tmp_path)
+    assert str(error.value).startswith(f"hidden_units hidden={params['sweeps']['hidden_units']['values'][0]}: ")
 
 
 def test_scoring_between_steps_leaves_the_training_alone(params, prepared):

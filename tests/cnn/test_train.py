@@ -247,7 +247,8 @@ def test_a_diverged_net_names_the_params_key_of_its_learning_rate(
         train(arch, settings, prepared, tmp_path, lr=0.01)
 
 
-def test_missing_imagenet_weights_stop_before_any_work(params, tmp_path, monkeypatch):
+@pytest.mark.parametrize("arch", ["resnet18", "vgg16_bn"])
+def test_missing_imagenet_weights_stop_before_any_work(arch, params, tmp_path, monkeypatch):
     monkeypatch.setattr(torch.hub, "get_dir", lambda: str(tmp_path / "hub"))
 
     def refuse(*args, **kwargs):
@@ -255,10 +256,10 @@ def test_missing_imagenet_weights_stop_before_any_work(params, tmp_path, monkeyp
 
     monkeypatch.setattr(torch.hub, "load_state_dict_from_url", refuse)
     settings = copy.deepcopy(params)
-    settings["cnn"]["resnet18"]["weights"] = "imagenet"
+    settings["cnn"][arch].update(weights="imagenet", weights_file=None)
     # The prepared folder does not exist: reaching the data would be a different error.
-    with pytest.raises(PipelineError, match=r"`cnn.resnet18.weights: imagenet`\) could not be had"):
-        train("resnet18", settings, tmp_path / "no-data", tmp_path)
+    with pytest.raises(PipelineError, match=rf"`cnn.{arch}.weights: imagenet`\) could not be had"):
+        train(arch, settings, tmp_path / "no-data", tmp_path)
     assert not (tmp_path / "models").exists() and not (tmp_path / "plots").exists()
 
 
