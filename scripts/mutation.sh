@@ -23,8 +23,9 @@
 # (each runs every test that reaches its function): with the 93 survivors of the tests at 45848c9 the same run took
 # 820 s (1322 s on a busier machine). The 5 survivors left are equivalent mutants: the same behaviour whatever the
 # input. mutmut hands a mutant's tests to pytest in no set order and stops at the first failure: tests/conftest.py
-# runs them fastest first (tests/support/mutation_order.py), which took the cnn family from about 3 to about 15
-# mutants a minute (2026-12-05, AMD EPYC with AVX2 only).
+# runs them fastest first (tests/support/mutation_order.py). A rough figure (different mutants before and after):
+# the cnn family's run went from 2.4 mutants a minute in the 5 minutes before to 15 in the 2 minutes after
+# (2026-12-05, AMD EPYC with AVX2 only, two workers).
 #
 # Equivalent survivors (judged by reading the code; mutmut numbers a function's mutants anew when it changes):
 #   fmnist.atomic.x__current_umask__mutmut_3        os.umask(1), not 0, while reading the mask: it is put back all the
@@ -127,6 +128,20 @@
 #   fmnist.cnn.loop.x_fit__mutmut_106, _108   the best state copied with .to(None) or .to() for .to("cpu"): a CPU
 #                                                   tensor stays where it is (on a GPU it would stay there, the same
 #                                                   values loaded back)
+#   fmnist.cnn.loop.x_make_schedule__mutmut_11, _18  cycle_momentum None (read as False) or anneal_strategy left
+#                                                   out (its default is "cos")
+#   fmnist.cnn.loop.x_make_schedule__mutmut_46    the cosine's length max(2, ...): differs only where the cosine
+#                                                   phase is one step long, in the rate after the last step (logged,
+#                                                   never trained with)
+#   fmnist.cnn.loop.x_batch_starts__mutmut_3, _17  `>=` for `>` (a set of one batch leaves no single image over) and
+#                                                   `- 2` for `- 1` (the last start is below either end)
+#   fmnist.cnn.loop.x_make_trainer__mutmut_1, _43 to _49  the net's device and the gradient scaler's switch: both
+#                                                   matter on a GPU only (the scaler is on for CUDA float16 alone)
+#   fmnist.cnn.loop.x_make_trainer__mutmut_4, _6  torch.compile skipped or given None where `compile` is set: no
+#                                                   test compiles (minutes on a CPU); not equivalent, untested
+#   fmnist.cnn.loop.x_train_one_epoch__mutmut_123, _124, _125  the progress bar's loss postfix None, not refreshed
+#                                                   at once, or left out: the tiny epochs end before a redraw shows
+#                                                   it; not equivalent (123, 125), untested
 #   fmnist.cnn.nets.x_conv_bn_relu__mutmut_13, x_convnet_bn__mutmut_11, x_resnet9__mutmut_84  bias=None for
 #                                                   bias=False: torch's layers test `if bias`, None as False
 #   fmnist.cnn.nets.x_build_lenet5__mutmut_12, _14  batch_norm's default None or left out (None): read as a truth

@@ -39,10 +39,11 @@ def params():
 
 class Recorder:
     def __init__(self):
-        self.batches, self.epochs = [], []
+        self.batches, self.losses, self.epochs = [], [], []
 
     def batch(self, step, loss):
         self.batches.append(step)
+        self.losses.append(loss)
 
     def epoch(self, epoch, values):
         self.epochs.append(epoch)
@@ -136,6 +137,7 @@ def test_one_epoch_numbers_its_batches_after_the_earlier_epochs(params, capsys):
     trainer = make_trainer(net, len(data.train_idx), recipe, CPU, recorder, "mlp")
     result = train_one_epoch(trainer, data, torch.Generator().manual_seed(0), epoch=2)
     assert recorder.batches == [3, 4] and recorder.epochs == []  # the epoch's values are fit's to report
+    assert all(isinstance(loss, float) and loss > 0 for loss in recorder.losses) and len(recorder.losses) == 2
     assert result.images == 40 and result.busy_seconds > 0
     assert 0 <= result.accuracy <= 1 and result.loss > 0
     assert net.training
@@ -190,6 +192,25 @@ def test_training_batches_reach_the_net_in_the_recipes_memory_layout(params, cha
     trainer = make_trainer(Layout(), len(data.train_idx), recipe, CPU, Recorder(), "layout")
     train_one_epoch(trainer, data, torch.Generator().manual_seed(0), epoch=1)
     assert layouts == [channels_last] * 2
+
+
+def test_an_images_prediction_is_its_own_rows_largest_logit(params):
+    class ReadsItsClass(UniformLogits):
+        """Logits that favour the class written in an image's first pixel."""
+
+        def forward(self, x):
+            return super().forward(x) + 5 * F.one_hot(x[:, 0, 0, 0].long(), 10)
+
+    class AsIs:
+        def train(self, images, generator):
+            return images[:, None].float()
+
+    recipe = Recipe.from_params({**params["model"], "epochs": 1})
+    data = tiny_data(recipe)
+    images = data.labels[:, None, None].expand(-1, 28, 28).to(torch.uint8)
+    data = dataclasses.replace(data, images=images, pipeline=AsIs())
+    trainer = make_trainer(ReadsItsClass(), len(data.train_idx), recipe, CPU, Recorder(), "reads")
+    assert train_one_epoch(trainer, data, torch.Generator().manual_seed(0), epoch=1).accuracy == 1.0
 
 
 def test_an_epochs_loss_and_accuracy_are_the_means_over_its_images(params):
@@ -267,6 +288,7 @@ def test_each_epoch_logs_its_number_of_all_and_the_figures_its_curves_get(params
     for match, values in zip(logged, recorder.epochs, strict=True):
         keys = ("train/loss", "train/acc", "val/loss", "val/acc")
         assert list(match.groups()[1:5]) == [f"{values[key]:.4f}" for key in keys]
+    assert all(0 < values["lr"] <= recipe.lr for values in recorder.epochs)  # the schedule's rate at the epoch's end
     rates = [int(match[6]) for match in logged]  # 40 training images an epoch
     assert min(rates) > 0 and sum(40 / rate for rate in rates) == pytest.approx(result.busy_seconds, rel=0.05)
 
@@ -506,3 +528,55 @@ def test_adamw_decouples_the_recipes_weight_decay_and_takes_momentum_as_beta1(pa
     beta1, beta2 = 0.5, 0.999
     ratio = (beta1 / (1 + beta1)) / math.sqrt(beta2 / (1 + beta2))
     assert model.weight.item() == pytest.approx(first * (1 - 0.01) - 0.1 * ratio, rel=1e-6)
+
+
+def test_adam_couples_the_recipes_weight_decay_and_takes_momentum_as_beta1(params):
+    recipe = Recipe.from_params(
+        {
+            **params["model"],
+            "optimizer": "adam",
+            "lr": 0.1,
+            "momentum": 0.5,
+            "weight_decay": 0.1,
+            "schedule": "constant",
+        }
+    )
+    optimizer = make_trainer(torch.nn.Linear(1, 1), 10, recipe, CPU, Recorder(), "probe").optimizer
+    assert type(optimizer) is torch.optim.Adam  # not AdamW, whose decay is decoupled
+    group = optimizer.param_groups[0]
+    assert (group["betas"], group["weight_decay"], group["initial_lr"]) == ((0.5, 0.999), 0.1, recipe.lr)
+    assert recipe.lr != 1e-3  # Adam's default
+
+
+def test_sgd_without_momentum_takes_plain_steps(params):
+    recipe = Recipe.from_params({**params["model"], "optimizer": "sgd", "momentum": 0.0, "schedule": "constant"})
+    group = make_trainer(torch.nn.Linear(1, 1), 10, recipe, CPU, Recorder(), "probe").optimizer.param_groups[0]
+    assert group["momentum"] == 0.0 and not group["nesterov"]
+
+
+def test_the_one_cycle_schedule_leaves_the_recipes_momentum_alone(params):
+    recipe = Recipe.from_params({**params["model"], "optimizer": "sgd", "momentum": 0.5, "schedule": "onecycle"})
+    trainer = make_trainer(torch.nn.Linear(1, 1), 100, recipe, CPU, Recorder(), "probe")
+    for _ in range(5):  # of its 8 steps
+        trainer.optimizer.step()
+        trainer.schedule.step()
+        assert trainer.optimizer.param_groups[0]["momentum"] == 0.5
+
+
+def test_a_channels_last_recipe_puts_the_nets_weights_in_that_layout(params):
+    recipe = Recipe.from_params({**params["model"], "channels_last": True})
+    net = torch.nn.Conv2d(3, 4, 3)
+    make_trainer(net, 10, recipe, CPU, Recorder(), "probe")
+    assert net.weight.is_contiguous(memory_format=torch.channels_last) and not net.weight.is_contiguous()
+
+
+def test_training_draws_its_crops_and_order_from_the_recipes_seed_not_torchs_global_generator(params):
+    recipe = Recipe.from_params({**params["model"], "epochs": 1})
+    weights = []
+    for global_seed in (1, 2):
+        seed_everything(0)
+        net = build_net("mlp", {**params["cnn"]["mlp"], "dropout": 0.0})  # dropout draws from the global one
+        torch.manual_seed(global_seed)
+        fit(net, tiny_data(recipe), recipe, CPU, Recorder(), "mlp")
+        weights.append(net.state_dict())
+    assert all(torch.equal(weights[0][key], weights[1][key]) for key in weights[0])
