@@ -111,14 +111,26 @@ def test_third_net_sees_where_nets_one_and_two_disagree():
             "net 1 classified every training image correctly",
         ),
         (
+            lambda: second_net_indices(np.arange(4), np.zeros(4, dtype=bool), torch.Generator(), "convnet_bn"),
+            "net 1 classified no training image correctly",
+        ),
+        (
             lambda: third_net_indices(np.arange(3), np.zeros(3), np.zeros(3), "convnet_bn"),
-            "nets 1 and 2 agree on every training image",
+            "nets 1 and 2 agree on every training image, so net 3 has nothing to train on; turn boosting off for this "
+            "architecture.",
         ),
     ],
 )
 def test_degenerate_boosting_stops_with_a_message(call, message):
-    with pytest.raises(PipelineError, match=message):
+    with pytest.raises(PipelineError, match=re.escape(message)):
         call()
+
+
+def test_the_boosted_ensemble_gives_the_log_of_its_members_mean_probabilities():
+    members = [torch.nn.Linear(4, 3), torch.nn.Linear(4, 3)]
+    x = torch.randn(5, 4)
+    mean = (members[0](x).softmax(1) + members[1](x).softmax(1)) / 2
+    assert torch.allclose(Ensemble(members)(x), mean.log())
 
 
 def test_boosting_from_net1_starts_later_nets_from_its_weights(params, prepared, tmp_path, monkeypatch):
