@@ -142,6 +142,8 @@
 #   fmnist.cnn.loop.x_train_one_epoch__mutmut_123, _124, _125  the progress bar's loss postfix None, not refreshed
 #                                                   at once, or left out: the tiny epochs end before a redraw shows
 #                                                   it; not equivalent (123, 125), untested
+#   fmnist.cnn.curves.xǁLiveCurvesǁ__init____mutmut_8, _9  dvcyaml or save_dvc_exp None for False: dvclive reads
+#                                                   both as truth values
 #   fmnist.cnn.ema.xǁWeightAverageǁ__init____mutmut_18, _21, _22  zip(strict=None/False/left out): the average is a
 #                                                   deep copy of the model, the same tensors in the same order
 #   fmnist.cnn.nets.x_conv_bn_relu__mutmut_13, x_convnet_bn__mutmut_11, x_resnet9__mutmut_84  bias=None for
