@@ -8,6 +8,9 @@
 #   scripts/mutation.sh fmnist/cnn/loop.py   # one module of a family, against that family's tests
 #   JOBS=2 scripts/mutation.sh           # mutants run on two workers (default one: it shares the machine)
 #   KEEP=1 scripts/mutation.sh           # keeps the work copy, to read a survivor there: `mutmut show NAME`
+#   TESTS="tests/cnn/test_train.py" scripts/mutation.sh fmnist/cnn/train.py   # only these tests: a lower bound, fast
+#                                        # (a mutant survives at its cost of the tests that reach it; re-run the
+#                                        # survivors by name in a copy with the family's tests)
 #
 # In a kept copy, `mutmut run NAME...` re-runs mutants by name (after copying newer tests into its tests/ and
 # mutants/tests/); editing its [tool.mutmut] (the tests selected, the timeout) discards every result recorded there.
@@ -198,6 +201,7 @@ for family in "${families[@]}"; do
     exit 2
   fi
 done
+tests=${TESTS:-$tests}
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/fmnist-mutation.XXXXXX")
 if [[ -z ${KEEP:-} ]]; then

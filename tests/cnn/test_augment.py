@@ -7,7 +7,10 @@ import torch
 
 from fmnist.cnn.augment import (
     ERASE_SCALE,
+    FMNIST_MEAN,
+    FMNIST_STD,
     RRC_RATIO,
+    ImageNetInput,
     SmallNetInput,
     random_crop,
     random_erase,
@@ -114,3 +117,40 @@ def test_an_image_none_of_whose_draws_fits_gets_the_whole_image():
     """At scale 1 only aspect ratios within rounding of 1 fit, so most images fall back to the whole image."""
     boxes = random_resized_boxes(1000, 28, 1.0, torch.Generator().manual_seed(0))
     assert torch.equal(boxes, torch.tensor([[0.0, 0.0, 28.0, 28.0]]).expand(1000, 4))
+
+
+def test_small_nets_see_the_image_normalised_with_fashion_mnists_mean_and_deviation():
+    black_and_white = torch.tensor([0, 255], dtype=torch.uint8).view(2, 1, 1).expand(2, 28, 28)
+    pipeline = SmallNetInput(crop_padding=0, hflip=False)
+    x = pipeline.eval(black_and_white)
+    assert x.shape == (2, 1, 28, 28)
+    assert torch.allclose(x[:, 0, 0, 0], torch.tensor([-FMNIST_MEAN / FMNIST_STD, (1 - FMNIST_MEAN) / FMNIST_STD]))
+    assert torch.equal(pipeline.train(black_and_white, torch.Generator()), x)  # nothing drawn: the same input
+
+
+def test_backbones_see_the_image_resized_to_three_channels_each_normalised_with_its_own_mean_and_deviation():
+    mean, std = (0.1, 0.2, 0.3), (0.5, 0.25, 0.125)
+    pipeline = ImageNetInput(size=40, crop_scale_min=1.0, hflip=False, mean=mean, std=std)
+    batch = images(4)
+    x = pipeline.eval(batch)
+    resized = torch.nn.functional.interpolate(batch.float()[:, None] / 255, size=40, mode="bilinear")
+    expected = (resized.expand(-1, 3, -1, -1) - torch.tensor(mean).view(1, 3, 1, 1)) / torch.tensor(std).view(
+        1, 3, 1, 1
+    )
+    assert x.shape == (4, 3, 40, 40) and torch.allclose(x, expected, atol=1e-6)
+    assert torch.equal(pipeline.train(batch, torch.Generator()), x)  # crops, flips and erasing off: the same input
+
+
+def test_backbones_train_on_the_drawn_boxes_each_resized_to_the_input_size():
+    """A horizontal gradient (9 grey levels a pixel): the middle of each crop, resized, has the gradient's value at
+    its box's centre (pixel centres at .5, as torchvision's aligned crops take them), and its columns step by the
+    box's width over the input size."""
+    gradient = (torch.arange(28) * 9).to(torch.uint8).expand(6, 28, 28)
+    pipeline = ImageNetInput(size=16, crop_scale_min=0.08, hflip=False, mean=(0.0,) * 3, std=(1.0,) * 3)
+    x = pipeline.train(gradient, torch.Generator().manual_seed(3))
+    boxes = random_resized_boxes(6, 28, 0.08, torch.Generator().manual_seed(3))
+    assert x.shape == (6, 3, 16, 16) and len(set(boxes[:, 0].tolist())) > 1
+    centre = ((boxes[:, 0] + boxes[:, 2]) / 2 - 0.5) * 9 / 255
+    assert torch.allclose(x[:, :, :, 7:9].mean(dim=(1, 2, 3)), centre, atol=1e-5)
+    step = (boxes[:, 2] - boxes[:, 0]) / 16 * 9 / 255
+    assert torch.allclose(x[:, 0, 0, 8] - x[:, 0, 0, 7], step, atol=1e-5)

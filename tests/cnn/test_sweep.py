@@ -2,9 +2,11 @@
 the best value chosen on validation, the same bytes on a second run, and scoring that leaves training alone."""
 
 import copy
+import logging
 import math
 import re
 from pathlib import Path
+from types import SimpleNamespace
 
 import pandas as pd
 import pytest
@@ -12,6 +14,7 @@ import torch
 import yaml
 
 from fmnist.cnn import loop
+from fmnist.cnn import sweep as sweep_module
 from fmnist.cnn.loop import TrainingData, fit, seed_everything
 from fmnist.cnn.nets import build_net
 from fmnist.cnn.recipes import effective_recipe, input_pipeline
@@ -52,10 +55,16 @@ def test_every_value_has_its_curve_and_final_accuracies(name, params, prepared, 
     assert curves["val_acc"].between(0, 1).all() and (curves["val_loss"] > 0).all()
     assert final["value"].tolist() == values
     assert list(record["values"]) == [str(v) for v in values]
+    assert not any("curve" in run for run in record["values"].values())  # the curves are in their CSV alone
     best = final.loc[final["val_acc"].idxmax()]
     assert record["best_value"] == best["value"] and record["test_accuracy"] == pytest.approx(best["test_acc"])
     metrics = load_record(paths.record)
     assert set(HEADLINE) <= set(metrics) and metrics["setting"] == {"hidden_units": "hidden"}.get(name, "kernel")
+    assert (metrics["arch"], metrics["epochs"], metrics["eval_every"]) == (
+        {"hidden_units": "dense2"}.get(name, "cnn1"),
+        params["sweeps"][name]["epochs"],
+        every,
+    )
     sizes = [record["values"][str(v)]["params_count"] for v in values]
     assert sizes[0] != sizes[1]  # the setting really changed the net
 
@@ -109,3 +118,33 @@ def test_scoring_between_steps_leaves_the_training_alone(params, prepared):
         fit(net, data, recipe, torch.device("cpu"), logger, "mlp")
         weights.append(copy.deepcopy(net.state_dict()))
     assert logger.points and all(torch.equal(weights[0][k], weights[1][k]) for k in weights[0])
+
+
+def test_each_value_is_scored_on_the_test_split_with_flips_timed_and_logged(
+    params, prepared, tmp_path, monkeypatch, caplog
+):
+    """Each value's test accuracy is the share of test images whose logits' row maximum is their label, with test-time
+    flips; its training time is its own clock's, to a tenth of a second; a line logs both accuracies."""
+    labels = load_dataset(prepared).test_labels
+    right = len(labels) * 3 // 4
+    calls = []
+
+    def logits(net, images, pipeline, device, recipe, tta=False, batch_size=None):
+        calls.append(tta)
+        wrong = (torch.arange(len(images)) >= right).long()  # the first `right` images' rows peak at their label
+        out = torch.zeros(len(images), 10)
+        out[torch.arange(len(images)), (torch.from_numpy(labels).long() + wrong) % 10] = 1
+        return out
+
+    ticks = iter([100.0, 112.345] * 2)  # each value's start and end
+    monkeypatch.setattr(sweep_module, "predict_logits", logits)
+    monkeypatch.setattr(sweep_module, "time", SimpleNamespace(perf_counter=lambda: next(ticks)))
+    with caplog.at_level(logging.INFO, logger="fmnist.cnn.sweep"):
+        record, _ = sweep("hidden_units", params, prepared, tmp_path)
+    assert calls == [True, True]
+    epochs = params["sweeps"]["hidden_units"]["epochs"]
+    for value, run in record["values"].items():
+        assert run["test_accuracy"] == right / len(labels) and run["train_seconds"] == 12.3
+        assert 1 <= run["best_epoch"] <= epochs
+        line = f"hidden_units hidden={value}: validation {run['val_accuracy']:.4f}, test {run['test_accuracy']:.4f}"
+        assert line in caplog.messages
