@@ -18,6 +18,7 @@ from fmnist.cnn.train import train_architecture
 from fmnist.errors import PipelineError
 from fmnist.layout import Layout
 from fmnist.records import load_record
+from tests.support.pickles import RAN, allow_unsafe_loads_by_default, save_code_running_checkpoint
 from tests.support.tiny_params import tiny_cnn
 
 REPO = Path(__file__).resolve().parents[2]
@@ -169,18 +170,11 @@ def test_a_missing_or_damaged_checkpoint_stops_before_any_scoring(trained, tmp_p
     assert not damaged.ensemble().record.metrics.exists()
 
 
-class RunsCode:
-    """Unpickling it would call print: a checkpoint that runs code when loaded without weights_only."""
-
-    def __reduce__(self):
-        return print, ("ran code",)
-
-
 def test_a_checkpoint_that_would_run_code_is_refused_whatever_torchs_environment(tmp_path, monkeypatch, capsys):
-    """weights_only=True is passed, not left to torch's default, which TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD turns off."""
-    monkeypatch.setenv("TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD", "1")
+    """weights_only=True is passed, not left to torch's default, which an environment variable can turn off."""
+    allow_unsafe_loads_by_default(monkeypatch)
     path = tmp_path / "mlp.pt"
-    torch.save({"weight": RunsCode()}, path)
+    save_code_running_checkpoint(path)
     with pytest.raises(PipelineError, match=r"mlp.pt: not a checkpoint of mlp's network"):
         E.load_checkpoint(torch.nn.Linear(1, 1), path, "mlp")
-    assert "ran code" not in capsys.readouterr().out
+    assert RAN not in capsys.readouterr().out

@@ -3,7 +3,9 @@ when ImageNet weights are missing (the networks: test_nets.py; the loop itself: 
 
 import copy
 import json
+import logging
 import math
+import pickle
 import re
 import urllib.error
 from pathlib import Path
@@ -16,14 +18,17 @@ import yaml
 
 from fmnist.classes import CLASS_NAMES
 from fmnist.cnn import loop
+from fmnist.cnn import train as train_module
 from fmnist.cnn.boosting import Ensemble, second_net_indices, third_net_indices
 from fmnist.cnn.inference import predict_logits
 from fmnist.cnn.loop import fit
 from fmnist.cnn.recipes import effective_recipe, input_pipeline
-from fmnist.cnn.train import HEADLINE, skeleton, train_architecture
+from fmnist.cnn.train import HEADLINE, skeleton, train_and_record, train_architecture, training_data
+from fmnist.data import load_dataset
 from fmnist.errors import PipelineError
 from fmnist.layout import Layout
 from fmnist.records import load_record
+from tests.support.pickles import RAN, RunsCode, allow_unsafe_loads_by_default
 from tests.support.tiny_params import tiny_cnn
 
 REPO = Path(__file__).resolve().parents[2]
@@ -311,3 +316,77 @@ def test_the_best_epoch_is_chosen_on_the_validation_split_where_the_test_set_dis
         model, torch.from_numpy(train_images[val_indices]), pipeline, torch.device("cpu"), recipe, tta=True
     ).argmax(1)
     assert metrics["val_accuracy"] == pytest.approx(float((val_predicted.numpy() == labels).mean()))
+
+
+def fit_result(best_epoch, epochs_run, seconds, images_seen, busy_seconds):
+    return loop.FitResult({}, best_epoch, 0.5, epochs_run, 999, seconds, images_seen, busy_seconds)
+
+
+def test_the_record_sums_the_fits_and_scores_the_reloaded_net_with_test_time_flips(
+    params, prepared, tmp_path, monkeypatch, caplog
+):
+    """Scores come from the checkpoint loaded back into a fresh net, with test-time flips; best_epoch is the first
+    net's, epochs, seconds and images per busy second are the sums over every net's fit; the setting comes first."""
+    dataset = load_dataset(prepared)
+    recipe = recipe_of_the_run = effective_recipe("mlp", params["model"], params["cnn"]["mlp"])
+    data = training_data(dataset, dataset.fit_indices()[:150], input_pipeline("mlp", params["cnn"]["mlp"], recipe))
+    test_images, cpu = torch.from_numpy(dataset.test_images), torch.device("cpu")
+
+    def net():
+        return torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(28 * 28, 10))
+
+    trained, calls = net(), []
+
+    def logits(model, images, pipeline, device, recipe, tta=False, batch_size=None):
+        calls.append(tta)
+        assert pipeline is data.pipeline and device == cpu and recipe is recipe_of_the_run
+        assert model is not trained and torch.equal(model[1].weight, trained[1].weight)  # the reloaded copy
+        labels = dataset.test_labels if torch.equal(images, test_images) else data.labels[data.val_idx].numpy()
+        wrong = (torch.arange(len(images)) >= len(images) * 3 // 4).long()  # a quarter of the rows peak elsewhere
+        out = torch.zeros(len(images), 10)
+        out[torch.arange(len(images)), (torch.from_numpy(labels).long() + wrong) % 10] = 1
+        return out
+
+    monkeypatch.setattr(train_module, "predict_logits", logits)
+    fits = [fit_result(3, 5, 12.34, 500, 10.0), fit_result(2, 4, 1.0, 300, 20.0)]
+    paths = Layout(tmp_path).cnn("mlp")
+    setting = {"arch": "mlp", "weights": "random"}
+    with caplog.at_level(logging.INFO, logger="fmnist.cnn.train"):
+        metrics = train_and_record(
+            "mlp", lambda curves: (trained, fits), net, dataset, data, recipe, cpu, paths, setting
+        )
+    assert calls == [True, True] and list(metrics)[:2] == ["arch", "weights"] and metrics["weights"] == "random"
+    n_test, n_val = len(dataset.test_labels), len(data.val_idx)
+    assert (
+        metrics["test_accuracy"] == (n_test * 3 // 4) / n_test and metrics["val_accuracy"] == (n_val * 3 // 4) / n_val
+    )
+    assert (metrics["best_epoch"], metrics["epochs_run"], metrics["train_seconds"]) == (3, 9, 13.3)
+    assert (metrics["images_per_second"], metrics["train_size"], metrics["params_count"]) == (26.7, 150, 7850)
+    assert metrics["torch_threads"] == torch.get_num_threads() and metrics["device"].startswith("cpu")
+    assert load_record(paths.record) == metrics and paths.predictions.is_file() and paths.checkpoint.is_file()
+    line = f"mlp: test accuracy {metrics['test_accuracy']:.4f}, macro F1 {metrics['macro_f1']:.4f}"
+    assert line in caplog.messages
+
+
+def test_the_checkpoint_is_read_back_refusing_code_whatever_torchs_environment(
+    params, prepared, tmp_path, monkeypatch, capsys
+):
+    """The saved checkpoint is loaded back with weights_only=True, passed, not left to torch's default."""
+    allow_unsafe_loads_by_default(monkeypatch)
+
+    class Unsafe(torch.nn.Linear):
+        def state_dict(self, *args, **kwargs):
+            return {"weight": RunsCode()}
+
+    def net():
+        return Unsafe(1, 1)
+
+    dataset = load_dataset(prepared)
+    recipe = effective_recipe("mlp", params["model"], params["cnn"]["mlp"])
+    data = training_data(dataset, dataset.fit_indices(), input_pipeline("mlp", params["cnn"]["mlp"], recipe))
+    fits, paths = [fit_result(1, 1, 1.0, 10, 1.0)], Layout(tmp_path).cnn("mlp")
+    with pytest.raises(pickle.UnpicklingError):
+        train_and_record(
+            "mlp", lambda curves: (net(), fits), net, dataset, data, recipe, torch.device("cpu"), paths, {}
+        )
+    assert RAN not in capsys.readouterr().out and not paths.checkpoint.exists()
