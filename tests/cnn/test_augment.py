@@ -154,3 +154,36 @@ def test_backbones_train_on_the_drawn_boxes_each_resized_to_the_input_size():
     assert torch.allclose(x[:, :, :, 7:9].mean(dim=(1, 2, 3)), centre, atol=1e-5)
     step = (boxes[:, 2] - boxes[:, 0]) / 16 * 9 / 255
     assert torch.allclose(x[:, 0, 0, 8] - x[:, 0, 0, 7], step, atol=1e-5)
+
+
+def test_backbone_crops_are_torchvisions_aligned_roi_align_with_two_by_two_samples():
+    """Each output pixel is the mean of 2 x 2 bilinear samples of its bin, at pixel centres (aligned)."""
+    from torchvision.ops import roi_align
+
+    batch = images(6)
+    pipeline = ImageNetInput(size=40, crop_scale_min=0.08, hflip=False, mean=(0.0,) * 3, std=(1.0,) * 3)
+    x = pipeline.train(batch, torch.Generator().manual_seed(5))
+    boxes = random_resized_boxes(6, 28, 0.08, torch.Generator().manual_seed(5))
+    indexed = torch.cat([torch.arange(6.0)[:, None], boxes], dim=1)
+    unit = batch.float()[:, None] / 255
+    expected = roi_align(unit, indexed, output_size=40, spatial_scale=1.0, sampling_ratio=2, aligned=True)
+    assert torch.allclose(x, expected.expand(-1, 3, -1, -1), atol=1e-6)
+
+
+def test_backbone_training_flips_and_erases_with_the_generators_draws_alone():
+    """Flips mirror about half the images; erasing draws from the generator given, so the same seed gives the same
+    batch whatever torch's global generator holds."""
+    batch = images(64)
+    plain = ImageNetInput(size=28, crop_scale_min=1.0, hflip=False, mean=(0.0,) * 3, std=(1.0,) * 3).eval(batch)
+    flipping = ImageNetInput(size=28, crop_scale_min=1.0, hflip=True, mean=(0.0,) * 3, std=(1.0,) * 3)
+    erasing = ImageNetInput(size=28, crop_scale_min=1.0, hflip=False, mean=(0.0,) * 3, std=(1.0,) * 3, erase=1.0)
+    flipped, erased = [], []
+    for global_seed in (0, 1):
+        torch.manual_seed(global_seed)
+        flipped.append(flipping.train(batch, torch.Generator().manual_seed(2)))
+        erased.append(erasing.train(batch, torch.Generator().manual_seed(2)))
+    assert torch.equal(*flipped) and torch.equal(*erased)
+    x = flipped[0]
+    mirrored = [torch.equal(x[i], plain[i].flip(-1)) for i in range(64)]
+    assert all(m or torch.equal(x[i], plain[i]) for i, m in enumerate(mirrored)) and 16 < sum(mirrored) < 48
+    assert (erased[0] == 0).any() and not (plain == 0).any()

@@ -13,6 +13,7 @@ from fmnist.cnn.loop import fit, seed_everything
 from fmnist.cnn.nets import build_net
 from fmnist.recipe import Recipe
 from tests.cnn.test_loop import tiny_data
+from tests.support.dvc_project import DvcProject
 from tests.support.tiny_params import tiny_cnn
 
 REPO = Path(__file__).resolve().parents[2]
@@ -79,3 +80,22 @@ def test_epoch_values_are_indexed_by_epoch_and_batch_losses_by_batch(tmp_path):
         assert all(math.isfinite(v) and v >= 0 for v in values), name
     steps, losses = series(metrics, "train/batch_loss")
     assert steps == [1, 2, 3, 4, 5, 6] and all(loss > 0 for loss in losses)
+
+
+def test_curves_leave_the_projects_dvc_yaml_and_experiments_alone(tmp_path, monkeypatch):
+    """Run from a git + DVC project with a commit, as a stage is: dvclive must not add its own dvc.yaml entries
+    (the plots are declared in the project's dvc.yaml) nor start an experiment of its own (DVC runs the stage)."""
+    project = DvcProject(tmp_path)
+    project.run("git", "init", "-q")
+    project.dvc("init", "-q")
+    (tmp_path / "dvc.yaml").write_text("stages: {}\n")
+    project.run("git", "add", "-A")
+    project.run("git", "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "project")
+    monkeypatch.chdir(tmp_path)
+    before = files_under(tmp_path)
+    curves = LiveCurves(tmp_path / "plots" / "live")
+    curves.scope().epoch(1, {"val/acc": 0.5})
+    curves.publish()
+    added = set(files_under(tmp_path)) - set(before)
+    assert (tmp_path / "dvc.yaml").read_text() == "stages: {}\n"
+    assert added and all(name.startswith("plots/live/plots/metrics/") for name in added), sorted(added)
