@@ -4,8 +4,10 @@
 import numpy as np
 import pytest
 import torch
+from scipy.stats import ks_2samp
 
 from fmnist.cnn.augment import (
+    ERASE_RATIO,
     ERASE_SCALE,
     FMNIST_MEAN,
     FMNIST_STD,
@@ -60,6 +62,26 @@ def test_erasing_zeroes_one_rectangle_of_the_drawn_share_of_the_area():
     )
 
 
+def test_erased_rectangles_have_the_drawn_sides_and_offsets():
+    """The erased rectangles' sides, areas and offsets are distributed as drawn by the spec: an area share uniform
+    in ERASE_SCALE, a log aspect ratio uniform in ERASE_RATIO, sides rounded and clipped to the image, offsets
+    uniform over the places it fits, so it never crosses the border (two-sample KS against those draws made with
+    NumPy; the gaps below and right of it catch rectangles drawn partly outside)."""
+    n, side = 3000, 28
+    erased = random_erase(torch.ones(n, 1, side, side), 1.0, torch.Generator().manual_seed(0))[:, 0] == 0
+    rows, cols = erased.any(2), erased.any(1)
+    h, w, y1, x1 = rows.sum(1), cols.sum(1), rows.int().argmax(1), cols.int().argmax(1)
+    measured = {"h": h, "w": w, "area": h * w, "y1": y1, "x1": x1, "below": side - y1 - h, "right": side - x1 - w}
+    rng = np.random.default_rng(0)
+    area = side * side * rng.uniform(*ERASE_SCALE, n)
+    ratio = np.exp(rng.uniform(np.log(ERASE_RATIO[0]), np.log(ERASE_RATIO[1]), n))
+    h, w = (np.clip(np.round(np.sqrt(area * r)), 1, side) for r in (ratio, 1 / ratio))
+    y1, x1 = np.floor(rng.random(n) * (side - h + 1)), np.floor(rng.random(n) * (side - w + 1))
+    drawn = {"h": h, "w": w, "area": h * w, "y1": y1, "x1": x1, "below": side - y1 - h, "right": side - x1 - w}
+    for name, values in drawn.items():
+        assert ks_2samp(measured[name].numpy(), values).pvalue > 1e-3, name
+
+
 def test_the_same_seed_gives_the_same_batch_and_erasing_off_draws_nothing():
     x = images()
     pipeline = SmallNetInput(crop_padding=2, hflip=True, erase=0.5)
@@ -78,6 +100,7 @@ def test_translate_moves_the_image_and_fills_the_border_with_background():
     down_right, up_left = translate(x, 2), translate(x, -2)
     assert torch.equal(down_right[:, 2:, 2:], x[:, :-2, :-2]) and not down_right[:, :2].any()
     assert not down_right[:, :, :2].any()
+    assert torch.equal(translate(x, 1)[:, 1:, 1:], x[:, :-1, :-1])
     assert torch.equal(up_left[:, :-2, :-2], x[:, 2:, 2:]) and not up_left[:, -2:].any()
     assert torch.equal(translate(x, 0), x)
 
@@ -87,7 +110,6 @@ def test_random_resized_boxes_are_drawn_as_torchvisions_random_resized_crop_draw
     """The boxes' areas and aspect ratios have the distribution of torchvision's RandomResizedCrop (its ratio range,
     our scale_min), each box at least a pixel, inside the image at a uniform offset, and every draw comes from the
     generator given."""
-    from scipy.stats import ks_2samp
     from torchvision.transforms import RandomResizedCrop
 
     n = 4000
