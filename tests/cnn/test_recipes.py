@@ -3,9 +3,11 @@
 from pathlib import Path
 
 import numpy as np
+import pytest
 import yaml
 
-from fmnist.cnn.augment import SmallNetInput
+from fmnist.backbones import BACKBONES
+from fmnist.cnn.augment import ImageNetInput, SmallNetInput
 from fmnist.cnn.recipes import (
     LearningRate,
     arch_learning_rate,
@@ -50,6 +52,19 @@ def test_the_input_pipeline_augments_as_the_archs_recipe_says():
     assert input_pipeline("resnet9", settings, recipe) == SmallNetInput(2, model["hflip"], 0.5)
     # `augment: false` still turns every augmentation off, the arch's own included.
     assert input_pipeline("resnet9", {**settings, "augment": False}, recipe) == SmallNetInput(0, False)
+
+
+@pytest.mark.parametrize("arch", ["resnet18", "efficientnet_lite0"])
+def test_a_backbones_input_is_its_size_its_crops_and_its_normalisation_and_augment_false_turns_them_off(arch):
+    params = shipped_params()
+    model = {**params["model"], "hflip": True, "random_erasing": 0.25}
+    settings = {**params["cnn"][arch], "augment": True, "input_size": 48, "crop_scale_min": 0.3}
+    recipe = effective_recipe(arch, model, settings)
+    mean, std = BACKBONES[arch].mean, BACKBONES[arch].std
+    assert input_pipeline(arch, settings, recipe) == ImageNetInput(48, 0.3, True, mean, std, 0.25)
+    assert input_pipeline(arch, {**settings, "augment": False}, recipe) == ImageNetInput(48, 1.0, False, mean, std)
+    no_flips = effective_recipe(arch, {**model, "hflip": False}, settings)
+    assert input_pipeline(arch, settings, no_flips).hflip is False
 
 
 def test_every_arch_has_its_own_recipe_and_a_backbones_lr_scale_applies_to_its_recipes_lr():
