@@ -23,7 +23,14 @@ from fmnist.cnn.boosting import Ensemble, second_net_indices, third_net_indices
 from fmnist.cnn.inference import predict_logits
 from fmnist.cnn.loop import fit
 from fmnist.cnn.recipes import effective_recipe, input_pipeline
-from fmnist.cnn.train import HEADLINE, skeleton, train_and_record, train_architecture, training_data
+from fmnist.cnn.train import (
+    HEADLINE,
+    member_summaries,
+    skeleton,
+    train_and_record,
+    train_architecture,
+    training_data,
+)
 from fmnist.data import load_dataset
 from fmnist.errors import PipelineError
 from fmnist.layout import Layout
@@ -390,3 +397,38 @@ def test_the_checkpoint_is_read_back_refusing_code_whatever_torchs_environment(
             "mlp", lambda curves: (net(), fits), net, dataset, data, recipe, torch.device("cpu"), paths, {}
         )
     assert RAN not in capsys.readouterr().out and not paths.checkpoint.exists()
+
+
+def test_each_boosted_member_is_summarised_with_its_own_fit_and_test_accuracy_with_flips(monkeypatch):
+    """Member k's summary: its number, its fit's numbers, and the test accuracy of its own net (test-time flips)."""
+    members = [torch.nn.Linear(1, 10) for _ in range(3)]
+    labels = np.arange(40) % 10
+    calls = []
+
+    def logits(net, images, pipeline, device, recipe, tta=False, batch_size=None):
+        calls.append(tta)
+        assert images is test_images and (pipeline, device, recipe) == ("pipeline", "device", "recipe")
+        right = 10 * (members.index(net) + 1)  # member k gets the first 10k images right
+        out = torch.zeros(len(labels), 10)
+        out[
+            torch.arange(len(labels)), (torch.from_numpy(labels) + (torch.arange(len(labels)) >= right).long()) % 10
+        ] = 1
+        return out
+
+    monkeypatch.setattr(train_module, "predict_logits", logits)
+    fits = [loop.FitResult({}, k, k / 10, k + 1, 100 - k, k + 0.04, 0, 1.0) for k in (1, 2, 3)]
+    test_images = torch.zeros(40, 28, 28)
+    summaries = member_summaries(Ensemble(members), fits, test_images, labels, "pipeline", "device", "recipe")
+    assert calls == [True] * 3
+    assert summaries == [
+        {
+            "net": k,
+            "train_size": 100 - k,
+            "best_epoch": k,
+            "epochs_run": k + 1,
+            "val_accuracy": k / 10,
+            "test_accuracy": k / 4,
+            "train_seconds": float(k),
+        }
+        for k in (1, 2, 3)
+    ]
