@@ -435,11 +435,12 @@ def test_each_boosted_member_is_summarised_with_its_own_fit_and_test_accuracy_wi
 
 
 def test_boosting_picks_net2s_images_from_net1s_right_answers_and_net3s_from_their_disagreements(
-    params, prepared, tmp_path, monkeypatch
+    params, prepared, tmp_path, monkeypatch, caplog
 ):
     """The wiring of the picks: net 2's from where net 1 is right (a generator seeded by the recipe, the arch named
-    for its messages), net 3's from where nets 1 and 2 disagree, each net's predictions on the training images."""
-    predictions, picks = [], []
+    for its messages), net 3's from where nets 1 and 2 disagree, each net's predictions on the training images; each
+    net's training set size is logged."""
+    predictions, picks, sizes = [], [], [180]
     labels = np.load(prepared / "train_labels.npy")
 
     def recording_predict(*args, **kwargs):
@@ -450,15 +451,20 @@ def test_boosting_picks_net2s_images_from_net1s_right_answers_and_net3s_from_the
     def second(train_idx, net1_correct, generator, arch):
         picks.append(("second", arch, generator.initial_seed()))
         assert np.array_equal(net1_correct, predictions[-1] == labels[train_idx])
+        sizes.append(len(second_net_indices(train_idx, net1_correct, generator, arch)))
         return second_net_indices(train_idx, net1_correct, generator, arch)
 
     def third(train_idx, net1_pred, net2_pred, arch):
         picks.append(("third", arch, len(predictions)))
         assert np.array_equal(net1_pred, predictions[0]) and np.array_equal(net2_pred, predictions[1])
+        sizes.append(len(third_net_indices(train_idx, net1_pred, net2_pred, arch)))
         return third_net_indices(train_idx, net1_pred, net2_pred, arch)
 
     monkeypatch.setattr(train_module, "predict_logits", recording_predict)
     monkeypatch.setattr(train_module, "second_net_indices", second)
     monkeypatch.setattr(train_module, "third_net_indices", third)
-    train("lenet5_boosted", params, prepared, tmp_path)
+    with caplog.at_level(logging.INFO, logger="fmnist.cnn.train"):
+        train("lenet5_boosted", params, prepared, tmp_path)
     assert picks == [("second", "lenet5_boosted", params["model"]["seed"]), ("third", "lenet5_boosted", 2)]
+    for number, size in enumerate(sizes, start=1):
+        assert f"lenet5_boosted net {number}: training on {size} images" in caplog.messages
