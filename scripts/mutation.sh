@@ -165,6 +165,52 @@
 #   fmnist.cnn.augment.x_random_crop__mutmut_43, _45, _46  an index left where `.to(None)` puts it, on the CPU: the
 #                                                   images are there too (on a GPU indexing would fail)
 #   fmnist.cnn.augment.x_random_flip__mutmut_2     the flags left where `.to(None)` puts them, on the CPU, as above
+#   fmnist.cnn.sweep.x_run_sweep__mutmut_8         effective_recipe(None, ...): the arch only names the params keys
+#                                                   of the learning rate, which run_sweep takes from
+#                                                   arch_learning_rate itself
+#   fmnist.cnn.ensemble.x_load_checkpoint__mutmut_4, _7  map_location None or left out: a checkpoint saved on the
+#                                                   CPU loads there anyway (one saved on a GPU would not; no GPU here)
+#   fmnist.cnn.recipes.x_effective_recipe__mutmut_3, _5  settings.get("recipe", None) or without a default: the
+#                                                   schema requires every arch's `recipe` (`missing key`), so the
+#                                                   default is never taken
+#   fmnist.cnn.curves.xǁLiveCurvesǁ__init____mutmut_11, _15  dvcyaml left at "dvc.yaml" or True: dvclive writes it
+#                                                   in next_step() and end() alone, which LiveCurves never calls (it
+#                                                   sets the step itself)
+#   fmnist.cnn.curves.xǁLiveCurvesǁ__init____mutmut_13  report left out: dvclive's default is None already
+#   fmnist.cnn.augment.x_random_flip__mutmut_8     `<= 0.5`, not `< 0.5`: differs only where a float32 draw is exactly
+#                                                   0.5 (one in 2**24)
+#   fmnist.cnn.augment.xǁImageNetInputǁtrain__mutmut_15  shape[-2] for shape[-1]: the images are square
+#   fmnist.cnn.augment.xǁImageNetInputǁtrain__mutmut_17, _normalise__mutmut_11, _13, _28, _30  the boxes, mean or std
+#                                                   left on the CPU (`.to(None)`, device None): the images are there too
+#   fmnist.cnn.augment.xǁImageNetInputǁtrain__mutmut_23, _25  the image numbers as int64: torch.cat promotes them to
+#                                                   the boxes' float32
+#   fmnist.cnn.augment.xǁImageNetInputǁtrain__mutmut_37  spatial_scale left out: roi_align's default is 1.0
+#   fmnist.cnn.augment.xǁImageNetInputǁtrain__mutmut_47, _51, eval__mutmut_5, _9  align_corners None or left out:
+#                                                   False for bilinear
+#   fmnist.cnn.augment.xǁImageNetInputǁ_normalise__mutmut_6, _23  the mean or std viewed as 3 x 1 x 1: it broadcasts
+#                                                   against N x 3 x H x W to the same result
+#   fmnist.cnn.inference.x_to_device__mutmut_2, _4, _5, _6  the batch not moved (`.to(None)`, `.to()`) or moved
+#                                                   synchronously: on a CPU it is there already, the same values
+#   fmnist.cnn.recipes.x_training_indices__mutmut_9, _10, _11  a default of 2.0, or `<= 1.0` / `< 2.0`: a stratified
+#                                                   share of 1.0 is every index, sorted, the split itself
+#   fmnist.cnn.augment.x_random_erase__mutmut_9    `<= probability`: differs only where a float32 draw equals it
+#   fmnist.cnn.augment.x_random_erase__mutmut_38, _39, _41, _44, _46, _47, _49, _52  a side's clamp without its
+#                                                   bounds, or from 2: the smallest share and ratio give sides of 2 px
+#                                                   at least (28 px images and up), and a side past the image's starts
+#                                                   at or above its first row or column, so it covers every one, as
+#                                                   the clipped side does
+#   fmnist.cnn.augment.x_random_erase__mutmut_87   the mask left on the CPU (`.to(None)`): the images are there too
+#   fmnist.cnn.recipes.x_input_pipeline__mutmut_3, _5, _8  settings.get("augment", ...) with another default: the
+#                                                   schema requires `augment` of every arch and fine-tune run
+#   fmnist.cnn.recipes.x_learning_rate__mutmut_3, _5  settings.get("recipe", None) or without a default: the schema
+#                                                   requires the `recipe` of every arch and fine-tune run
+#   fmnist.cnn.train.x_train_and_record__mutmut_17, _20  map_location None or left out: the checkpoint was saved
+#                                                   from the CPU (on a GPU it would load back there)
+#   fmnist.cnn.train.x_train_and_record__mutmut_25  the scored net left where `.to(None)` puts it, on the CPU
+#   fmnist.cnn.train.x_member_summaries__mutmut_8, _11, _12  zip(strict=None/False/left out): a boosted ensemble
+#                                                   has one fit per member
+#   fmnist.cnn.finetune.x_fit_frozen__mutmut_3     the backbone left where `.to(None)` puts it, on the CPU (on a GPU
+#                                                   its features would fail; no GPU to test it here)
 # The whole script in one block, which bash reads before it runs any of it: the list above grows while runs are
 # under way, and bash would otherwise go on reading the edited file at the old run's offset.
 {

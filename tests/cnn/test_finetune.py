@@ -3,9 +3,11 @@ tensors as they were, the frozen head's training on cached features is the train
 checkpoint scores as recorded, and a local ResNet-18 weights file takes the same path as ImageNet's."""
 
 import copy
+import logging
 import math
 import re
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd
@@ -255,3 +257,31 @@ def test_random_erasing_reaches_a_fine_tunes_input_and_augment_false_turns_it_of
     assert (erased == 0).flatten(1).any(1).all()  # a rectangle set to 0 in every image
     plain = input_pipeline(settings["arch"], {**settings, "augment": False}, recipe)
     assert not (plain.train(images, torch.Generator().manual_seed(0)) == 0).any()
+
+
+def test_a_frozen_fit_counts_the_features_time_and_logs_it(finetune_params, prepared, monkeypatch, caplog):
+    """The features' seconds (their own clock) are added to the fit's wall and busy seconds and logged with the
+    number of images; the features' progress bar is named after the run."""
+    settings = settings_of(finetune_params, "lite0_last_layer", augment=False)
+    recipe = F.finetune_recipe("run", finetune_params["recipe"], {**settings, "epochs": 1})
+    data = tiny_data(prepared, settings, recipe)
+    names = []
+
+    def cache_features(features, data, device, recipe, name):
+        names.append(name)
+        return torch.zeros(len(data.images), 1, 4)
+
+    ticks = iter([100.0, 107.0])
+    head_fit = loop.FitResult({}, 1, 0.5, 1, 10, 2.0, 10, 1.0)
+    monkeypatch.setattr(F, "cache_features", cache_features)
+    monkeypatch.setattr(F, "time", SimpleNamespace(perf_counter=lambda: next(ticks)))
+    fits = []
+    monkeypatch.setattr(F, "fit", lambda *args: fits.append(args) or head_fit)
+    net, logger, sources = F.build_finetune_net(settings, "x"), Quiet(), {"finetune.recipe.lr": 0.1}
+    with caplog.at_level(logging.INFO, logger="fmnist.cnn.finetune"):
+        result = F.fit_frozen(net, data, recipe, torch.device("cpu"), logger, "ft", sources)
+    assert names == ["ft"] and (result.seconds, result.busy_seconds) == (9.0, 8.0)
+    [(head, head_data, fit_recipe, device, fit_logger, name, lr_sources)] = fits  # the head alone, on the cache
+    assert head is net.net.head and isinstance(head_data.pipeline, F.CachedViews) and head_data.images.shape[-1] == 4
+    assert (fit_recipe, device, fit_logger, name, lr_sources) == (recipe, torch.device("cpu"), logger, "ft", sources)
+    assert f"ft: frozen features of {len(data.train_idx) + len(data.val_idx)} images in 7 s" in caplog.messages
