@@ -211,6 +211,11 @@
 #                                                   has one fit per member
 #   fmnist.cnn.finetune.x_fit_frozen__mutmut_3     the backbone left where `.to(None)` puts it, on the CPU (on a GPU
 #                                                   its features would fail; no GPU to test it here)
+#   fmnist.cnn.train.x_skeleton__mutmut_3           `weights: random` given to a small net too: its builder reads no
+#                                                   `weights`
+#   fmnist.cnn.finetune.xǁCachedViewsǁtrain__mutmut_6, _14, _16  the view or row numbers left on the CPU: the cache
+#                                                   is there too
+#   fmnist.cnn.finetune.xǁCachedViewsǁtrain__mutmut_11  `<= 0.5`: differs only where a float32 draw is exactly 0.5
 # The whole script in one block, which bash reads before it runs any of it: the list above grows while runs are
 # under way, and bash would otherwise go on reading the edited file at the old run's offset.
 {

@@ -468,3 +468,11 @@ def test_boosting_picks_net2s_images_from_net1s_right_answers_and_net3s_from_the
     assert picks == [("second", "lenet5_boosted", params["model"]["seed"]), ("third", "lenet5_boosted", 2)]
     for number, size in enumerate(sizes, start=1):
         assert f"lenet5_boosted net {number}: training on {size} images" in caplog.messages
+
+
+def test_an_imagenet_archs_skeleton_is_built_with_random_weights(params, monkeypatch):
+    """The skeleton only receives the checkpoint: building it never reads or downloads ImageNet weights."""
+    built = []
+    monkeypatch.setattr(train_module, "build_net", lambda arch, settings: built.append(settings["weights"]))
+    skeleton("efficientnet_lite0", {**params["cnn"]["efficientnet_lite0"], "weights": "imagenet"})
+    assert built == ["random"]
