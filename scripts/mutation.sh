@@ -8,7 +8,7 @@
 #   scripts/mutation.sh fmnist/cnn/loop.py   # one module of a family, against that family's tests
 #   JOBS=2 scripts/mutation.sh           # mutants run on two workers (default one: it shares the machine)
 #   KEEP=1 scripts/mutation.sh           # keeps the work copy, to read a survivor there: `mutmut show NAME`
-#   TESTS="tests/cnn/test_train.py" scripts/mutation.sh fmnist/cnn/train.py   # only these tests: a lower bound, fast
+#   TESTS="tests/cnn/test_train.py" scripts/mutation.sh fmnist/cnn/train.py  # a module's run, these tests only
 #                                        # (a mutant survives at its cost of the tests that reach it; re-run the
 #                                        # survivors by name in a copy with the family's tests)
 #

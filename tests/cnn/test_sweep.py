@@ -23,6 +23,7 @@ from fmnist.data import load_dataset
 from fmnist.errors import PipelineError
 from fmnist.layout import Layout
 from fmnist.records import load_record
+from tests.support.logits import right_for_the_first
 from tests.support.tiny_params import tiny_cnn, tiny_sweeps
 
 REPO = Path(__file__).resolve().parents[2]
@@ -131,10 +132,7 @@ def test_each_value_is_scored_on_the_test_split_with_flips_timed_and_logged(
 
     def logits(net, images, pipeline, device, recipe, tta=False, batch_size=None):
         calls.append(tta)
-        wrong = (torch.arange(len(images)) >= right).long()  # the first `right` images' rows peak at their label
-        out = torch.zeros(len(images), 10)
-        out[torch.arange(len(images)), (torch.from_numpy(labels).long() + wrong) % 10] = 1
-        return out
+        return right_for_the_first(labels, right)
 
     ticks = iter([100.0, 112.345] * 2)  # each value's start and end
     monkeypatch.setattr(sweep_module, "predict_logits", logits)

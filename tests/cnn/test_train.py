@@ -35,6 +35,7 @@ from fmnist.data import load_dataset
 from fmnist.errors import PipelineError
 from fmnist.layout import Layout
 from fmnist.records import load_record
+from tests.support.logits import right_for_the_first
 from tests.support.pickles import RAN, RunsCode, allow_unsafe_loads_by_default
 from tests.support.tiny_params import tiny_cnn
 
@@ -349,10 +350,7 @@ def test_the_record_sums_the_fits_and_scores_the_reloaded_net_with_test_time_fli
         assert pipeline is data.pipeline and device == cpu and recipe is recipe_of_the_run
         assert model is not trained and torch.equal(model[1].weight, trained[1].weight)  # the reloaded copy
         labels = dataset.test_labels if torch.equal(images, test_images) else data.labels[data.val_idx].numpy()
-        wrong = (torch.arange(len(images)) >= len(images) * 3 // 4).long()  # a quarter of the rows peak elsewhere
-        out = torch.zeros(len(images), 10)
-        out[torch.arange(len(images)), (torch.from_numpy(labels).long() + wrong) % 10] = 1
-        return out
+        return right_for_the_first(labels, len(images) * 3 // 4)  # a quarter of the rows peak elsewhere
 
     monkeypatch.setattr(train_module, "predict_logits", logits)
     fits = [fit_result(3, 5, 12.34, 500, 10.0), fit_result(2, 4, 1.0, 300, 20.0)]
@@ -408,12 +406,7 @@ def test_each_boosted_member_is_summarised_with_its_own_fit_and_test_accuracy_wi
     def logits(net, images, pipeline, device, recipe, tta=False, batch_size=None):
         calls.append(tta)
         assert images is test_images and (pipeline, device, recipe) == ("pipeline", "device", "recipe")
-        right = 10 * (members.index(net) + 1)  # member k gets the first 10k images right
-        out = torch.zeros(len(labels), 10)
-        out[
-            torch.arange(len(labels)), (torch.from_numpy(labels) + (torch.arange(len(labels)) >= right).long()) % 10
-        ] = 1
-        return out
+        return right_for_the_first(labels, 10 * (members.index(net) + 1))  # member k: the first 10k right
 
     monkeypatch.setattr(train_module, "predict_logits", logits)
     fits = [loop.FitResult({}, k, k / 10, k + 1, 100 - k, k + 0.04, 0, 1.0) for k in (1, 2, 3)]
