@@ -11,6 +11,9 @@
 #   TESTS="tests/cnn/test_train.py" scripts/mutation.sh fmnist/cnn/train.py  # a module's run, these tests only
 #                                        # (a mutant survives at its cost of the tests that reach it; re-run the
 #                                        # survivors by name in a copy with the family's tests)
+#   RUNNER=in-process JOBS=2 scripts/mutation.sh cnn   # the mutants run in JOBS pytest processes, not in one
+#                                        # process each (tests/support/mutation_runner.py; a mutant still running
+#                                        # after MUTATION_LIMIT seconds, default 60, is "unfinished", not killed)
 #
 # In a kept copy, `mutmut run NAME...` re-runs mutants by name (after copying newer tests into its tests/ and
 # mutants/tests/); editing its [tool.mutmut] (the tests selected, the timeout) discards every result recorded there.
@@ -216,6 +219,13 @@
 #   fmnist.cnn.finetune.xǁCachedViewsǁtrain__mutmut_6, _14, _16  the view or row numbers left on the CPU: the cache
 #                                                   is there too
 #   fmnist.cnn.finetune.xǁCachedViewsǁtrain__mutmut_11  `<= 0.5`: differs only where a float32 draw is exactly 0.5
+#   fmnist.cnn.train.x_train_architecture__mutmut_2, fmnist.cnn.ensemble.x_candidate__mutmut_46  effective_recipe(None,
+#                                                   ...): as run_sweep's, the arch only names the params keys of the
+#                                                   learning rate in messages, and a Recipe keeps only its value
+#   fmnist.cnn.finetune.x_finetune_recipe__mutmut_2, x_train_finetune__mutmut_3  the run's name None: the same, for
+#                                                   finetune_learning_rate and finetune_recipe
+#   fmnist.cnn.train.x_train_architecture__mutmut_100  the ImageNet setting read for every arch: the schema gives a
+#                                                   small net none of IMAGENET_SETTINGS' keys, so its setting stays {}
 # The whole script in one block, which bash reads before it runs any of it: the list above grows while runs are
 # under way, and bash would otherwise go on reading the edited file at the old run's offset.
 {
@@ -280,11 +290,32 @@ pyproject.write_text(text)
 PYTHON
 fi
 start=$SECONDS
-nice -n 19 "$bin/mutmut" run --max-children "${JOBS:-1}" >mutmut-run.log 2>&1 || {
-  tail -c 4000 mutmut-run.log >&2
-  exit 1
-}
-"$bin/mutmut" results --all true >results.txt
+if [[ ${RUNNER:-mutmut} == in-process ]]; then
+  # mutmut makes the mutants and records which tests reach each function, then stops: no mutant has the name
+  # "none"; tests/support/mutation_runner.py runs them, JOBS processes taking every JOBS-th name.
+  nice -n 19 "$bin/mutmut" run none >mutmut-run.log 2>&1 || grep -q "nothing matches" mutmut-run.log || {
+    tail -c 4000 mutmut-run.log >&2
+    exit 1
+  }
+  "$bin/mutmut" results --all true | sed 's/^ *//; s/: .*//' >names.txt
+  for ((job = 0; job < ${JOBS:-1}; job++)); do
+    awk -v jobs="${JOBS:-1}" -v job=$job 'NR % jobs == job' names.txt >"names.$job.txt"
+    (cd mutants && MUTATION_NAMES=../names.$job.txt MUTATION_RESULTS=../results.$job.txt MUTANT_UNDER_TEST= \
+      nice -n 19 "$bin/python" -m pytest -p tests.support.mutation_runner -q -p no:cacheprovider -m "not e2e" \
+      $tests >"../runner.$job.log" 2>&1) &
+  done
+  wait
+  cat results.*.txt >results.txt
+elif [[ ${RUNNER:-mutmut} == mutmut ]]; then
+  nice -n 19 "$bin/mutmut" run --max-children "${JOBS:-1}" >mutmut-run.log 2>&1 || {
+    tail -c 4000 mutmut-run.log >&2
+    exit 1
+  }
+  "$bin/mutmut" results --all true >results.txt
+else
+  echo "unknown RUNNER '$RUNNER': name mutmut (the default) or in-process" >&2
+  exit 2
+fi
 echo "mutmut ran for $((SECONDS - start)) s on ${families[*]} in $work;" \
   "survivors (\`mutmut show NAME\` there, with KEEP=1):"
 grep -v -E ': (killed|timeout)$' results.txt || echo "    none"

@@ -3,6 +3,7 @@ built and scored as their own stages do."""
 
 import copy
 import json
+import logging
 import re
 from pathlib import Path
 
@@ -69,34 +70,64 @@ def test_a_net_is_chosen_once_even_where_weighting_it_twice_would_score_higher()
     assert E.choose_members(val, labels, max_members=4) == ["a", "b"]
 
 
-def test_the_choice_reads_the_validation_outputs_never_the_test_outputs(tmp_path, monkeypatch):
-    """Net 'val_best' wins on validation and loses on test; 'test_best' the reverse: the ensemble takes 'val_best'."""
-    params = {
-        "ensemble": {"candidates": ["val_best", "test_best"], "max_members": 1},
+def stand_in_nets(monkeypatch, outputs, val_labels, test_labels):
+    """build_ensemble's candidates replaced by nets whose softmax outputs are `outputs[name]` = (validation, test)."""
+
+    class FakeDataset:
+        train_images = np.zeros((len(val_labels), 28, 28), np.uint8)
+        train_labels = np.asarray(val_labels)
+        val_indices = np.arange(len(val_labels))
+        test_images = np.ones((len(test_labels), 28, 28), np.uint8)
+
+    FakeDataset.test_labels = np.asarray(test_labels)
+    monkeypatch.setattr(E, "candidate", lambda name, params: E.Candidate(lambda: torch.nn.Identity(), None, None))
+    monkeypatch.setattr(E, "load_checkpoint", lambda net, path, name: name)
+    monkeypatch.setattr(E, "load_dataset", lambda prepared: FakeDataset)
+    monkeypatch.setattr(E, "softmax_outputs", lambda c, net, images, device: outputs[net][int(images[0, 0, 0])])
+
+
+def ensemble_params(candidates, max_members):
+    return {
+        "ensemble": {"candidates": candidates, "max_members": max_members},
         "model": {"device": "cpu", "cpu_threads": 1, "cpu_kernels": "native"},
     }
+
+
+def test_the_choice_reads_the_validation_outputs_never_the_test_outputs(tmp_path, monkeypatch):
+    """Net 'val_best' wins on validation and loses on test; 'test_best' the reverse: the ensemble takes 'val_best'."""
     val_labels, test_labels = np.array([0, 1, 2, 3]), np.array([4, 5, 6, 7])
     outputs = {  # (validation, test) predictions of each net
         "val_best": (one_hot(val_labels), one_hot([0, 0, 0, 0])),
         "test_best": (one_hot([9, 9, 9, 9]), one_hot(test_labels)),
     }
-
-    class FakeDataset:
-        train_images = np.zeros((4, 28, 28), np.uint8)
-        train_labels = val_labels
-        val_indices = np.arange(4)
-        test_images = np.ones((4, 28, 28), np.uint8)
-        test_labels = np.array([4, 5, 6, 7])
-
-    monkeypatch.setattr(E, "candidate", lambda name, params: E.Candidate(lambda: torch.nn.Identity(), None, None))
-    monkeypatch.setattr(E, "load_checkpoint", lambda net, path, name: name)
-    monkeypatch.setattr(E, "load_dataset", lambda prepared: FakeDataset)
-    monkeypatch.setattr(E, "softmax_outputs", lambda c, net, images, device: outputs[net][int(images[0, 0, 0])])
+    stand_in_nets(monkeypatch, outputs, val_labels, test_labels)
     layout = Layout(tmp_path)
-    metrics = E.build_ensemble(params, layout, layout.ensemble())
+    metrics = E.build_ensemble(ensemble_params(["val_best", "test_best"], 1), layout, layout.ensemble())
     assert metrics["nets"] == ["val_best"] and metrics["val_accuracy"] == 1.0 and metrics["test_accuracy"] == 0.0
     assert metrics["candidates_val_accuracy"] == {"val_best": 1.0, "test_best": 0.0}
     assert sorted(json.loads(layout.ensemble().record.metrics.read_text())) == sorted(E.HEADLINE)
+
+
+def test_the_record_and_the_log_name_the_members_their_scores_and_the_device(tmp_path, monkeypatch, caplog):
+    """Two members, each wrong where the other is right on validation: their mean is right everywhere."""
+    caplog.set_level(logging.INFO, logger="fmnist.cnn.ensemble")
+    val_labels, test_labels = [0, 1, 2, 3], [4, 5, 6, 7]
+    right_but_last = one_hot([0, 1, 2, 0]) * 0.6
+    right_where_it_counts = one_hot([0, 1, 0, 3]) * 0.5
+    right_where_it_counts[3, 3] = 0.9
+    outputs = {
+        "a": (right_but_last, one_hot(test_labels) * 0.6),
+        "b": (right_where_it_counts, one_hot([4, 5, 0, 0]) * 0.5),
+        "c": (one_hot([9, 9, 9, 9]), one_hot([9, 9, 9, 9])),
+    }
+    stand_in_nets(monkeypatch, outputs, val_labels, test_labels)
+    layout = Layout(tmp_path)
+    metrics = E.build_ensemble(ensemble_params(["a", "b", "c"], 3), layout, layout.ensemble())
+    assert metrics["nets"] == ["a", "b"] and (metrics["val_accuracy"], metrics["test_accuracy"]) == (1.0, 1.0)
+    assert metrics["nets_test_accuracy"] == {"a": 1.0, "b": 0.5}
+    assert metrics["device"] == E.describe(torch.device("cpu"))
+    assert "ensemble: chose a, b on the validation split (1.0000)" in caplog.messages
+    assert "ensemble of a, b: test accuracy 1.0000" in caplog.messages
 
 
 def test_a_fine_tune_candidate_is_built_without_its_imagenet_weights_and_named_by_its_params_key(monkeypatch):

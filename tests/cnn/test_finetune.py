@@ -6,6 +6,7 @@ import copy
 import logging
 import math
 import re
+import urllib.error
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -15,6 +16,7 @@ import pytest
 import torch
 import yaml
 
+from fmnist.backbones import PooledStages
 from fmnist.backbones.weights import sha256_of
 from fmnist.classes import CLASS_NAMES
 from fmnist.cnn import finetune as F
@@ -22,7 +24,7 @@ from fmnist.cnn import loop
 from fmnist.cnn.inference import predict_logits
 from fmnist.cnn.loop import TrainingData, fit, seed_everything
 from fmnist.cnn.nets import TrainOnly
-from fmnist.cnn.recipes import input_pipeline
+from fmnist.cnn.recipes import input_pipeline, training_indices
 from fmnist.data import load_dataset
 from fmnist.errors import PipelineError
 from fmnist.layout import Layout
@@ -290,3 +292,79 @@ def test_a_frozen_fit_counts_the_features_time_and_logs_it(finetune_params, prep
     assert head is net.net.head and isinstance(head_data.pipeline, F.CachedViews) and head_data.images.shape[-1] == 4
     assert (fit_recipe, device, fit_logger, name, lr_sources) == (recipe, torch.device("cpu"), logger, "ft", sources)
     assert f"ft: frozen features of {len(data.train_idx) + len(data.val_idx)} images in 7 s" in caplog.messages
+
+
+@pytest.mark.parametrize("run_name, fitter", [("lite0_whole_50", "fit"), ("lite0_frozen_head", "fit_frozen")])
+def test_a_run_hands_its_setting_recipe_share_and_fitter_to_the_record(
+    finetune_params, prepared, tmp_path, monkeypatch, caplog, run_name, fitter
+):
+    """train_finetune's own part (train_and_record, fit and fit_frozen stubbed): the record is named after the run
+    and carries its setting; the net trains on the run's seeded, stratified share with its recipe and input pipeline,
+    whole (fit) or head only (fit_frozen), logging to the curves' scope with the run's learning-rate sources; the
+    skeleton that reads the checkpoint back is the run's network built with random weights (no ImageNet read)."""
+    caplog.set_level(logging.INFO, logger="fmnist.cnn.finetune")
+    settings = settings_of(finetune_params, run_name, train_fraction=0.5)
+    recipe = F.finetune_recipe(run_name, finetune_params["recipe"], settings)
+    built, handed, fitted = [], {}, []
+    build = F.build_finetune_net
+    monkeypatch.setattr(F, "build_finetune_net", lambda s, prefix: built.append((s, prefix)) or build(s, prefix))
+    for name in ("fit", "fit_frozen"):
+        monkeypatch.setattr(F, name, lambda *args, name=name, **kwargs: fitted.append((name, args, kwargs)) or "fit")
+
+    def record(name, train, skeleton, dataset, data, recipe, device, paths, setting):
+        handed.update(name=name, dataset=dataset, data=data, recipe=recipe, device=device, paths=paths)
+        handed.update(setting=setting, trained=train(SimpleNamespace(scope=lambda: "scope")), skeleton=skeleton())
+
+    monkeypatch.setattr(F, "train_and_record", record)
+    F.train_finetune(run_name, finetune_params["recipe"], settings, prepared, Layout(tmp_path).cnn(run_name))
+
+    assert handed["name"] == run_name and handed["paths"] == Layout(tmp_path).cnn(run_name)
+    assert handed["setting"] == {key: settings[key] for key in F.SETTING_KEYS}
+    assert handed["recipe"] == recipe and handed["device"] == torch.device("cpu")
+    dataset = load_dataset(prepared)
+    share = training_indices(dataset, settings, recipe.seed)
+    assert len(share) < len(dataset.fit_indices())
+    data = handed["data"]
+    np.testing.assert_array_equal(data.train_idx, share)
+    np.testing.assert_array_equal(data.val_idx, dataset.val_indices)
+    assert data.pipeline == input_pipeline(settings["arch"], settings, recipe)
+    assert f"{run_name} on cpu: {len(share)} training, {len(dataset.val_indices)} validation images" in caplog.messages
+    [(name, args, kwargs)] = fitted
+    net = handed["trained"][0]
+    assert name == fitter and handed["trained"] == (net, ["fit"])
+    assert args == (net, data, recipe, torch.device("cpu"), "scope", run_name)
+    assert kwargs == {"lr_sources": F.finetune_learning_rate(run_name, finetune_params["recipe"], settings).sources}
+    prefix = f"finetune.{run_name}"
+    assert settings["weights"] == "imagenet" and built == [
+        (settings, prefix),
+        ({**settings, "weights": "random"}, prefix),
+    ]
+    assert isinstance(handed["skeleton"], type(net)) and handed["skeleton"] is not net
+
+
+def test_a_runs_network_is_its_backbone_its_pooling_and_its_own_head(finetune_params):
+    """The whole network reads the backbone's own pooled output into one linear layer; pooled stages or a pool grid
+    put the pooling in between (a grid of 2 x 2 cells with no stages: four values a channel); a linear run's head is
+    linear, an mlp run's a hidden layer, each behind a batch norm when it standardises."""
+    whole = F.build_finetune_net(settings_of(finetune_params, "lite0_whole_100"), "x")
+    assert not isinstance(whole.features, PooledStages) and isinstance(whole.head, torch.nn.Linear)
+    assert whole.head.in_features == 1280
+    gridded = F.build_finetune_net(settings_of(finetune_params, "lite0_whole_100", pool_grid=2), "x")
+    assert isinstance(gridded.features, PooledStages) and gridded.head.in_features == 4 * 1280
+    assert gridded(torch.zeros(2, 3, 32, 32)).shape == (2, 10)
+    linear = F.build_finetune_net(settings_of(finetune_params, "lite0_last_layer"), "x").net
+    assert [type(layer) for layer in linear.head] == [torch.nn.BatchNorm1d, torch.nn.Linear]
+    mlp = F.build_finetune_net(settings_of(finetune_params, "lite0_frozen_head"), "x").net
+    assert isinstance(mlp.head[1], torch.nn.Sequential) and len(mlp.head[1]) == 5
+
+
+def test_missing_imagenet_weights_stop_naming_the_runs_key(finetune_params, tmp_path, monkeypatch):
+    monkeypatch.setattr(torch.hub, "get_dir", lambda: str(tmp_path / "hub"))
+
+    def refuse(*args, **kwargs):
+        raise urllib.error.URLError("network unreachable")
+
+    monkeypatch.setattr(torch.hub, "load_state_dict_from_url", refuse)
+    settings = settings_of(finetune_params, "lite0_whole_10", arch="resnet18", weights_file=None)
+    with pytest.raises(PipelineError, match=r"`finetune.lite0_whole_10.weights: imagenet`\) could not be had"):
+        F.build_finetune_net(settings, "finetune.lite0_whole_10")

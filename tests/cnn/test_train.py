@@ -22,7 +22,7 @@ from fmnist.cnn import train as train_module
 from fmnist.cnn.boosting import Ensemble, second_net_indices, third_net_indices
 from fmnist.cnn.inference import predict_logits
 from fmnist.cnn.loop import fit
-from fmnist.cnn.recipes import effective_recipe, input_pipeline
+from fmnist.cnn.recipes import effective_recipe, input_pipeline, training_indices
 from fmnist.cnn.train import (
     HEADLINE,
     member_summaries,
@@ -199,6 +199,15 @@ def test_boosted_checkpoint_round_trips_and_scores_as_reported(params, prepared,
     assert metrics["members"][1]["train_size"] < 180
     model, curves = assert_checkpoint_scores_as_reported("lenet5_boosted", params, prepared, tmp_path, metrics)
     assert isinstance(model, Ensemble)
+    recipe = effective_recipe("lenet5_boosted", params["model"], params["cnn"]["lenet5_boosted"])
+    test_images, test_labels = (
+        torch.from_numpy(np.load(prepared / f"test_{part}.npy")) for part in ("images", "labels")
+    )
+    for member, summary in zip(model.members, metrics["members"], strict=True):
+        logits = predict_logits(
+            member, test_images, input_pipeline("lenet5_boosted", {}, recipe), torch.device("cpu"), recipe, tta=True
+        )
+        assert summary["test_accuracy"] == pytest.approx(float((logits.argmax(1) == test_labels).float().mean()))
     assert (curves / "net3" / "val" / "acc.tsv").is_file() and (curves / "net1" / "train" / "batch_loss.tsv").is_file()
 
 
@@ -469,3 +478,37 @@ def test_an_imagenet_archs_skeleton_is_built_with_random_weights(params, monkeyp
     monkeypatch.setattr(train_module, "build_net", lambda arch, settings: built.append(settings["weights"]))
     skeleton("efficientnet_lite0", {**params["cnn"]["efficientnet_lite0"], "weights": "imagenet"})
     assert built == ["random"]
+
+
+def test_an_arch_hands_its_name_setting_learning_rate_and_seeded_share_to_the_record(
+    params, prepared, tmp_path, monkeypatch, caplog
+):
+    """train_architecture's own part (train_and_record stubbed): the record is named after the arch and carries an
+    ImageNet arch's setting (a small net's: its arch alone); the net trains on the seeded, stratified share of the
+    training split with the arch's scaled learning rate."""
+    caplog.set_level(logging.INFO, logger="fmnist.cnn.train")
+    handed = {}
+
+    def record(name, train, skeleton, dataset, data, recipe, device, paths, setting):
+        handed.update(name=name, data=data, recipe=recipe, setting=setting)
+
+    monkeypatch.setattr(train_module, "train_and_record", record)
+    settings = copy.deepcopy(params)
+    resnet = settings["cnn"]["resnet18"]
+    resnet.update(weights="random", weights_file=None, input_size=32, train_fraction=0.5)
+    train("resnet18", settings, prepared, tmp_path)
+    assert handed["name"] == "resnet18"
+    assert handed["setting"] == {
+        "arch": "resnet18",
+        **{key: resnet[key] for key in ("weights", "freeze", "train_fraction", "input_size")},
+    }
+    assert handed["recipe"].lr == pytest.approx(settings["model"]["lr"] * resnet["lr_scale"])
+    assert resnet["lr_scale"] != 1
+    dataset = load_dataset(prepared)
+    share = training_indices(dataset, resnet, settings["model"]["seed"])
+    assert len(share) < len(dataset.fit_indices())
+    np.testing.assert_array_equal(handed["data"].train_idx, share)
+    assert f"resnet18 on cpu: {len(share)} training, {len(dataset.val_indices)} validation images" in caplog.messages
+
+    train("mlp", params, prepared, tmp_path)
+    assert handed["name"] == "mlp" and handed["setting"] == {"arch": "mlp"}
