@@ -300,9 +300,17 @@ if [[ ${RUNNER:-mutmut} == in-process ]]; then
   "$bin/mutmut" results --all true | sed 's/^ *//; s/: .*//' >names.txt
   for ((job = 0; job < ${JOBS:-1}; job++)); do
     awk -v jobs="${JOBS:-1}" -v job=$job 'NR % jobs == job' names.txt >"names.$job.txt"
-    (cd mutants && MUTATION_NAMES=../names.$job.txt MUTATION_RESULTS=../results.$job.txt MUTANT_UNDER_TEST= \
-      nice -n 19 "$bin/python" -m pytest -p tests.support.mutation_runner -q -p no:cacheprovider -m "not e2e" \
-      $tests >"../runner.$job.log" 2>&1) &
+    touch "results.$job.txt"
+    (cd mutants
+      # A worker stops after a suspect mutant: it starts again (resuming) while each start adds results.
+      while
+        before=$(wc -l <"../results.$job.txt")
+        MUTATION_NAMES=../names.$job.txt MUTATION_RESULTS=../results.$job.txt MUTANT_UNDER_TEST= \
+          nice -n 19 "$bin/python" -m pytest -p tests.support.mutation_runner -q -p no:cacheprovider -m "not e2e" \
+          $tests >>"../runner.$job.log" 2>&1
+        after=$(wc -l <"../results.$job.txt")
+        ((after > before && after < $(wc -l <"../names.$job.txt")))
+      do :; done) &
   done
   wait
   cat results.*.txt >results.txt
