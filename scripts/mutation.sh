@@ -13,7 +13,7 @@
 #                                        # survivors by name in a copy with the family's tests)
 #   RUNNER=in-process JOBS=2 scripts/mutation.sh cnn   # the mutants run in JOBS pytest processes, not in one
 #                                        # process each (tests/support/mutation_runner.py; a mutant still running
-#                                        # after MUTATION_LIMIT seconds, default 60, is "unfinished", not killed)
+#                                        # after MUTATION_LIMIT seconds, default 120, is "unfinished", not killed)
 #
 # In a kept copy, `mutmut run NAME...` re-runs mutants by name (after copying newer tests into its tests/ and
 # mutants/tests/); editing its [tool.mutmut] (the tests selected, the timeout) discards every result recorded there.
@@ -302,7 +302,7 @@ if [[ ${RUNNER:-mutmut} == in-process ]]; then
     awk -v jobs="${JOBS:-1}" -v job=$job 'NR % jobs == job' names.txt >"names.$job.txt"
     touch "results.$job.txt"
     (cd mutants
-      # A worker stops after a suspect mutant: it starts again (resuming) while each start adds results.
+      # A worker stops after a suspect or unfinished mutant: it starts again (resuming) while each start adds results.
       while
         before=$(wc -l <"../results.$job.txt")
         MUTATION_NAMES=../names.$job.txt MUTATION_RESULTS=../results.$job.txt MUTANT_UNDER_TEST= \

@@ -8,9 +8,10 @@ the same function go first, the fewest seconds per kill first; the others, faste
 
 Every fixture is torn down after each mutant, so none built under one mutant serves another. A kill counts only when
 the failing test passes again with no mutant: otherwise the mutant left the process in a state that fails tests by
-itself and is reported `suspect` (run it again under mutmut), and the process stops, to be started again. A mutant
-still running after MUTATION_LIMIT seconds (wall clock) is `unfinished`: unlike mutmut's CPU-time timeouts, not
-counted as killed.
+itself and is reported `suspect` (run it again under mutmut). A mutant still running after MUTATION_LIMIT seconds
+(wall clock, default 120) is `unfinished`: unlike mutmut's CPU-time timeouts, not counted as killed. After either the
+process stops, to be started again: an alarm that interrupts a fixture's setup leaves pytest's record of it broken,
+and every later test that needs it fails.
 
 It reads the mutant names from the file MUTATION_NAMES and appends `name: status` lines (mutmut's `results` format)
 to MUTATION_RESULTS, one as each mutant ends, skipping names the file already has: a stopped run resumes.
@@ -122,12 +123,12 @@ class MutantRunner:
                 status = self.status(session, name, self.order(function, tests))
                 results.write(f"{name}: {status}\n")
                 print(f"{name}: {status}", flush=True)
-                if status == "suspect":
-                    break  # every later kill would be suspect too: scripts/mutation.sh starts a new process
+                if status in ("suspect", "unfinished"):
+                    break  # the process may be broken for later mutants: scripts/mutation.sh starts a new one
         return True
 
 
 def pytest_configure(config: pytest.Config) -> None:
     names = Path(os.environ["MUTATION_NAMES"]).read_text().split()
-    runner = MutantRunner(names, Path(os.environ["MUTATION_RESULTS"]), int(os.environ.get("MUTATION_LIMIT", "60")))
+    runner = MutantRunner(names, Path(os.environ["MUTATION_RESULTS"]), int(os.environ.get("MUTATION_LIMIT", "120")))
     config.pluginmanager.register(runner, "mutation_runner")
