@@ -298,6 +298,8 @@ if [[ ${RUNNER:-mutmut} == in-process ]]; then
     exit 1
   }
   "$bin/mutmut" results --all true | sed 's/^ *//; s/: .*//' >names.txt
+  selection=$("$bin/python" -c 'import tomllib
+print(*tomllib.load(open("pyproject.toml", "rb"))["tool"]["mutmut"]["pytest_add_cli_args_test_selection"])')
   for ((job = 0; job < ${JOBS:-1}; job++)); do
     awk -v jobs="${JOBS:-1}" -v job=$job 'NR % jobs == job' names.txt >"names.$job.txt"
     touch "results.$job.txt"
@@ -307,7 +309,7 @@ if [[ ${RUNNER:-mutmut} == in-process ]]; then
         before=$(wc -l <"../results.$job.txt")
         MUTATION_NAMES=../names.$job.txt MUTATION_RESULTS=../results.$job.txt MUTANT_UNDER_TEST= \
           nice -n 19 "$bin/python" -m pytest -p tests.support.mutation_runner -q -p no:cacheprovider -m "not e2e" \
-          $tests >>"../runner.$job.log" 2>&1
+          $selection >>"../runner.$job.log" 2>&1
         after=$(wc -l <"../results.$job.txt")
         ((after > before && after < $(wc -l <"../names.$job.txt")))
       do :; done) &
