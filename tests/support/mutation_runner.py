@@ -91,7 +91,7 @@ class MutantRunner:
             ),
         )
 
-    def status(self, session: pytest.Session, name: str, tests: list[pytest.Item]) -> str:
+    def status(self, session: pytest.Session, name: str, function: str, tests: list[pytest.Item]) -> str:
         os.environ["MUTANT_UNDER_TEST"] = name
         try:
             failed = run_until_failure(session, tests, self.seconds, self.cost)
@@ -105,7 +105,7 @@ class MutantRunner:
         if run_until_failure(session, [failed], 4 * self.seconds, {}, failures) is not None:
             print(f"{name}: {failed.nodeid} fails with no mutant too:", *failures, sep="\n", flush=True)
             return "suspect"
-        killed = self.kills.setdefault(name.rpartition("__mutmut_")[0], {})
+        killed = self.kills[function]
         killed[failed.nodeid] = killed.get(failed.nodeid, 0) + 1
         return "killed"
 
@@ -124,7 +124,7 @@ class MutantRunner:
                 reaching = set(tests_by_function.get(function, []))
                 tests = [item for item in session.items if item.nodeid in reaching]
                 fastest_first(tests, seconds_by_test)
-                status = self.status(session, name, self.order(function, tests))
+                status = self.status(session, name, function, self.order(function, tests))
                 results.write(f"{name}: {status}\n")
                 print(f"{name}: {status}", flush=True)
                 if status in ("suspect", "unfinished"):
