@@ -19,6 +19,7 @@ import torch.nn.functional as F
 from torch import nn
 from tqdm import tqdm
 
+from fmnist.cnn.depthwise import tap_weight_grads
 from fmnist.cnn.ema import WeightAverage
 from fmnist.cnn.inference import InputPipeline, loss_and_accuracy, predict_logits, to_device
 from fmnist.device import autocast
@@ -228,7 +229,7 @@ def train_one_epoch(trainer: Trainer, data: TrainingData, generator: torch.Gener
             images = data.images[batch].to(trainer.device, non_blocking=True)
             x = to_device(data.pipeline.train(images, generator), trainer.device, recipe.channels_last)
             y = data.labels[batch].to(trainer.device, non_blocking=True)
-            with autocast(trainer.device, recipe.amp):
+            with autocast(trainer.device, recipe.amp), tap_weight_grads():
                 logits = trainer.model(x)
                 loss = F.cross_entropy(logits, y, label_smoothing=recipe.label_smoothing)
             trainer.optimizer.zero_grad(set_to_none=True)
