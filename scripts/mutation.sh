@@ -226,6 +226,17 @@
 #                                                   finetune_learning_rate and finetune_recipe
 #   fmnist.cnn.train.x_train_architecture__mutmut_100  the ImageNet setting read for every arch: the schema gives a
 #                                                   small net none of IMAGENET_SETTINGS' keys, so its setting stays {}
+#   fmnist.cnn.depthwise.x_output_size__mutmut_2  `/` for `//`: an integer kernel is wider than floor(n / s) + 1
+#                                                   exactly when it is wider than n / s + 1
+#   fmnist.cnn.depthwise.x_takes_taps__mutmut_35, _43, _47  zip(strict=None/left out/False): two sizes each side
+#   fmnist.cnn.depthwise.x_takes_taps__mutmut_40, _41, x_tap_weight_grad__mutmut_10, _20, _33  `[+2:]`/`[+2]` for
+#                                                   `[-2:]`/`[-2]`: the tensors are 4-d, so the same entries
+#   fmnist.cnn.depthwise.x_tap_weight_grad__mutmut_15, _18  the gradient made on the default device: taps run on the
+#                                                   CPU alone
+#   fmnist.cnn.depthwise.xǁTapWeightGradǁbackward__mutmut_3, _6, _7  the input gradient computed when the weight's is
+#                                                   asked (only the weight's can be asked without it: taps need a
+#                                                   trained weight; autograd drops the rest), or oneDNN's mask asking
+#                                                   for the weight's or bias's gradient too: only slower
 # The whole script in one block, which bash reads before it runs any of it: the list above grows while runs are
 # under way, and bash would otherwise go on reading the edited file at the old run's offset.
 {

@@ -72,6 +72,42 @@ def test_the_slow_calls_run_through_the_tap_sums_and_no_others(monkeypatch):
     assert calls == [torch.Size([4, 1, 5, 5])]
 
 
+def test_a_call_by_keywords_with_defaults_left_out_takes_the_taps_as_a_positional_one(monkeypatch):
+    taken = []
+    original = TapWeightGrad.apply
+    monkeypatch.setattr(TapWeightGrad, "apply", lambda *args: taken.append(args[2:]) or original(*args))
+    x = torch.randn(2, 4, 2, 2)
+    w = torch.randn(4, 1, 5, 5, requires_grad=True)
+    one_channel = torch.randn(2, 1, 3, 3)
+    w1 = torch.randn(1, 1, 3, 3, requires_grad=True)
+    with tap_weight_grads():
+        out = torch.conv2d(x, w, padding=2, groups=4)
+        out1 = torch.conv2d(one_channel, w1)  # groups 1 = 1 channel: depthwise; no padding: a 1 x 1 output
+    assert taken == [(1, 2), (1, 0)]  # stride 1, padding 0 and groups 1 by default
+    assert torch.equal(out, F.conv2d(x, w, None, 1, 2, 1, 4)) and torch.equal(out1, F.conv2d(one_channel, w1))
+
+
+def test_other_calls_keep_their_keyword_arguments():
+    x = torch.randn(2, 3, 6, 6)
+    w = torch.randn(5, 3, 3, 3, requires_grad=True)
+    with tap_weight_grads():
+        out = torch.conv2d(x, w, padding=1, stride=2)
+        flat = out.flatten(start_dim=1)
+    assert torch.equal(out, F.conv2d(x, w, None, 2, 1)) and flat.shape == (2, 5 * 3 * 3)
+
+
+def test_the_weight_gradient_is_summed_in_the_weights_dtype():
+    channels, size, kernel, stride, padding = CASES[0]
+    x = torch.randn(2, channels, *size, dtype=torch.float64)
+    w = torch.randn(channels, 1, *kernel, dtype=torch.float64, requires_grad=True)
+    with tap_weight_grads():
+        F.conv2d(x, w, None, stride, padding, 1, channels).sum().backward()
+    taps = w.grad.clone()
+    w.grad = None
+    F.conv2d(x, w, None, stride, padding, 1, channels).sum().backward()
+    torch.testing.assert_close(taps, w.grad, rtol=1e-12, atol=1e-12)  # float32 sums would be 1e-7 apart
+
+
 def weight(kernel=5, channels=4, trains=True):
     return torch.zeros(channels, 1, kernel, kernel, requires_grad=trains)
 
