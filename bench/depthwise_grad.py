@@ -21,7 +21,7 @@ from torch import nn
 from torch.nn.modules.utils import _pair
 from torch.overrides import TorchFunctionMode
 
-from fmnist.cnn.depthwise import conv2d_arguments, takes_taps, tap_weight_grad, tap_weight_grads
+from fmnist.cnn.depthwise import onednn_backward, tap_weight_grad, tap_weight_grads, tapped_call
 from fmnist.cnn.finetune import build_finetune_net, finetune_recipe
 from fmnist.cores import cpu_model
 from fmnist.device import use_cpu_threads
@@ -45,8 +45,9 @@ class TappedCalls(TorchFunctionMode):
 
     def __torch_function__(self, func, types, args=(), kwargs=None):
         kwargs = kwargs or {}
-        if func is torch.conv2d and takes_taps(*conv2d_arguments(*args, **kwargs)):
-            self.calls.append(conv2d_arguments(*args, **kwargs))
+        call = tapped_call(func, args, kwargs)
+        if call is not None:
+            self.calls.append(call)
         return func(*args, **kwargs)
 
 
@@ -55,9 +56,7 @@ def weight_gradient_times(call: tuple, repeats: int) -> tuple[float, float]:
     x, weight, _, stride, padding, _, groups = call
     x, weight = x.detach(), weight.detach()
     grad_out = torch.randn_like(F.conv2d(x, weight, None, stride, padding, 1, groups))
-    mask = [False, True, False]
-    args = (list(_pair(stride)), list(_pair(padding)), [1, 1], False, [0, 0], groups, mask)
-    onednn = milliseconds(lambda: torch.ops.aten.convolution_backward(grad_out, x, weight, None, *args), repeats)
+    onednn = milliseconds(lambda: onednn_backward(grad_out, x, weight, stride, padding, [False, True, False]), repeats)
     taps = milliseconds(lambda: tap_weight_grad(x, grad_out, weight.shape, stride, padding), repeats)
     return onednn, taps
 

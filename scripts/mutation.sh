@@ -233,7 +233,7 @@
 #                                                   `[-2:]`/`[-2]`: the tensors are 4-d, so the same entries
 #   fmnist.cnn.depthwise.x_tap_weight_grad__mutmut_15, _18  the gradient made on the default device: taps run on the
 #                                                   CPU alone
-#   fmnist.cnn.depthwise.xǁTapWeightGradǁbackward__mutmut_3, _6, _7  the input gradient computed when the weight's is
+#   fmnist.cnn.depthwise.xǁTapWeightGradǁbackward__mutmut_3, _18, _19  the input gradient computed when the weight's is
 #                                                   asked (only the weight's can be asked without it: taps need a
 #                                                   trained weight; autograd drops the rest), or oneDNN's mask asking
 #                                                   for the weight's or bias's gradient too: only slower
