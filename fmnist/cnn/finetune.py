@@ -33,6 +33,7 @@ from fmnist.errors import PipelineError
 from fmnist.kernels import use_cpu_kernels
 from fmnist.layout import CnnOutputs
 from fmnist.recipe import Recipe
+from fmnist.side_by_side import map_batches
 
 log = logging.getLogger(__name__)
 
@@ -117,30 +118,34 @@ class CachedViews:
         return x[:, 0]
 
 
-@torch.no_grad()
 def cache_features(
     features: nn.Module, data: TrainingData, device: torch.device, recipe: Recipe, name: str
 ) -> torch.Tensor:
     """The frozen `features` of every training and validation image (N x V x D on the CPU, zeros for the images of
-    neither), V = 2 with each image's mirror image when the pipeline flips, else 1."""
+    neither), V = 2 with each image's mirror image when the pipeline flips, else 1. On the CPU the batches run side by
+    side (fmnist.side_by_side: 1.3x the images/s of two threads on each batch, the same bits)."""
     features.eval()
     if recipe.channels_last:
         features.to(memory_format=torch.channels_last)
     pipeline: ImageNetInput = data.pipeline
     views = 2 if pipeline.hflip else 1
     wanted = torch.as_tensor(sorted(set(data.train_idx.tolist()) | set(data.val_idx.tolist())))
-    cache = None
     size = EVAL_BATCH[device.type]
-    with tqdm(
-        total=len(wanted), desc=f"{name}: frozen features", unit="img", unit_scale=True, mininterval=2, leave=False
-    ) as bar:
-        for start in range(0, len(wanted), size):
-            index = wanted[start : start + size]
+    batches = [wanted[start : start + size] for start in range(0, len(wanted), size)]
+
+    def featurize(index: torch.Tensor) -> torch.Tensor:
+        with torch.no_grad():  # per thread, as autograd's state is
             x = pipeline.eval(data.images[index].to(device))
             outputs = [features(to_device(x, device, recipe.channels_last)).float()]
             if views == 2:
                 outputs.append(features(to_device(x.flip(-1), device, recipe.channels_last)).float())
-            batch = torch.stack(outputs, dim=1).cpu()
+            return torch.stack(outputs, dim=1).cpu()
+
+    cache = None
+    with tqdm(
+        total=len(wanted), desc=f"{name}: frozen features", unit="img", unit_scale=True, mininterval=2, leave=False
+    ) as bar:
+        for index, batch in zip(batches, map_batches(featurize, batches, device.type == "cpu"), strict=True):
             if cache is None:
                 cache = torch.zeros(len(data.images), views, batch.shape[-1])
             cache[index] = batch

@@ -11,7 +11,6 @@ import logging
 import os
 import resource
 import time
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -21,11 +20,12 @@ from tqdm import tqdm
 
 from fmnist.atomic import StagedOutputs, staged_outputs
 from fmnist.catalog import FEATURE_KINDS, resolve
-from fmnist.cores import available_cores, cpu_model
+from fmnist.cores import cpu_model
 from fmnist.data import Dataset
 from fmnist.device import describe
 from fmnist.features.extractor import Extractor
 from fmnist.layout import Layout
+from fmnist.side_by_side import map_batches
 
 log = logging.getLogger(__name__)
 
@@ -43,8 +43,8 @@ def build_extractor(params: dict, param_prefix: str) -> Extractor:
 def extract_into(extractor: Extractor, images: np.ndarray, out: np.ndarray, batch_size: int, desc: str) -> None:
     """Fill `out` (N x dim) with the features of `images`, batch by batch, with a progress bar.
 
-    Every batch is computed the same way whichever worker takes it (one thread each when batches run
-    side by side), so the result does not depend on scheduling: re-runs are byte-identical.
+    With the extractor's `parallel_batches`, on the CPU, the batches run side by side (fmnist.side_by_side): each is
+    computed the same way whichever worker takes it, so re-runs are byte-identical.
     """
 
     def featurize(start: int) -> np.ndarray:
@@ -52,21 +52,12 @@ def extract_into(extractor: Extractor, images: np.ndarray, out: np.ndarray, batc
             batch = torch.from_numpy(images[start : start + batch_size]).to(extractor.device)
             return extractor.featurize(batch).to("cpu", torch.float32).numpy()
 
-    threads = torch.get_num_threads()
-    workers = available_cores() if extractor.parallel_batches and extractor.device.type == "cpu" else 1
+    side_by_side = extractor.parallel_batches and extractor.device.type == "cpu"
     starts = range(0, len(images), batch_size)
-    if workers > 1:
-        torch.set_num_threads(1)
-    try:
-        with (
-            ThreadPoolExecutor(workers) as pool,
-            tqdm(total=len(images), desc=desc, unit="img", unit_scale=True) as bar,
-        ):
-            for start, rows in zip(starts, pool.map(featurize, starts), strict=True):
-                out[start : start + len(rows)] = rows
-                bar.update(len(rows))
-    finally:
-        torch.set_num_threads(threads)
+    with tqdm(total=len(images), desc=desc, unit="img", unit_scale=True) as bar:
+        for start, rows in zip(starts, map_batches(featurize, starts, side_by_side), strict=True):
+            out[start : start + len(rows)] = rows
+            bar.update(len(rows))
 
 
 def write_split(

@@ -6,6 +6,7 @@ import copy
 import logging
 import math
 import re
+import threading
 import urllib.error
 from pathlib import Path
 from types import SimpleNamespace
@@ -16,6 +17,7 @@ import pytest
 import torch
 import yaml
 
+from fmnist import side_by_side
 from fmnist.backbones import PooledStages
 from fmnist.backbones.weights import sha256_of
 from fmnist.classes import CLASS_NAMES
@@ -172,6 +174,35 @@ def test_cached_features_hold_each_image_and_its_mirror(finetune_params, prepare
         own, mirrored = net.net.features(image), net.net.features(image.flip(-1))
     assert torch.allclose(cache[0, 0], own[0], atol=1e-4) and torch.allclose(cache[0, 1], mirrored[0], atol=1e-4)
     assert not torch.allclose(cache[0, 0], cache[0, 1])
+
+
+def test_cached_features_run_side_by_side_on_the_cpu_with_the_bits_of_one_batch_after_another(
+    finetune_params, prepared, monkeypatch
+):
+    """Two batches of 100 at once, one torch thread each, then torch's two threads back; no autograd graph in the
+    workers, though the features' weights would take gradients."""
+    monkeypatch.setattr(side_by_side, "available_cores", lambda: 2)
+    settings = settings_of(finetune_params, "lite0_last_layer", pooled_stages=0, freeze="none")
+    recipe = F.finetune_recipe("run", finetune_params["recipe"], settings)
+    features = F.build_finetune_net(settings, "x").features
+    data = tiny_data(prepared, settings, recipe)
+    seen = []
+    features.register_forward_pre_hook(
+        lambda module, args: seen.append((threading.get_ident(), torch.get_num_threads()))
+    )
+    threads = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        cache = F.cache_features(features, data, torch.device("cpu"), recipe, "test")
+        assert torch.get_num_threads() == 2
+        assert {count for _, count in seen} == {1} and len({thread for thread, _ in seen}) == 2
+        with torch.no_grad():
+            image = data.pipeline.eval(data.images[:100]).contiguous(memory_format=torch.channels_last)
+            one_after_another = features(image)
+    finally:
+        torch.set_num_threads(threads)
+    assert not cache.requires_grad
+    assert torch.equal(cache[:100, 0], one_after_another)
 
 
 def test_pooled_stages_widen_the_heads_input(finetune_params):

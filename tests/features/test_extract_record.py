@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 import torch
 
+from fmnist import side_by_side
 from fmnist.cores import cpu_model
 from fmnist.data.dataset import Dataset
 from fmnist.device import describe
@@ -106,7 +107,7 @@ def featurize_watching_threads(seen: list) -> Callable[[torch.Tensor], torch.Ten
 
 @pytest.mark.usefixtures("two_torch_threads")
 def test_parallel_batches_run_one_torch_thread_per_core(dataset, monkeypatch):
-    monkeypatch.setattr(E, "available_cores", lambda: 2)
+    monkeypatch.setattr(side_by_side, "available_cores", lambda: 2)
     seen = []
     extractor = Extractor(2, CPU, featurize_watching_threads(seen), parallel_batches=True)
     out = np.zeros((4, 2), dtype=np.float32)
@@ -119,7 +120,7 @@ def test_parallel_batches_run_one_torch_thread_per_core(dataset, monkeypatch):
 @pytest.mark.usefixtures("two_torch_threads")
 def test_other_extractors_run_batch_after_batch_on_every_thread(dataset, monkeypatch):
     """Without parallel_batches, one batch at a time, with all of torch's threads."""
-    monkeypatch.setattr(E, "available_cores", lambda: 2)
+    monkeypatch.setattr(side_by_side, "available_cores", lambda: 2)
     seen = []
     extractor = Extractor(2, CPU, featurize_watching_threads(seen))
     E.extract_into(extractor, dataset.train_images, np.zeros((4, 2), dtype=np.float32), 1, "train")
