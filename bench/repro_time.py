@@ -7,11 +7,12 @@
 
 Clones this repository (its committed state) into --workdir with an empty DVC cache of its own, so nothing is
 restored from a cache or the run cache, then runs `make repro`'s command there with `--force` (`dvc exp run -f`
-with the random-weights overrides where ImageNet weights are missing, else `dvc repro -f`). Each stage's time is
-the wall clock from DVC's "Running stage" line to the next stage's (or the end), so it includes the stage's
-process start-up and DVC's hashing and caching of its outputs. Prints one row per stage, the total per stage
-family and the grand total, with the CPU model, then which outputs kept the bytes of the commit's dvc.lock (`held`,
-bench/_held.py: the same results on this CPU as on the one that recorded it?); writes them to --out as JSON.
+with the random-weights overrides and end-stage targets where ImageNet weights are missing, else `dvc repro -f`).
+Each stage's time is the wall clock from DVC's "Running stage" line to the next stage's (or the end), so it
+includes the stage's process start-up and DVC's hashing and caching of its outputs. Prints one row per stage, the
+total per stage family and the grand total, with the CPU model, then which outputs kept the bytes of the commit's
+dvc.lock (`held`, bench/_held.py: the same results on this CPU as on the one that recorded it?); writes them to
+--out as JSON.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ import yaml
 from bench._held import held_bytes
 from bench._held import summary as held_summary
 from bench._repro import RESULTS, instruction_set, read_results, timed_stages, write_results
-from fmnist.backbones.availability import missing_imagenet_weights, offline_overrides
+from fmnist.backbones.availability import missing_imagenet_weights, offline_run_args
 from fmnist.cores import cpu_model
 from fmnist.params import load_params
 
@@ -54,7 +55,7 @@ def clone(workdir: Path, tiny: bool) -> None:
 
 def repro_command(params: dict) -> list[str]:
     """`make repro`'s command for `params`, every stage forced."""
-    overrides = offline_overrides(params, missing_imagenet_weights(params))
+    overrides = offline_run_args(params, missing_imagenet_weights(params))
     return ["dvc", "exp", "run", "--force", *overrides] if overrides else ["dvc", "repro", "--force"]
 
 

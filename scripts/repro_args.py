@@ -2,8 +2,9 @@
 of the run, none for a plain `dvc repro`:
 
 - with `--profile NAME`, the `-S key=value` of each value profiles/NAME.yaml sets (fmnist/profiles.py);
-- `-S <section>.weights=random` for every backbone asked to load ImageNet weights this machine does not have, and
-  `classify.features` without the feature sets extracted with them, after a banner (stderr) that says so.
+- `-S <section>.weights=random` for every backbone asked to load ImageNet weights this machine does not have,
+  `classify.features` and `visualize.features` without the feature sets extracted with them, and the pipeline's end
+  stages as targets (so a set nothing reads is not extracted), after a banner (stderr) that says so.
 
 The arguments hold no spaces, quotes or glob characters that a shell would change (the Makefile splits them on
 spaces with globbing off)."""
@@ -11,7 +12,7 @@ spaces with globbing off)."""
 import argparse
 import sys
 
-from fmnist.backbones.availability import banner, missing_imagenet_weights, offline_overrides
+from fmnist.backbones.availability import banner, missing_imagenet_weights, offline_run_args
 from fmnist.classical.models import check_grids
 from fmnist.errors import PipelineError
 from fmnist.params import load_params
@@ -30,7 +31,7 @@ def repro_args(profile: str | None) -> list[str]:
     missing = missing_imagenet_weights(params)
     if missing:
         print(banner(params, missing), file=sys.stderr)
-        args += offline_overrides(params, missing)
+        args += offline_run_args(params, missing)
     return args
 
 

