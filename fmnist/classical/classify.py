@@ -122,7 +122,7 @@ def tune_and_fit(
     )
     search = grid_search(
         pipeline,
-        pipeline_grid(grid, train_x.shape[1], seed, classifier_prefix(pipeline)),
+        pipeline_grid(grid, train_x.shape[1], classifier_prefix(pipeline)),
         train_x[search_rows],
         train_y[search_rows],
         search_params["folds"],

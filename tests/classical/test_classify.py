@@ -219,7 +219,7 @@ def test_bad_grid_is_reported_before_any_work(grid, message):
 
 
 def test_pca_axis_projects_only_when_it_reduces_the_dimension():
-    grid = pipeline_grid({"pca": [None, 2, 6, 50], "scale": ["none"], "C": [1.0]}, n_features=6, seed=0)
+    grid = pipeline_grid({"pca": [None, 2, 6, 50], "scale": ["none"], "C": [1.0]}, n_features=6)
     assert grid["pca"][0] == "passthrough" and grid["pca"][1].n_components == 2
     assert grid["pca"][2:] == ["passthrough", "passthrough"]
     assert grid["scale"] == ["passthrough"] and grid["clf__C"] == [1.0]
@@ -250,7 +250,7 @@ def test_feature_files_are_checked(tmp_path):
 
 def test_linear_svc_grid_keys_reach_the_wrapped_liblinear_model():
     pipeline = build_pipeline("linear_svc", 0)
-    assert pipeline_grid({"C": [0.5]}, 6, 0, classifier_prefix(pipeline)) == {"clf__estimator__C": [0.5]}
+    assert pipeline_grid({"C": [0.5]}, 6, classifier_prefix(pipeline)) == {"clf__estimator__C": [0.5]}
     check_grid("linear_svc", {"C": [0.5]}, 0, "classify.linear_svc.grid")
     with pytest.raises(PipelineError, match="`classify.linear_svc.grid.gamma` is not a parameter of LinearSVC"):
         check_grid("linear_svc", {"gamma": [1.0]}, 0, "classify.linear_svc.grid")
@@ -280,9 +280,9 @@ def test_a_single_forest_setting_runs_its_folds_one_at_a_time_on_all_workers(mon
     monkeypatch.setattr(gridsearch, "GridSearchCV", recording)
     x, y = blobs(90, 0, mark=1.0)
     forest = build_pipeline("random_forest", 0)
-    grid_search(forest, pipeline_grid({"n_estimators": [5]}, 6, 0), x, y, 3, 0, local_workers(2, threads=1))
+    grid_search(forest, pipeline_grid({"n_estimators": [5]}, 6), x, y, 3, 0, local_workers(2, threads=1))
     assert seen == {"forest_jobs": 2, "fold_jobs": 1}
-    grid_search(forest, pipeline_grid({"n_estimators": [5, 6]}, 6, 0), x, y, 3, 0, local_workers(2, threads=1))
+    grid_search(forest, pipeline_grid({"n_estimators": [5, 6]}, 6), x, y, 3, 0, local_workers(2, threads=1))
     assert seen == {"forest_jobs": 1, "fold_jobs": 2}
 
 
