@@ -6,6 +6,7 @@ Only training rows ever reach this module; the test set is scored once, after th
 from __future__ import annotations
 
 import logging
+import tempfile
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -35,6 +36,11 @@ def stratified_subset(labels: np.ndarray, size: int | None, seed: int) -> np.nda
 def search_folds(folds: int, seed: int) -> StratifiedKFold:
     """The search's seeded stratified folds (fmnist.classical.fit_limits checks the rows of each before any fit)."""
     return StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
+
+
+def projects(param_grid: dict[str, list]) -> bool:
+    """Whether some setting of `param_grid` has a `pca` step that projects (not "passthrough")."""
+    return any(step != "passthrough" for step in param_grid.get("pca", []))
 
 
 def set_n_jobs(pipeline: Pipeline, n_jobs: int) -> Pipeline:
@@ -73,19 +79,24 @@ def grid_search(
     inside = isinstance(pipeline.named_steps["clf"], THREADED) and all(
         len(values) == 1 for values in param_grid.values()
     )
-    search = GridSearchCV(
-        set_n_jobs(clone(pipeline), workers.fit if inside else 1),
-        param_grid,
-        scoring="accuracy",
-        cv=cv,
-        n_jobs=1 if inside else workers.fit,
-        refit=False,
-        verbose=3,
-        error_score="raise",
-    )
     start = time.perf_counter()
-    with fit_threads(workers, alone=inside):
-        search.fit(features, labels)
+    # Each fold's projection is fitted once and read back for the fold's other settings (scikit-learn's transformer
+    # cache): the same fitted steps, so the same scores. Only on this machine's workers, which share the folder.
+    with tempfile.TemporaryDirectory(prefix="fmnist-search-") as cache:
+        search = GridSearchCV(
+            set_n_jobs(clone(pipeline), workers.fit if inside else 1).set_params(
+                memory=cache if workers.local and projects(param_grid) else None
+            ),
+            param_grid,
+            scoring="accuracy",
+            cv=cv,
+            n_jobs=1 if inside else workers.fit,
+            refit=False,
+            verbose=3,
+            error_score="raise",
+        )
+        with fit_threads(workers, alone=inside):
+            search.fit(features, labels)
     seconds = time.perf_counter() - start
     results = search.cv_results_
     best = int(search.best_index_)

@@ -7,6 +7,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.decomposition import PCA
 from sklearn.model_selection import StratifiedKFold
 from sklearn.neighbors import KNeighborsClassifier
 from sklearn.pipeline import Pipeline
@@ -203,3 +204,36 @@ def test_a_single_setting_of_a_self_parallel_classifier_fits_on_the_fixed_thread
     grid_search(pipeline, {"clf__n_neighbors": neighbours}, rows_with_ids(labels), labels, 3, 0, workers)
     assert len(ThreadsKNN.threads) == 3 * len(neighbours)
     assert set.union(*ThreadsKNN.threads) == threads
+
+
+def projected_search(monkeypatch, workers: Workers) -> tuple[list[float], list[int]]:
+    """A k-NN search, 3 settings of k x (none and 2 projections) in 3 folds: its scores and each PCA fit's width."""
+    widths = []
+    fit_transform = PCA.fit_transform
+
+    def counted(self, x, y=None):
+        widths.append(self.n_components)
+        return fit_transform(self, x, y)
+
+    monkeypatch.setattr(PCA, "fit_transform", counted)
+    labels = np.arange(240) % 10
+    features = np.random.default_rng(4).normal(size=(240, 12)) + labels[:, None] * 0.3
+    pipeline = Pipeline([("scale", "passthrough"), ("pca", "passthrough"), ("clf", KNeighborsClassifier())])
+    projections = ["passthrough", PCA(2, svd_solver="covariance_eigh"), PCA(4, svd_solver="full")]
+    grid = {"clf__n_neighbors": [1, 3, 5], "pca": projections}
+    result = grid_search(pipeline, grid, features, labels, 3, 0, workers)
+    return [c["cv_accuracy_mean"] for c in result.candidates], widths
+
+
+def test_each_fold_is_projected_once_for_all_settings_with_the_scores_of_projecting_for_each(monkeypatch, tmp_path):
+    """The projection of a fold is read back for the fold's other settings; on a Dask cluster (whose workers share
+    no folder) every fit projects for itself, and the scores are the same either way."""
+    monkeypatch.setattr("tempfile.tempdir", str(tmp_path))
+    cached, widths = projected_search(monkeypatch, ONE_CORE)
+    assert sorted(widths) == [2, 2, 2, 4, 4, 4]  # 3 folds x 2 projections, not x 3 settings of k
+    assert list(tmp_path.iterdir()) == []  # the cache goes with the search
+    cluster = Workers(fit=1, predict=1, threads=1, local=False, where="a Dask cluster")
+    uncached, widths = projected_search(monkeypatch, cluster)
+    assert sorted(widths) == [2] * 9 + [4] * 9
+    assert cached == uncached
+    assert len(set(cached)) > 1  # the settings differ, so equal lists compare real scores

@@ -1,5 +1,9 @@
 """CholeskyLDA: scikit-learn's least-squares LDA, its solve by Cholesky instead of SVD."""
 
+import pickle
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 from scipy import linalg
@@ -50,3 +54,24 @@ def test_a_singular_covariance_falls_back_to_the_svd_solve():
     ours = CholeskyLDA(solver="lsqr").fit(x, y)
     stock = LinearDiscriminantAnalysis(solver="lsqr").fit(x, y)
     np.testing.assert_allclose(ours.coef_, stock.coef_, rtol=1e-6, atol=1e-8)
+
+
+def test_a_pickled_instance_unpickles_and_predicts_in_a_python_without_this_project(tmp_path):
+    """As on a Dask worker, which has scikit-learn and cloudpickle but not this project's code."""
+    x, y = blobs(200, 5)
+    fitted = CholeskyLDA(solver="lsqr", shrinkage=1e-4).fit(x, y)
+    assert type(pickle.loads(pickle.dumps(fitted))) is CholeskyLDA  # in this process, the class itself; and again:
+    unpickle = (
+        "import pickle, sys; model = pickle.loads(sys.stdin.buffer.read()); "
+        "rows = pickle.loads(bytes.fromhex(sys.argv[1])); assert 'fmnist' not in sys.modules; "
+        "sys.stdout.write(repr(model.predict(rows).tolist()))"
+    )
+    worker = subprocess.run(
+        [sys.executable, "-I", "-c", unpickle, pickle.dumps(x[:20]).hex()],
+        input=pickle.dumps(fitted),
+        capture_output=True,
+        cwd=tmp_path,
+        check=False,
+    )
+    assert worker.returncode == 0, worker.stderr.decode()[-2000:]
+    assert worker.stdout.decode() == repr(fitted.predict(x[:20]).tolist())
