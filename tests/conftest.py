@@ -20,18 +20,19 @@ from tests.support.mutation_order import fastest_first, mutmut_seconds, under_a_
 from tests.support.tiny_params import tiny_settings
 
 PIPELINE = Path(__file__).parent / "pipeline"
-FIRST, LAST = PIPELINE / "test_teamwork.py", PIPELINE / "test_tiny.py"
+FIRST, LAST = PIPELINE / "test_teamwork.py", (PIPELINE / "test_tiny.py", PIPELINE / "test_tiny_runs.py")
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """The tiny pipeline's two test files at either end of the run (`make test` keeps this order and gives one worker a
+    """The tiny pipeline's test files at either end of the run (`make test` keeps this order and gives one worker a
     whole file: `--dist loadfile --no-loadscope-reorder`). One worker starts on the teamwork tests, the longest file,
-    by building the pipeline while the other runs the unit tests; that one reaches test_tiny.py once the build is
-    there to copy. Under a mutant of scripts/mutation.sh, the fastest tests first (tests/support/mutation_order.py)."""
+    by building the pipeline while the other runs the unit tests; the two test_tiny files come last, once the build is
+    there to copy, one for each worker (as one file, its 100 s ran on one worker while the other stood idle). Under a
+    mutant of scripts/mutation.sh, the fastest tests first (tests/support/mutation_order.py)."""
     if under_a_mutant():
         fastest_first(items, mutmut_seconds())
         return
-    items.sort(key=lambda item: 0 if item.path == FIRST else 2 if item.path == LAST else 1)
+    items.sort(key=lambda item: 0 if item.path == FIRST else 2 if item.path in LAST else 1)
 
 
 @pytest.fixture(autouse=True)

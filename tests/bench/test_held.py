@@ -1,5 +1,5 @@
 """bench/_held.py: which outputs of a forced run kept the committed dvc.lock's bytes (bench.repro_time's `held`; on a
-tiny DVC project: tests/pipeline/test_tiny.py)."""
+tiny DVC project: tests/pipeline/test_tiny.py, test_tiny_runs.py)."""
 
 import json
 import subprocess

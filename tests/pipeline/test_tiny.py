@@ -1,4 +1,6 @@
-"""The DVC pipeline end to end on tiny synthetic data: repro, no-op repro, and what a param change re-runs."""
+"""The DVC pipeline end to end on tiny synthetic data: no-op repro, what a param change would re-run (dry runs), and
+the outputs of the run. The real re-runs are in test_tiny_runs.py (a file of its own, so that pytest-xdist gives the two
+files at the end of `make test` one worker each)."""
 
 import itertools
 import json
@@ -8,10 +10,9 @@ from urllib.parse import unquote
 import numpy as np
 import pytest
 
-from bench import _held, repro_time
+from bench import repro_time
 from fmnist.cores import cpu_model
 from tests.conftest import REPRO_TIME
-from tests.support.dvc_project import stages_run
 from tests.support.tiny_params import FEATURE_DIMS
 
 UPSTREAM_OF_CNN = ("download", "prepare", "extract_features", "classify", "visualize")
@@ -37,25 +38,6 @@ def test_changing_the_split_seed_reruns_prepare_and_not_download(project):
 def test_changing_scatnet_params_reruns_only_the_scatnet_extraction(project):
     with project.edited_params(lambda p: p["features"]["scatnet"].update(J=3)):
         assert project.stages_that_would_run() == ["check_params", "extract_features@scatnet"]
-
-
-def test_a_real_repro_after_a_scatnet_change_runs_its_feature_set_and_what_reads_it_and_nothing_else(project):
-    # Unlike the dry runs here, a real run sees that the new features differ, so the stages reading them run too.
-    params = project.params()
-    readers = [f"classify@scatnet-{model}" for model in params["classify"]["models"]]
-    if "scatnet" in params["visualize"]["features"]:  # not in the tiny project (its pictures are of raw only)
-        readers += [f"visualize@scatnet-{method}" for method in params["visualize"]["methods"]]
-    try:
-        project.edit_params(lambda p: p["features"]["scatnet"].update(J=3))
-        # --no-run-cache: every stage that must run does, rather than being restored from an earlier run's cache.
-        ran = stages_run(project.dvc("repro", "--no-run-cache").stdout)
-        assert sorted(ran) == sorted(["check_params", "extract_features@scatnet", *readers, "gallery", "report"])
-        assert np.load(project.root / "features" / "scatnet" / "test.npy").shape[1] != 176  # J=3 was used
-    finally:  # back to the committed run: params, lock file, metrics and reports from git, the rest from the cache
-        project.run("git", "checkout", "--", "params.yaml", "dvc.lock", "metrics", "reports")
-        project.run("git", "clean", "-fdq", "--", "reports")  # pictures of the new run's best models
-        project.dvc("checkout", "--force")
-    assert project.run("git", "status", "--porcelain").stdout == ""
 
 
 def test_cnn_lr_reruns_every_cnn_stage_and_no_feature_or_classify_stage(project):
@@ -176,26 +158,6 @@ def test_pictures_and_report_from_the_tiny_run(project):
 def test_changing_tsne_params_reruns_only_the_tsne_picture(project):
     with project.edited_params(lambda p: p["visualize"]["tsne"].update(perplexity=12)):
         assert project.stages_that_would_run() == ["check_params", "visualize@raw-tsne"]
-
-
-def test_metrics_are_headline_numbers_in_git_and_a_reproducing_rerun_diffs_nothing(project):
-    tracked = project.run("git", "ls-files", "metrics").stdout.split()
-    assert "metrics/classify/raw-lda.json" in tracked and "metrics/cnn/lenet5.json" in tracked
-    show = project.dvc("metrics", "show", "--md").stdout
-    assert "test_accuracy" in show and not any(word in show for word in ("seconds", "per_class", "device"))
-    try:
-        project.dvc("repro", "--force", "--single-item", "classify@raw-lda")
-        assert project.dvc("metrics", "diff").stdout.strip() == ""  # same predictions, same metrics
-        assert _held.held_bytes(project.root, ["classify@raw-lda"]) == {
-            "same": ["metrics/classify/raw-lda.json", "plots/classify/raw-lda.csv"],
-            "differ": [],
-            "records_same": 0,
-            "records_differ": 1,  # the details: their timings
-        }
-    finally:  # the forced run re-wrote the details (their timings): back to the committed run
-        project.run("git", "checkout", "dvc.lock")
-        project.dvc("checkout", "--force")
-    assert project.stages_that_would_run() == []
 
 
 def test_a_fine_tune_change_reruns_that_fine_tune_and_the_ensemble_only(project):
