@@ -14,7 +14,7 @@ from sklearn.pipeline import Pipeline
 from threadpoolctl import threadpool_info
 
 from fmnist.classical.classify import tune_and_fit
-from fmnist.classical.gridsearch import grid_search, stratified_subset
+from fmnist.classical.gridsearch import grid_search, projects, stratified_subset
 from fmnist.classical.workers import Workers, local_workers
 from tests.support.classifiers import swap_classifier
 
@@ -237,3 +237,13 @@ def test_each_fold_is_projected_once_for_all_settings_with_the_scores_of_project
     assert sorted(widths) == [2] * 9 + [4] * 9
     assert cached == uncached
     assert len(set(cached)) > 1  # the settings differ, so equal lists compare real scores
+
+
+@pytest.mark.parametrize(
+    ("projections", "cached"),
+    [([], False), (["passthrough"], False), ([PCA(2)], True), (["passthrough", PCA(2)], True)],
+    ids=["no-pca-key", "none", "one", "none-and-one"],
+)
+def test_only_a_grid_with_a_projection_caches_its_folds(projections, cached):
+    grid = {"clf__C": [1.0, 2.0]} | ({"pca": projections} if projections else {})
+    assert projects(grid) is cached
