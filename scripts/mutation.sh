@@ -86,10 +86,12 @@
 #                                                   classifiers' checks take either, and readable_params gives lists
 #   fmnist.classical.gridsearch.x_stratified_subset__mutmut_3  `>`, not `>=`: a size of every row draws every row,
 #                                                   sorted, the same as np.arange
-#   fmnist.classical.gridsearch.x_grid_search__mutmut_14, _22  scoring None or left out: a classifier pipeline's own
+#   fmnist.classical.gridsearch.x_grid_search__mutmut_12, _13, _14  another prefix (or none) for the temporary
+#                                                   folder of the search's cache: only its name changes
+#   fmnist.classical.gridsearch.x_grid_search__mutmut_18, _26  scoring None or left out: a classifier pipeline's own
 #                                                   score is accuracy
-#   fmnist.classical.gridsearch.x_grid_search__mutmut_42  verbose=4, not 3: scikit-learn says more only above 9
-#   fmnist.classical.gridsearch.x_grid_search__mutmut_71, _75, _82  zip(strict=None/False/left out): cv_results_'s
+#   fmnist.classical.gridsearch.x_grid_search__mutmut_51  verbose=4, not 3: scikit-learn says more only above 9
+#   fmnist.classical.gridsearch.x_grid_search__mutmut_79, _83, _90  zip(strict=None/left out/False): cv_results_'s
 #                                                   columns have one entry per setting each
 #   fmnist.classical.fit_limits.x_classify_fits__mutmut_11, _32, _44  the seed None for the subset, the folds or the
 #                                                   refit's subset: a Fit holds counts, and a stratified draw takes the
