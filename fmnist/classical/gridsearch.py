@@ -81,7 +81,8 @@ def grid_search(
     )
     start = time.perf_counter()
     # Each fold's projection is fitted once and read back for the fold's other settings (scikit-learn's transformer
-    # cache): the same fitted steps, so the same scores. Only on this machine's workers, which share the folder.
+    # cache): the same fitted steps, so the same scores. Only on this machine's workers, which share the folder (in
+    # TMPDIR; 454 MB at its fullest for the 4,833-d scatnet_hog SVM search).
     with tempfile.TemporaryDirectory(prefix="fmnist-search-") as cache:
         search = GridSearchCV(
             set_n_jobs(clone(pipeline), workers.fit if inside else 1).set_params(
