@@ -60,7 +60,8 @@ def test_a_pickled_instance_unpickles_and_predicts_in_a_python_without_this_proj
     """As on a Dask worker, which has scikit-learn and cloudpickle but not this project's code."""
     x, y = blobs(200, 5)
     fitted = CholeskyLDA(solver="lsqr", shrinkage=1e-4).fit(x, y)
-    assert type(pickle.loads(pickle.dumps(fitted))) is CholeskyLDA  # in this process, the class itself; and again:
+    # In this process unpickling gives the class itself, and pickling again still ships the class by value.
+    assert type(pickle.loads(pickle.dumps(fitted))) is CholeskyLDA
     unpickle = (
         "import pickle, sys; model = pickle.loads(sys.stdin.buffer.read()); "
         "rows = pickle.loads(bytes.fromhex(sys.argv[1])); assert 'fmnist' not in sys.modules; "
